@@ -1,0 +1,43 @@
+# Hearth — `make run` starts it on the embedded defaults, `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint typecheck pytest bench i18n clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP) ## Set up and start Hearth (console + SQLite unless tokens are configured)
+	$(BIN)/hearth run $(ARGS)
+
+test: lint typecheck pytest ## Set up, then run ruff, mypy --strict and the test suite
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(ARGS)
+
+bench: $(STAMP) ## Run the benchmarks (figures go to docs/performance.md)
+	$(BIN)/python -m bench.ingest $(ARGS)
+
+i18n: $(STAMP) ## Re-extract user-facing strings and update the catalogs
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output -o bot/locale/hearth.pot bot adapters
+	$(BIN)/pybabel update -i bot/locale/hearth.pot -d bot/locale -D hearth --no-fuzzy-matching --ignore-obsolete --width 100
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

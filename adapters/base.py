@@ -1,0 +1,33 @@
+"""The adapter port: how a platform connects to the engine."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.engine import Engine
+from bot.events import Action
+
+__all__ = ["Adapter", "UnsupportedAction"]
+
+
+class UnsupportedAction(Exception):
+    """The platform cannot perform this kind of action (e.g. a role grant on the console)."""
+
+
+class Adapter(Protocol):
+    """A platform connection: feeds events to the engine and performs its actions."""
+
+    name: str
+
+    async def run(self, engine: Engine) -> None:
+        """Receive events and hand them to `engine` until the input ends or the task is
+        cancelled. Returning means the adapter is done (the console at end of input)."""
+        ...
+
+    async def perform(self, action: Action) -> None:
+        """Carry out one action on the platform.
+
+        Raises:
+            UnsupportedAction: the platform has no way to do it.
+        """
+        ...

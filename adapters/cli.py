@@ -1,0 +1,130 @@
+"""The `hearth` command line: run, db upgrade, check-config, --version.
+
+Every error is one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.base import Adapter
+from adapters.console import ConsoleAdapter
+from adapters.runner import serve
+from bot import __version__
+from bot.bootstrap import build_engine
+from bot.clock import SystemClock
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+from storage.database import Database, DatabaseError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("hearth")
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth",
+        description="Hearth: a community assistant for Discord servers and Telegram groups.",
+    )
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="start Hearth (the console when no token is set)")
+    run.add_argument("--config", type=Path, help="TOML settings file (default ./hearth.toml)")
+    run.add_argument("--console", action="store_true", help="use the console even with tokens")
+    run.add_argument("--user", help="the console member's name (default: console.user)")
+    run.add_argument("--admin", action="store_true", help="give the console member admin rights")
+    run.add_argument("--community", help="the console's community (default: console.community)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations")
+    upgrade.add_argument("--config", type=Path, help="TOML settings file")
+
+    check = commands.add_parser("check-config", help="validate a settings file and exit")
+    check.add_argument("path", nargs="?", type=Path, help="file to check (default ./hearth.toml)")
+    return parser
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.logging.level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
+    platforms = [
+        name
+        for name, token in (
+            ("discord", settings.discord.token),
+            ("telegram", settings.telegram.token),
+        )
+        if token
+    ]
+    if platforms and not options.console:
+        logger.warning(
+            "%s configured, but this version of Hearth has no adapter for it yet; "
+            "starting the console instead",
+            " and ".join(platforms),
+        )
+    return [
+        ConsoleAdapter(
+            community=options.community or settings.console.community,
+            user=options.user or settings.console.user,
+            admin=options.admin or settings.console.admin,
+            clock=SystemClock(),
+        )
+    ]
+
+
+async def _run(settings: Settings, options: argparse.Namespace) -> int:
+    engine = build_engine(settings)
+    return await serve(engine, _adapters(settings, options))
+
+
+async def _upgrade(settings: Settings) -> None:
+    database = Database(settings.database.url)
+    try:
+        await database.upgrade()
+        revision = await database.current_revision()
+    finally:
+        await database.close()
+    print(f"database {database.safe_url} is at revision {revision}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `hearth` console script; returns the exit status."""
+    options = _parser().parse_args(argv)
+    try:
+        if options.command == "check-config":
+            settings = load_settings(options.path)
+            print(f"{options.path or 'hearth.toml (or built-in defaults)'}: OK")
+            return 0
+        settings = load_settings(options.config)
+        _configure_logging(settings)
+        if options.command == "db":
+            asyncio.run(_upgrade(settings))
+            return 0
+        return asyncio.run(_run(settings, options))
+    except ConfigError as error:
+        print(f"hearth: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseError as error:
+        print(f"hearth: database error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""An in-memory adapter: tests push events and read what the bot did.
+
+Modelled on errbot's test backend; every feature test goes through it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.engine import Engine
+from bot.events import (
+    Action,
+    Author,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    Message,
+    Place,
+    ReactionAdded,
+    Reply,
+    Role,
+)
+
+__all__ = ["MemoryAdapter"]
+
+
+class MemoryAdapter:
+    """Builds events for one group, sends them through the engine, records the actions."""
+
+    name = "memory"
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        platform: str = "memory",
+        group: str = "group-1",
+        channel: str = "general",
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.platform = platform
+        self.group = group
+        self.channel = channel
+        self.performed: list[Action] = []
+        self._ids = itertools.count(1)
+
+    async def run(self, engine: Engine) -> None:
+        """Nothing to receive on its own: tests call `send` and friends."""
+
+    async def perform(self, action: Action) -> None:
+        """Record the action."""
+        self.performed.append(action)
+
+    def place(self, channel: str | None = None, thread: str | None = None) -> Place:
+        """The place of a channel in this adapter's group."""
+        return Place(self.platform, self.group, channel or self.channel, thread)
+
+    async def send(self, event: Event) -> list[Action]:
+        """Hand `event` to the engine, record and return the actions."""
+        actions = await self.engine.handle(event)
+        for action in actions:
+            await self.perform(action)
+        return actions
+
+    async def say(
+        self,
+        user: str,
+        text: str,
+        *,
+        channel: str | None = None,
+        message_id: str | None = None,
+        reply_to: str | None = None,
+        mentions: tuple[str, ...] = (),
+        at: datetime | None = None,
+        is_bot: bool = False,
+    ) -> list[Action]:
+        """Post `text` as `user` (a plain message, never parsed as a command)."""
+        return await self.send(
+            Message(
+                place=self.place(channel),
+                message_id=message_id or str(next(self._ids)),
+                author=Author(user_id=user, name=user, is_bot=is_bot),
+                text=text,
+                sent_at=at or self.clock.now(),
+                reply_to=reply_to,
+                mentions=mentions,
+            )
+        )
+
+    async def command(
+        self,
+        user: str,
+        line: str,
+        *,
+        role: Role = Role.MEMBER,
+        channel: str | None = None,
+        message_id: str | None = None,
+    ) -> list[str]:
+        """Run `/name args` as `user` with `role`; return the texts of the replies."""
+        name, _, args = line.removeprefix("/").partition(" ")
+        actions = await self.send(
+            CommandInvoked(
+                place=self.place(channel),
+                invoker=Author(user_id=user, name=user),
+                name=name,
+                args=args.strip(),
+                sent_at=self.clock.now(),
+                invoker_role=role,
+                message_id=message_id or str(next(self._ids)),
+            )
+        )
+        return [action.text for action in actions if isinstance(action, Reply)]
+
+    async def join(self, user: str, *, at: datetime | None = None) -> list[Action]:
+        """`user` joins the group."""
+        author = Author(user_id=user, name=user)
+        return await self.send(
+            MemberJoined(self.platform, self.group, author, at or self.clock.now())
+        )
+
+    async def leave(self, user: str, *, at: datetime | None = None) -> list[Action]:
+        """`user` leaves the group."""
+        author = Author(user_id=user, name=user)
+        return await self.send(
+            MemberLeft(self.platform, self.group, author, at or self.clock.now())
+        )
+
+    async def react(
+        self, user: str, message_id: str, emoji: str = "👍", *, channel: str | None = None
+    ) -> list[Action]:
+        """`user` reacts to a message."""
+        return await self.send(
+            ReactionAdded(
+                place=self.place(channel),
+                message_id=message_id,
+                reactor=Author(user_id=user, name=user),
+                emoji=emoji,
+                at=self.clock.now(),
+            )
+        )

@@ -1,0 +1,47 @@
+"""Injected time, so tests control what "now" is instead of sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+class Clock(Protocol):
+    """Source of the current time."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that only moves when told to (for tests and benchmarks)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start time")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        """Return the clock's current time."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward by `delta`."""
+        self._now += delta
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment` (timezone-aware)."""
+        if moment.tzinfo is None:
+            raise ValueError("ManualClock.set needs a timezone-aware time")
+        self._now = moment.astimezone(UTC)

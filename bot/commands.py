@@ -1,0 +1,287 @@
+"""The command registry: every command declared once, parsed and permission-checked here.
+
+Adapters render the registry natively (Discord slash commands, Telegram `setMyCommands`,
+console `/cmd`); the engine re-checks the invoker's role on every call.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from bot.errors import InvalidArguments
+from bot.events import Action, CommandInvoked, Role
+from bot.i18n import N_, Translator
+from storage.identity import CommunityInfo
+
+__all__ = [
+    "Command",
+    "CommandCall",
+    "CommandRegistry",
+    "Param",
+    "ParamKind",
+    "parse_arguments",
+]
+
+
+class ParamKind(Enum):
+    """How a parameter's text is read (and how adapters render its type)."""
+
+    WORD = "word"
+    TEXT = "text"
+    INTEGER = "integer"
+    MEMBER = "member"
+    CHANNEL = "channel"
+    ROLE = "role"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One command parameter. A `TEXT` parameter takes the rest of the line."""
+
+    name: str
+    kind: ParamKind = ParamKind.WORD
+    help: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    variadic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandCall:
+    """What a command handler receives."""
+
+    event: CommandInvoked
+    community: CommunityInfo
+    member_id: int
+    role: Role
+    args: Mapping[str, Any]
+    tr: Translator
+
+
+Handler = Callable[[CommandCall], Awaitable[str | Sequence[Action]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command: `/name` or, with a `group`, `/group name` (e.g. `/faq add`)."""
+
+    name: str
+    handler: Handler
+    help: str
+    role: Role = Role.MEMBER
+    params: tuple[Param, ...] = ()
+    group: str | None = None
+    separator: str | None = None
+    feature: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        for index, param in enumerate(self.params):
+            last = index == len(self.params) - 1
+            takes_rest = param.variadic or (param.kind is ParamKind.TEXT and not self.separator)
+            if takes_rest and not last:
+                raise ValueError(f"/{self.path}: only the last parameter may take the rest")
+
+    @property
+    def path(self) -> str:
+        """The command as typed, without the slash: ``faq add`` or ``help``."""
+        return f"{self.group} {self.name}" if self.group else self.name
+
+    def usage(self) -> str:
+        """One line of usage: ``/faq add <question> | <answer>``."""
+        parts = []
+        for param in self.params:
+            label = "|".join(param.choices) if param.choices else param.name
+            label = f"{label}…" if param.variadic else label
+            parts.append(f"<{label}>" if param.required else f"[{label}]")
+        joiner = f" {self.separator} " if self.separator else " "
+        tail = joiner.join(parts)
+        return f"/{self.path} {tail}".rstrip()
+
+
+class CommandRegistry:
+    """All commands, by path; knows which ones a role may see."""
+
+    def __init__(self, commands: Iterable[Command] = ()) -> None:
+        self._commands: dict[str, Command] = {}
+        for command in commands:
+            self.register(command)
+
+    def register(self, command: Command) -> None:
+        """Add a command; two commands with one path is a programming error."""
+        if command.path in self._commands:
+            raise ValueError(f"/{command.path} is registered twice")
+        if command.name in self._commands and command.group is None:
+            raise ValueError(f"/{command.name} clashes with a command group")
+        self._commands[command.path] = command
+
+    def __iter__(self) -> Any:
+        return iter(self._commands.values())
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+    def groups(self) -> set[str]:
+        """Names of command groups (`faq` for `/faq add`)."""
+        return {command.group for command in self._commands.values() if command.group}
+
+    def resolve(self, name: str, args: str) -> tuple[Command, str] | None:
+        """Find the command for `/name args`; for a group, the first word of `args` picks it.
+
+        Returns the command and the arguments left for it, or None when there is no such
+        command (an unknown subcommand of a known group returns None too).
+        """
+        name = name.lower()
+        if name in self._commands:
+            return self._commands[name], args
+        sub, _, rest = args.strip().partition(" ")
+        command = self._commands.get(f"{name} {sub.lower()}")
+        return (command, rest.strip()) if command else None
+
+    def in_group(self, group: str) -> list[Command]:
+        """Every subcommand of `group`."""
+        return [command for command in self._commands.values() if command.group == group]
+
+    def visible_to(self, role: Role) -> list[Command]:
+        """Commands `role` may run, sorted by path."""
+        allowed = (command for command in self._commands.values() if command.role <= role)
+        return sorted(allowed, key=lambda command: command.path)
+
+
+_QUOTES = {'"': '"', "'": "'", "“": "”", "「": "」", "‘": "’"}
+_TOKEN = re.compile(r"\S+")
+_MENTION = re.compile(r"^<@!?(\d+)>$")
+_CHANNEL = re.compile(r"^<#(\d+)>$")
+_ROLE_MENTION = re.compile(r"^<@&(\d+)>$")
+
+
+def _tokens(raw: str) -> list[tuple[str, int]]:
+    """Split on whitespace, honouring quotes; returns (token, end offset) pairs."""
+    tokens: list[tuple[str, int]] = []
+    position = 0
+    while True:
+        match = _TOKEN.search(raw, position)
+        if match is None:
+            return tokens
+        start = match.start()
+        closing = _QUOTES.get(raw[start])
+        end = raw.find(closing, start + 1) if closing else -1
+        if closing and end != -1:
+            tokens.append((raw[start + 1 : end], end + 1))
+            position = end + 1
+        else:
+            tokens.append((match.group(), match.end()))
+            position = match.end()
+
+
+def _convert(param: Param, value: str, tr: Translator) -> Any:
+    value = value.strip()
+    if param.kind is ParamKind.INTEGER:
+        try:
+            number = int(unicodedata.normalize("NFKC", value))
+        except ValueError:
+            raise _problem(tr(N_("{name} must be a whole number")), param) from None
+        if param.minimum is not None and number < param.minimum:
+            raise _problem(tr(N_("{name} must be at least {minimum}")), param)
+        if param.maximum is not None and number > param.maximum:
+            raise _problem(tr(N_("{name} must be at most {maximum}")), param)
+        return number
+    if param.kind is ParamKind.MEMBER:
+        mention = _MENTION.match(value)
+        return mention.group(1) if mention else value.removeprefix("@")
+    if param.kind is ParamKind.CHANNEL:
+        mention = _CHANNEL.match(value)
+        return mention.group(1) if mention else value.removeprefix("#")
+    if param.kind is ParamKind.ROLE:
+        mention = _ROLE_MENTION.match(value)
+        return mention.group(1) if mention else value.removeprefix("@")
+    if param.choices:
+        folded = value.casefold()
+        for choice in param.choices:
+            if choice.casefold() == folded:
+                return choice
+        raise _problem(tr(N_("{name} must be one of: {choices}")), param)
+    return value
+
+
+class _Problem(Exception):
+    pass
+
+
+def _problem(template: str, param: Param) -> _Problem:
+    return _Problem(
+        template.format(
+            name=param.name,
+            minimum=param.minimum,
+            maximum=param.maximum,
+            choices=", ".join(param.choices),
+        )
+    )
+
+
+def _split(command: Command, raw: str) -> list[str]:
+    """Cut `raw` into one string per parameter (the last may hold the rest)."""
+    params = command.params
+    if command.separator:
+        if not raw.strip():
+            return []
+        limit = -1 if params and params[-1].variadic else max(len(params) - 1, 0)
+        return [part.strip() for part in raw.split(command.separator, limit)]
+    values: list[str] = []
+    tokens = _tokens(raw)
+    consumed = 0
+    for index, param in enumerate(params):
+        if index >= len(tokens):
+            break
+        if param.kind is ParamKind.TEXT:
+            start = tokens[index - 1][1] if index else 0
+            values.append(raw[start:].strip())
+            consumed = len(tokens)
+            break
+        if param.variadic:
+            values.extend(token for token, _ in tokens[index:])
+            consumed = len(tokens)
+            break
+        values.append(tokens[index][0])
+        consumed = index + 1
+    if consumed < len(tokens):
+        raise _Problem("")  # too many; the caller words it
+    return values
+
+
+def parse_arguments(command: Command, raw: str, tr: Translator) -> dict[str, Any]:
+    """Parse the text after the command into typed values by parameter name.
+
+    Raises:
+        InvalidArguments: a value is missing, extra, or of the wrong type; the message says
+            which and shows the command's usage.
+    """
+    try:
+        try:
+            parts = _split(command, raw)
+        except _Problem:
+            raise _Problem(tr(N_("too many arguments"))) from None
+        values: dict[str, Any] = {}
+        for index, param in enumerate(command.params):
+            if param.variadic:
+                rest = [_convert(param, part, tr) for part in parts[index:] if part.strip()]
+                if param.required and not rest:
+                    raise _problem(tr(N_("missing {name}")), param)
+                values[param.name] = tuple(rest)
+                continue
+            if index >= len(parts) or not parts[index].strip():
+                if param.required:
+                    raise _problem(tr(N_("missing {name}")), param)
+                values[param.name] = None
+                continue
+            values[param.name] = _convert(param, parts[index], tr)
+        return values
+    except _Problem as problem:
+        usage = tr(N_("Usage: {usage}")).format(usage=command.usage())
+        raise InvalidArguments(f"{problem}\n{usage}\n{tr(command.help)}") from None

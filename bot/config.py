@@ -1,0 +1,190 @@
+"""Settings: a TOML file (default ``./hearth.toml``) over built-in defaults, plus environment
+overrides for secrets and the database address.
+
+Every key is validated at start; an invalid value raises `ConfigError` naming the key and what
+is allowed, e.g. ``defaults.timezone: unknown time zone 'Mars/Base'; use an IANA name such as
+'Europe/Berlin' or 'Asia/Shanghai'``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+from bot.i18n import LANGUAGES, normalize_language
+
+__all__ = ["DEFAULT_CONFIG_PATH", "ENV_OVERRIDES", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_PATH = Path("hearth.toml")
+#: Environment variable -> dotted config key it overrides.
+ENV_OVERRIDES: Mapping[str, str] = {
+    "HEARTH_DISCORD_TOKEN": "discord.token",
+    "HEARTH_TELEGRAM_TOKEN": "telegram.token",
+    "HEARTH_DATABASE_URL": "database.url",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """Where and how activity is stored."""
+
+    url: str = "sqlite+aiosqlite:///hearth.db"
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    flush_interval: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with 'sqlite+aiosqlite://' or 'postgresql+asyncpg://', "
+                f"got {value.split('://')[0]!r}"
+            )
+        return value
+
+
+class CommunityDefaults(_Section):
+    """What a newly seen community starts with."""
+
+    language: str = "en"
+    timezone: str = "UTC"
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        resolved = normalize_language(value)
+        if resolved is None:
+            raise ValueError(f"unknown language {value!r}; allowed: {', '.join(LANGUAGES)}")
+        return resolved
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        return validate_timezone(value)
+
+
+class ActivitySettings(_Section):
+    """What the activity log keeps."""
+
+    store_message_text: bool = True
+    text_retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+class ConsoleSettings(_Section):
+    """The terminal adapter (the embedded default)."""
+
+    user: str = Field(default="you", min_length=1, max_length=64)
+    community: str = Field(default="console", min_length=1, max_length=64)
+    admin: bool = False
+
+
+class DiscordSettings(_Section):
+    """Discord bot credentials."""
+
+    token: str = ""
+
+
+class TelegramSettings(_Section):
+    """Telegram bot credentials and Bot API address."""
+
+    token: str = ""
+    api_base_url: str = "https://api.telegram.org/bot"
+
+
+class LoggingSettings(_Section):
+    """Log output."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class Settings(_Section):
+    """All of Hearth's settings."""
+
+    database: DatabaseSettings = DatabaseSettings()
+    defaults: CommunityDefaults = CommunityDefaults()
+    activity: ActivitySettings = ActivitySettings()
+    console: ConsoleSettings = ConsoleSettings()
+    discord: DiscordSettings = DiscordSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+def validate_timezone(value: str) -> str:
+    """Return `value` if it is an IANA time zone name, else raise `ValueError` with an example."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin' or "
+            "'Asia/Shanghai'"
+        ) from None
+    return value
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: str) -> None:
+    section, key = dotted.split(".", 1)
+    target = data.setdefault(section, {})
+    if not isinstance(target, dict):
+        raise ConfigError(f"{section}: must be a table, got {type(target).__name__}")
+    target[key] = value
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (see config.example.toml for the keys Hearth reads)"
+        lines.append(f"{key}: {message}")
+    return "; ".join(lines)
+
+
+def parse_settings(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Validate a settings mapping (as read from TOML), applying environment overrides."""
+    merged: dict[str, Any] = {
+        name: dict(value) if isinstance(value, Mapping) else value for name, value in data.items()
+    }
+    env = os.environ if environ is None else environ
+    for variable, dotted in ENV_OVERRIDES.items():
+        if env.get(variable):
+            _set_dotted(merged, dotted, env[variable])
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from `path` (or ``./hearth.toml`` if it exists, else defaults).
+
+    Raises:
+        ConfigError: the file is missing (when named explicitly), not valid TOML, or a value
+            is invalid. The message names the file and the key.
+    """
+    explicit = path is not None
+    source = path if path is not None else DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    if source.exists():
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{source}: not valid TOML: {error}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{source}: cannot read: {error}") from None
+    elif explicit:
+        raise ConfigError(f"{source}: no such file")
+    try:
+        return parse_settings(data, environ)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None

@@ -1,0 +1,86 @@
+"""Who and where: maps platform groups and accounts to communities and members, cached.
+
+The first sight of a group or an account writes it to storage; after that every lookup is a
+dictionary hit, so the hot path does no I/O for identity.
+"""
+
+from __future__ import annotations
+
+from bot.clock import Clock
+from bot.config import CommunityDefaults
+from bot.events import Author
+from storage.database import Database
+from storage.identity import (
+    CommunityInfo,
+    GroupInfo,
+    ensure_group,
+    ensure_member,
+    get_community,
+    update_community,
+)
+
+__all__ = ["Directory"]
+
+
+class Directory:
+    """Cached identity resolution for one process."""
+
+    def __init__(self, database: Database, defaults: CommunityDefaults, clock: Clock) -> None:
+        self._database = database
+        self._defaults = defaults
+        self._clock = clock
+        self._groups: dict[tuple[str, str], tuple[int, int]] = {}
+        self._communities: dict[int, CommunityInfo] = {}
+        self._members: dict[tuple[int, str, str], int] = {}
+
+    async def group(self, platform: str, external_id: str, name: str | None = None) -> GroupInfo:
+        """Return a platform group and its community, creating both on first sight."""
+        cached = self._groups.get((platform, external_id))
+        if cached is not None:
+            return GroupInfo(id=cached[0], community=self._communities[cached[1]])
+        async with self._database.session() as session, session.begin():
+            info = await ensure_group(
+                session,
+                platform=platform,
+                external_id=external_id,
+                name=name or external_id,
+                language=self._defaults.language,
+                timezone=self._defaults.timezone,
+                now=self._clock.now(),
+            )
+        self._groups[(platform, external_id)] = (info.id, info.community.id)
+        self._communities[info.community.id] = info.community
+        return info
+
+    async def member(self, community_id: int, platform: str, author: Author) -> int:
+        """Return the member id of `author` in a community, creating it on first sight."""
+        key = (community_id, platform, author.user_id)
+        cached = self._members.get(key)
+        if cached is not None:
+            return cached
+        async with self._database.session() as session, session.begin():
+            member_id = await ensure_member(
+                session,
+                community_id=community_id,
+                platform=platform,
+                user_id=author.user_id,
+                name=author.name or author.user_id,
+                is_bot=author.is_bot,
+                now=self._clock.now(),
+            )
+        self._members[key] = member_id
+        return member_id
+
+    async def update_community(
+        self, community_id: int, *, language: str | None = None, timezone: str | None = None
+    ) -> CommunityInfo:
+        """Change a community's settings in storage and in the cache."""
+        async with self._database.session() as session, session.begin():
+            await update_community(
+                session, community_id=community_id, language=language, timezone=timezone
+            )
+            info = await get_community(session, community_id=community_id)
+        if info is None:
+            raise LookupError(f"community {community_id} does not exist")
+        self._communities[community_id] = info
+        return info

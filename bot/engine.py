@@ -1,0 +1,271 @@
+"""The engine: resolves who and where, dispatches each event through the features in order,
+runs commands (parse, permission check, handler) and returns the actions to perform.
+
+Error policy: an *event* fans out to every feature — one failing feature is logged with the
+event's ids and skipped. A *command* has one handler — a `UserFacingError` becomes the reply;
+anything else is logged and the member gets a short apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+
+from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
+from bot.errors import PermissionDenied, UserFacingError
+from bot.events import (
+    Action,
+    Author,
+    CommandInvoked,
+    DirectMessage,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    Message,
+    Post,
+    ReactionAdded,
+    Reply,
+    Role,
+)
+from bot.features.base import EventContext, Feature, Services
+from bot.i18n import N_, Translator, translator
+
+__all__ = ["Engine"]
+
+logger = logging.getLogger(__name__)
+_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_REFUSALS = {
+    Role.MODERATOR: N_("Only moderators and admins can use /{command}."),
+    Role.ADMIN: N_("Only admins can use /{command}."),
+}
+
+
+class _RecentKeys:
+    """Remembers the last `capacity` event keys, to drop redelivered updates cheaply."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._keys: dict[tuple[str, ...], None] = {}
+
+    def seen(self, key: tuple[str, ...]) -> bool:
+        """Return True if `key` was seen before; remember it otherwise."""
+        if key in self._keys:
+            return True
+        self._keys[key] = None
+        if len(self._keys) > self._capacity:
+            del self._keys[next(iter(self._keys))]
+        return False
+
+
+def _event_key(event: Event) -> tuple[str, ...] | None:
+    if isinstance(event, Message):
+        place = event.place
+        return ("m", place.platform, place.group_id, place.channel_id, event.message_id)
+    if isinstance(event, CommandInvoked) and event.message_id is not None:
+        place = event.place
+        return ("m", place.platform, place.group_id, place.channel_id, event.message_id)
+    if isinstance(event, ReactionAdded):
+        place = event.place
+        return (
+            "r",
+            place.platform,
+            place.channel_id,
+            event.message_id,
+            event.reactor.user_id,
+            event.emoji,
+        )
+    if isinstance(event, MemberJoined | MemberLeft):
+        kind = "j" if isinstance(event, MemberJoined) else "l"
+        return (kind, event.platform, event.group_id, event.member.user_id, event.at.isoformat())
+    return None
+
+
+def _where(event: Event) -> tuple[str, str, Author]:
+    if isinstance(event, Message):
+        return event.place.platform, event.place.group_id, event.author
+    if isinstance(event, CommandInvoked):
+        return event.place.platform, event.place.group_id, event.invoker
+    if isinstance(event, ReactionAdded):
+        return event.place.platform, event.place.group_id, event.reactor
+    return event.platform, event.group_id, event.member
+
+
+def defuse_mass_mentions(text: str) -> str:
+    """Break `@everyone` / `@here` with a zero-width space so they never ping anyone."""
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
+def _safe(action: Action) -> Action:
+    if isinstance(action, Reply):
+        return Reply(
+            action.place, action.message_id, defuse_mass_mentions(action.text), action.private
+        )
+    if isinstance(action, Post):
+        return Post(action.target, defuse_mass_mentions(action.text), action.image, action.poll)
+    if isinstance(action, DirectMessage):
+        return DirectMessage(
+            action.platform, action.user_id, defuse_mass_mentions(action.text), action.image
+        )
+    return action
+
+
+class Engine:
+    """Dispatches events through `features` (in the given order) and runs commands."""
+
+    def __init__(self, services: Services, features: Sequence[Feature]) -> None:
+        self.services = services
+        self.features = tuple(features)
+        self.registry = CommandRegistry()
+        self.registry.register(
+            Command(
+                name="help",
+                handler=self._help,
+                help=N_("Show the commands you can use, or how to use one."),
+                params=(Param("command", ParamKind.TEXT, required=False),),
+                feature="engine",
+            )
+        )
+        for feature in self.features:
+            for command in feature.commands():
+                self.registry.register(command)
+        self._recent = _RecentKeys(capacity=50_000)
+        self._flusher: asyncio.Task[None] | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        """Apply pending migrations, start the batched writer and every feature."""
+        await self.services.database.upgrade()
+        self._flusher = asyncio.create_task(self.services.writer.run(), name="activity-writer")
+        for feature in self.features:
+            await feature.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop features, write every queued row, and close the database."""
+        for feature in reversed(self.features):
+            try:
+                await feature.stop()
+            except Exception:
+                logger.exception("feature %s failed to stop", feature.name)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
+        try:
+            await self.services.writer.flush()
+        finally:
+            await self.services.database.close()
+            self._started = False
+
+    async def handle(self, event: Event) -> list[Action]:
+        """Process one event and return the actions to perform.
+
+        A redelivered event (same platform, channel and message id, or the same reaction,
+        join or leave) is dropped here and again by the storage's unique keys.
+        """
+        key = _event_key(event)
+        if key is not None and self._recent.seen(key):
+            logger.debug("dropping redelivered event %s", key)
+            return []
+        try:
+            context = await self._context(event)
+        except Exception:
+            # Storage unreachable or similar: drop this event, keep the adapter alive.
+            logger.exception("cannot resolve %s %s; event dropped", type(event).__name__, key)
+            return []
+        actions: list[Action] = []
+        if isinstance(event, CommandInvoked):
+            actions.extend(await self._run_command(event, context))
+        for feature in self.features:
+            try:
+                actions.extend(await feature.on_event(event, context))
+            except Exception:
+                logger.exception(
+                    "feature %s failed on %s (community %s, key %s)",
+                    feature.name,
+                    type(event).__name__,
+                    context.community.id,
+                    key,
+                )
+        return [_safe(action) for action in actions]
+
+    async def _context(self, event: Event) -> EventContext:
+        platform, group_id, author = _where(event)
+        directory = self.services.directory
+        group = await directory.group(platform, group_id)
+        member_id = await directory.member(group.community.id, platform, author)
+        return EventContext(
+            community=group.community,
+            group_id=group.id,
+            member_id=member_id,
+            tr=translator(group.community.language),
+        )
+
+    async def _run_command(self, event: CommandInvoked, context: EventContext) -> list[Action]:
+        tr = context.tr
+        try:
+            text_or_actions = await self._call(event, context)
+        except UserFacingError as error:
+            text_or_actions = str(error)
+        except Exception:
+            logger.exception(
+                "command /%s failed (community %s, message %s)",
+                event.name,
+                context.community.id,
+                event.message_id,
+            )
+            text_or_actions = tr(
+                N_("Sorry, something went wrong. The admins can find the details in Hearth's log.")
+            )
+        if isinstance(text_or_actions, str):
+            return [Reply(event.place, event.message_id, text_or_actions)]
+        return list(text_or_actions)
+
+    async def _call(self, event: CommandInvoked, context: EventContext) -> str | Sequence[Action]:
+        tr = context.tr
+        resolved = self.registry.resolve(event.name, event.args)
+        if resolved is None:
+            return self._unknown(event.name, event.invoker_role, tr)
+        command, rest = resolved
+        if command.role > event.invoker_role:
+            raise PermissionDenied(tr(_REFUSALS[command.role]).format(command=command.path))
+        args = parse_arguments(command, rest, tr)
+        call = CommandCall(
+            event=event,
+            community=context.community,
+            member_id=context.member_id,
+            role=event.invoker_role,
+            args=args,
+            tr=tr,
+        )
+        return await command.handler(call)
+
+    def _unknown(self, name: str, role: Role, tr: Translator) -> str:
+        """Usage of a group's subcommands, or a pointer to /help for an unknown name."""
+        name = name.lower()
+        if name in self.registry.groups():
+            visible = [c for c in self.registry.in_group(name) if c.role <= role]
+            lines = [tr(N_("/{group} needs one of these:")).format(group=name)]
+            lines += [f"{c.usage()} — {tr(c.help)}" for c in visible]
+            return "\n".join(lines)
+        return tr(N_("Unknown command /{command}. Send /help to see what you can use.")).format(
+            command=name
+        )
+
+    async def _help(self, call: CommandCall) -> str:
+        tr = call.tr
+        wanted = (call.args.get("command") or "").strip().removeprefix("/")
+        if wanted:
+            name, _, rest = wanted.partition(" ")
+            resolved = self.registry.resolve(name, rest)
+            if resolved is None:
+                return self._unknown(name, call.role, tr)
+            command = resolved[0]
+            lines = [command.usage(), tr(command.help)]
+            lines += [f"  {p.name}: {tr(p.help)}" for p in command.params if p.help]
+            return "\n".join(lines)
+        lines = [tr(N_("Commands you can use:"))]
+        lines += [f"{c.usage()} — {tr(c.help)}" for c in self.registry.visible_to(call.role)]
+        return "\n".join(lines)

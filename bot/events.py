@@ -1,0 +1,205 @@
+"""Normalized inbound events and outbound actions shared by every adapter.
+
+Adapters turn a platform's updates into these events and perform the actions the engine
+returns. Times are timezone-aware UTC; ids are strings exactly as the platform gives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+__all__ = [
+    "Action",
+    "Author",
+    "CommandInvoked",
+    "DirectMessage",
+    "Event",
+    "GrantRole",
+    "MemberJoined",
+    "MemberLeft",
+    "Message",
+    "Place",
+    "Poll",
+    "Post",
+    "React",
+    "ReactionAdded",
+    "Reply",
+    "Role",
+]
+
+
+class Role(IntEnum):
+    """Who may run a command, ordered: a moderator may do what a member may, and so on."""
+
+    MEMBER = 0
+    MODERATOR = 1
+    ADMIN = 2
+
+
+def _require_utc(moment: datetime, what: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {moment!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where something happens: a channel (or topic/thread) of a platform group."""
+
+    platform: str
+    group_id: str
+    channel_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A platform account as seen in one event."""
+
+    user_id: str
+    name: str
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A member posted a message in a group channel."""
+
+    place: Place
+    message_id: str
+    author: Author
+    text: str
+    sent_at: datetime
+    reply_to: str | None = None
+    mentions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_utc(self.sent_at, "Message.sent_at")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    """An account joined a group."""
+
+    platform: str
+    group_id: str
+    member: Author
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_utc(self.at, "MemberJoined.at")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """An account left (or was removed from) a group."""
+
+    platform: str
+    group_id: str
+    member: Author
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_utc(self.at, "MemberLeft.at")
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdded:
+    """An account reacted to a message."""
+
+    place: Place
+    message_id: str
+    reactor: Author
+    emoji: str
+    at: datetime
+    message_author_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_utc(self.at, "ReactionAdded.at")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInvoked:
+    """An account ran a command (`/name args`).
+
+    `name` is the command word without the slash; `args` the raw rest of the line.
+    `invoker_role` is what the platform says the invoker is; the engine checks it against
+    the command's required role on every call. `message_id` is the command message (or the
+    interaction id) the answer replies to.
+    """
+
+    place: Place
+    invoker: Author
+    name: str
+    args: str
+    sent_at: datetime
+    invoker_role: Role = Role.MEMBER
+    message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_utc(self.sent_at, "CommandInvoked.sent_at")
+
+
+Event = Message | MemberJoined | MemberLeft | ReactionAdded | CommandInvoked
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A poll to post: a question and 2-10 options."""
+
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Answer a message (or a command) in its place."""
+
+    place: Place
+    message_id: str | None
+    text: str
+    private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """Post a new message to a channel, optionally with an image or a poll."""
+
+    target: Place
+    text: str
+    image: str | None = None
+    poll: Poll | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessage:
+    """Send a private message to one account."""
+
+    platform: str
+    user_id: str
+    text: str
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRole:
+    """Give a platform role to an account in a group (Discord role rewards)."""
+
+    platform: str
+    group_id: str
+    user_id: str
+    role_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    """Add an emoji reaction to a message."""
+
+    place: Place
+    message_id: str
+    emoji: str
+
+
+Action = Reply | Post | DirectMessage | GrantRole | React

@@ -1,0 +1,1 @@
+"""Engine features; each is one module that registers its own commands."""

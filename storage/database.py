@@ -1,0 +1,111 @@
+"""The async database: engine, session factory, SQLite pragmas and schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+__all__ = ["Database", "DatabaseError"]
+
+logger = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or used; the message says which and why."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the batched writer; NORMAL is durable at checkpoints.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at the migrations shipped in this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+class Database:
+    """One database: `sqlite+aiosqlite://…` (default) or `postgresql+asyncpg://…`."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise DatabaseError(f"database.url: cannot parse {url!r}: {error}") from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    def session(self) -> AsyncSession:
+        """Open a new session; the caller owns the transaction (`async with db.session() as s`)."""
+        return self.sessions()
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply pending migrations up to `revision`.
+
+        Raises:
+            DatabaseError: the database is unreachable or a migration failed.
+        """
+
+        def run(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(run)
+        except (SQLAlchemyError, OSError) as error:
+            raise DatabaseError(f"cannot upgrade {self.safe_url}: {_reason(error)}") from error
+
+    async def current_revision(self) -> str | None:
+        """Return the schema revision the database is at (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        def read(connection: Connection) -> str | None:
+            return MigrationContext.configure(connection).get_current_revision()
+
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(read)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None)
+    return str(original or error).strip().splitlines()[0] if str(original or error) else repr(error)

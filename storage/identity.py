@@ -1,0 +1,181 @@
+"""Communities, groups, accounts and members: who and where, resolved once and cached above."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, Community, Group, Member, MemberAccount
+
+__all__ = [
+    "CommunityInfo",
+    "GroupInfo",
+    "ensure_group",
+    "ensure_member",
+    "get_community",
+    "update_community",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityInfo:
+    """A community's identity and settings as the engine needs them."""
+
+    id: int
+    name: str
+    language: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A platform group and the community it belongs to."""
+
+    id: int
+    community: CommunityInfo
+
+
+def _info(row: Community) -> CommunityInfo:
+    return CommunityInfo(id=row.id, name=row.name, language=row.language, timezone=row.timezone)
+
+
+async def _find_group(session: AsyncSession, platform: str, external_id: str) -> GroupInfo | None:
+    query = (
+        select(Group.id, Community)
+        .join(Community, Community.id == Group.community_id)
+        .where(Group.platform == platform, Group.external_id == external_id)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else GroupInfo(id=row[0], community=_info(row[1]))
+
+
+async def ensure_group(
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    name: str,
+    language: str,
+    timezone: str,
+    now: datetime,
+) -> GroupInfo:
+    """Return the group, creating it with a community of its own the first time it is seen.
+
+    Safe when two processes see a new group at once: the loser of the insert race re-reads.
+    """
+    found = await _find_group(session, platform, external_id)
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            community = Community(name=name, language=language, timezone=timezone, created_at=now)
+            session.add(community)
+            await session.flush()
+            session.add(
+                Group(
+                    community_id=community.id,
+                    platform=platform,
+                    external_id=external_id,
+                    name=name,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        pass
+    found = await _find_group(session, platform, external_id)
+    if found is None:  # pragma: no cover - the insert or the competitor's insert must exist
+        raise RuntimeError(f"group {platform}:{external_id} vanished while being created")
+    return found
+
+
+async def _find_member(session: AsyncSession, community_id: int, account_id: int) -> int | None:
+    query = select(MemberAccount.member_id).where(
+        MemberAccount.community_id == community_id, MemberAccount.account_id == account_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _ensure_account(
+    session: AsyncSession, platform: str, external_id: str, name: str, is_bot: bool
+) -> int:
+    query = select(Account.id).where(
+        Account.platform == platform, Account.external_id == external_id
+    )
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            account = Account(platform=platform, external_id=external_id, name=name, is_bot=is_bot)
+            session.add(account)
+            await session.flush()
+            return account.id
+    except IntegrityError:
+        return (await session.execute(query)).scalar_one()
+
+
+async def ensure_member(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    platform: str,
+    user_id: str,
+    name: str,
+    is_bot: bool,
+    now: datetime,
+) -> int:
+    """Return the member id of a platform account in a community, creating both if new.
+
+    By default each account is its own member; linking accounts later re-points
+    `member_accounts` rows without touching the activity log's shape.
+    """
+    account_id = await _ensure_account(session, platform, user_id, name, is_bot)
+    member_id = await _find_member(session, community_id, account_id)
+    if member_id is not None:
+        return member_id
+    try:
+        async with session.begin_nested():
+            member = Member(
+                community_id=community_id, display_name=name, is_bot=is_bot, created_at=now
+            )
+            session.add(member)
+            await session.flush()
+            session.add(
+                MemberAccount(community_id=community_id, account_id=account_id, member_id=member.id)
+            )
+            await session.flush()
+            return member.id
+    except IntegrityError:
+        found = await _find_member(session, community_id, account_id)
+        if found is None:  # pragma: no cover
+            raise
+        return found
+
+
+async def get_community(session: AsyncSession, *, community_id: int) -> CommunityInfo | None:
+    """Return one community's settings, or None if there is no such community."""
+    row = await session.get(Community, community_id)
+    return None if row is None else _info(row)
+
+
+async def update_community(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    language: str | None = None,
+    timezone: str | None = None,
+) -> None:
+    """Change a community's language and/or time zone (None leaves a value as it is)."""
+    values = {
+        key: value
+        for key, value in (("language", language), ("timezone", timezone))
+        if value is not None
+    }
+    if values:
+        await session.execute(
+            update(Community).where(Community.id == community_id).values(**values)
+        )

@@ -1,0 +1,217 @@
+"""Typed SQLAlchemy 2 models: the schema of record (migrations must match it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Account",
+    "Base",
+    "Community",
+    "Group",
+    "Member",
+    "MemberAccount",
+    "MemberEvent",
+    "MessageLog",
+    "ReactionLog",
+    "UTCDateTime",
+]
+
+# Stable constraint names so migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zone type, so values are stored as naive UTC and made aware on read;
+    a naive value on write is a bug and is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; use UTC-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Community(Base):
+    """Hearth's unit: points, FAQ, schedules and digests belong to one community."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Group(Base):
+    """One place on a platform (a Discord guild, a Telegram group), mapped to a community."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Account(Base):
+    """A platform user (platform + user id), shared by every community they are in."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Member(Base):
+    """A person in a community; one or more accounts belong to them there."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MemberAccount(Base):
+    """Which member an account is in a community (linking accounts is a data change)."""
+
+    __tablename__ = "member_accounts"
+    __table_args__ = (UniqueConstraint("community_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+
+
+class MessageLog(Base):
+    """One row per message ever seen; the ground truth for activity metrics.
+
+    The unique key makes a redelivered update count once.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint(
+            "community_id", "platform", "channel_id", "message_id", name="uq_messages_once"
+        ),
+        Index("ix_messages_community_id_sent_at", "community_id", "sent_at"),
+        Index("ix_messages_member_id_sent_at", "member_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    reply_to: Mapped[str | None] = mapped_column(String(64))
+    mentions: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    length: Mapped[int] = mapped_column(Integer)
+    is_command: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class MemberEvent(Base):
+    """A join or a leave; a redelivered one (same group, member, kind, time) counts once."""
+
+    __tablename__ = "member_events"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id", "kind", "at"),
+        Index("ix_member_events_community_id_at", "community_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReactionLog(Base):
+    """A reaction; the same member's same emoji on the same message counts once."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        UniqueConstraint(
+            "community_id",
+            "platform",
+            "channel_id",
+            "message_id",
+            "member_id",
+            "emoji",
+            name="uq_reactions_once",
+        ),
+        Index("ix_reactions_community_id_at", "community_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    emoji: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
