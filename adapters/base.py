@@ -17,6 +17,7 @@ class UnsupportedAction(Exception):
 class Adapter(Protocol):
     """A platform connection: feeds events to the engine and performs its actions."""
 
+    #: The platform name; the engine routes this platform's actions to `perform`.
     name: str
 
     async def run(self, engine: Engine) -> None:
@@ -28,6 +29,8 @@ class Adapter(Protocol):
         """Carry out one action on the platform.
 
         Raises:
+            DeliveryFailed: the platform refused (closed DMs, missing permission, gone);
+                the engine tells the community's moderators.
             UnsupportedAction: the platform has no way to do it.
         """
         ...

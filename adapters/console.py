@@ -195,5 +195,4 @@ class ConsoleAdapter:
             )
             if event is None:
                 continue
-            for action in await engine.handle(event):
-                await self.perform(action)
+            await engine.process(event)

@@ -6,10 +6,12 @@ Modelled on errbot's test backend; every feature test goes through it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.engine import Engine
+from bot.errors import DeliveryFailed
 from bot.events import (
     Action,
     Author,
@@ -47,13 +49,18 @@ class MemoryAdapter:
         self.group = group
         self.channel = channel
         self.performed: list[Action] = []
+        self.refuse: Callable[[Action], DeliveryFailed | None] = lambda action: None
         self._ids = itertools.count(1)
+        engine.attach(platform, self.perform)
 
     async def run(self, engine: Engine) -> None:
         """Nothing to receive on its own: tests call `send` and friends."""
 
     async def perform(self, action: Action) -> None:
-        """Record the action."""
+        """Record the action, unless `refuse` says the platform refuses it."""
+        failure = self.refuse(action)
+        if failure is not None:
+            raise failure
         self.performed.append(action)
 
     def place(self, channel: str | None = None, thread: str | None = None) -> Place:
@@ -61,10 +68,9 @@ class MemoryAdapter:
         return Place(self.platform, self.group, channel or self.channel, thread)
 
     async def send(self, event: Event) -> list[Action]:
-        """Hand `event` to the engine, record and return the actions."""
+        """Hand `event` to the engine, deliver the actions (recording them) and return them."""
         actions = await self.engine.handle(event)
-        for action in actions:
-            await self.perform(action)
+        await self.engine.services.dispatcher.dispatch(actions)
         return actions
 
     async def say(

@@ -34,6 +34,8 @@ async def serve(engine: Engine, adapters: Sequence[Adapter]) -> int:
     adapter has failed, or on SIGINT/SIGTERM. Stopping always flushes storage.
     """
     await engine.start()
+    for adapter in adapters:
+        engine.attach(adapter.name, adapter.perform)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

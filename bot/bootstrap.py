@@ -9,6 +9,7 @@ import random
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery import Dispatcher
 from bot.directory import Directory
 from bot.engine import Engine
 from bot.features.activity import ActivityFeature
@@ -30,6 +31,7 @@ def build_services(
     """Build the shared dependencies every feature receives."""
     clock = clock or SystemClock()
     database = database or Database(settings.database.url)
+    directory = Directory(database, settings.defaults, clock)
     return Services(
         settings=settings,
         database=database,
@@ -38,7 +40,8 @@ def build_services(
             batch_size=settings.database.batch_size,
             flush_interval=settings.database.flush_interval,
         ),
-        directory=Directory(database, settings.defaults, clock),
+        directory=directory,
+        dispatcher=Dispatcher(directory, clock),
         clock=clock,
         rng=rng or random.Random(),
     )

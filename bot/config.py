@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 from bot.i18n import LANGUAGES, normalize_language
@@ -89,16 +96,53 @@ class ConsoleSettings(_Section):
 
 
 class DiscordSettings(_Section):
-    """Discord bot credentials."""
+    """Discord bot credentials, permissions mapping and sharding."""
 
     token: str = ""
+    #: Members with any of these role names (or ids) count as admins / moderators, besides
+    #: Manage Server (admin) and Manage Messages (moderator).
+    admin_roles: tuple[str, ...] = ()
+    moderator_roles: tuple[str, ...] = ()
+    #: Answer personal commands (like /rank) with ephemeral messages only the caller sees.
+    ephemeral_replies: bool = True
+    #: Sync slash commands to every guild at start (fast); global sync is `hearth discord sync`.
+    sync_commands_at_start: bool = True
+    #: Sharding for several processes on one bot: total shards and the ids this process runs.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: tuple[int, ...] = ()
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> DiscordSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count")
+        if self.shard_count is not None and any(
+            not 0 <= shard < self.shard_count for shard in self.shard_ids
+        ):
+            raise ValueError(f"shard_ids must each be between 0 and {self.shard_count - 1}")
+        return self
 
 
 class TelegramSettings(_Section):
-    """Telegram bot credentials and Bot API address."""
+    """Telegram bot credentials, Bot API address and update delivery."""
 
     token: str = ""
     api_base_url: str = "https://api.telegram.org/bot"
+    #: Receive updates by webhook at this public https URL instead of long polling.
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    #: Telegram sends it with every webhook request; requests without it are rejected.
+    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
+    #: How long a member's admin/moderator status from getChatMember is trusted.
+    admin_cache_seconds: int = Field(default=300, ge=0, le=86400)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        if self.webhook_url and not self.webhook_url.startswith("https://"):
+            raise ValueError("webhook_url must start with https:// (Telegram requires TLS)")
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_url needs webhook_secret (letters, digits, _ and -)")
+        return self
 
 
 class LoggingSettings(_Section):

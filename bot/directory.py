@@ -11,6 +11,7 @@ from bot.config import CommunityDefaults
 from bot.events import Author
 from storage.database import Database
 from storage.identity import (
+    ChannelRef,
     CommunityInfo,
     GroupInfo,
     ensure_group,
@@ -72,12 +73,21 @@ class Directory:
         return member_id
 
     async def update_community(
-        self, community_id: int, *, language: str | None = None, timezone: str | None = None
+        self,
+        community_id: int,
+        *,
+        language: str | None = None,
+        timezone: str | None = None,
+        mod_channel: ChannelRef | bool | None = False,
     ) -> CommunityInfo:
-        """Change a community's settings in storage and in the cache."""
+        """Change a community's settings in storage and in the cache (see `update_community`)."""
         async with self._database.session() as session, session.begin():
             await update_community(
-                session, community_id=community_id, language=language, timezone=timezone
+                session,
+                community_id=community_id,
+                language=language,
+                timezone=timezone,
+                mod_channel=mod_channel,
             )
             info = await get_community(session, community_id=community_id)
         if info is None:

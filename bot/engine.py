@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
+from bot.delivery import Sink
 from bot.errors import PermissionDenied, UserFacingError
 from bot.events import (
     Action,
@@ -24,6 +27,7 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    Poll,
     Post,
     ReactionAdded,
     Reply,
@@ -47,7 +51,9 @@ class _RecentKeys:
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._keys: dict[tuple[str, ...], None] = {}
+        # OrderedDict pops its oldest key in O(1); a dict's next(iter()) slows down as
+        # deleted slots pile up at its front.
+        self._keys: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     def seen(self, key: tuple[str, ...]) -> bool:
         """Return True if `key` was seen before; remember it otherwise."""
@@ -55,7 +61,7 @@ class _RecentKeys:
             return True
         self._keys[key] = None
         if len(self._keys) > self._capacity:
-            del self._keys[next(iter(self._keys))]
+            self._keys.popitem(last=False)
         return False
 
 
@@ -98,16 +104,14 @@ def defuse_mass_mentions(text: str) -> str:
 
 
 def _safe(action: Action) -> Action:
-    if isinstance(action, Reply):
-        return Reply(
-            action.place, action.message_id, defuse_mass_mentions(action.text), action.private
+    if isinstance(action, Post) and action.poll is not None:
+        poll = Poll(
+            defuse_mass_mentions(action.poll.question),
+            tuple(defuse_mass_mentions(option) for option in action.poll.options),
         )
-    if isinstance(action, Post):
-        return Post(action.target, defuse_mass_mentions(action.text), action.image, action.poll)
-    if isinstance(action, DirectMessage):
-        return DirectMessage(
-            action.platform, action.user_id, defuse_mass_mentions(action.text), action.image
-        )
+        return replace(action, text=defuse_mass_mentions(action.text), poll=poll)
+    if isinstance(action, Reply | Post | DirectMessage):
+        return replace(action, text=defuse_mass_mentions(action.text))
     return action
 
 
@@ -158,6 +162,14 @@ class Engine:
         finally:
             await self.services.database.close()
             self._started = False
+
+    def attach(self, platform: str, sink: Sink) -> None:
+        """Have `sink` perform every action for `platform` (adapters call this at start)."""
+        self.services.dispatcher.attach(platform, sink)
+
+    async def process(self, event: Event) -> None:
+        """Handle `event` and deliver the resulting actions through the attached sinks."""
+        await self.services.dispatcher.dispatch(await self.handle(event))
 
     async def handle(self, event: Event) -> list[Action]:
         """Process one event and return the actions to perform.

@@ -7,8 +7,16 @@ event's ids and the member gets a short apology.
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.events import Action
+
 __all__ = [
     "ConfigError",
+    "DeliveryFailed",
+    "DeliveryProblem",
     "HearthError",
     "InvalidArguments",
     "NotFound",
@@ -42,3 +50,25 @@ class InvalidArguments(UserFacingError):
 
 class NotFound(UserFacingError):
     """Something the member referred to (an id, a name) does not exist."""
+
+
+class DeliveryProblem(Enum):
+    """Why a platform refused an action."""
+
+    DM_CLOSED = "dm_closed"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+class DeliveryFailed(HearthError):
+    """A platform could not carry out an action; adapters translate their exceptions to it.
+
+    The engine tells the community's moderators (once per problem a day) instead of retrying.
+    """
+
+    def __init__(self, action: Action, problem: DeliveryProblem, detail: str = "") -> None:
+        super().__init__(f"{problem.value}: {detail}" if detail else problem.value)
+        self.action = action
+        self.problem = problem
+        self.detail = detail

@@ -27,6 +27,8 @@ __all__ = [
     "ReactionAdded",
     "Reply",
     "Role",
+    "action_group",
+    "action_platform",
 ]
 
 
@@ -174,12 +176,17 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class DirectMessage:
-    """Send a private message to one account."""
+    """Send a private message to one account.
+
+    `group_id` names the group the message is about, so a failure can be reported to that
+    community's moderators.
+    """
 
     platform: str
     user_id: str
     text: str
     image: str | None = None
+    group_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,3 +210,21 @@ class React:
 
 
 Action = Reply | Post | DirectMessage | GrantRole | React
+
+
+def action_platform(action: Action) -> str:
+    """The platform that must perform `action`."""
+    if isinstance(action, Reply | React):
+        return action.place.platform
+    if isinstance(action, Post):
+        return action.target.platform
+    return action.platform
+
+
+def action_group(action: Action) -> str | None:
+    """The platform group `action` belongs to, if it says."""
+    if isinstance(action, Reply | React):
+        return action.place.group_id
+    if isinstance(action, Post):
+        return action.target.group_id
+    return action.group_id

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Account, Community, Group, Member, MemberAccount
 
 __all__ = [
+    "ChannelRef",
     "CommunityInfo",
     "GroupInfo",
     "ensure_group",
@@ -22,6 +23,16 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A channel on a platform, as the platform names it."""
+
+    platform: str
+    group: str
+    channel: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CommunityInfo:
     """A community's identity and settings as the engine needs them."""
 
@@ -29,6 +40,7 @@ class CommunityInfo:
     name: str
     language: str
     timezone: str
+    mod_channel: ChannelRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +52,12 @@ class GroupInfo:
 
 
 def _info(row: Community) -> CommunityInfo:
-    return CommunityInfo(id=row.id, name=row.name, language=row.language, timezone=row.timezone)
+    mod = None
+    if row.mod_platform and row.mod_group and row.mod_channel:
+        mod = ChannelRef(row.mod_platform, row.mod_group, row.mod_channel, row.mod_thread)
+    return CommunityInfo(
+        id=row.id, name=row.name, language=row.language, timezone=row.timezone, mod_channel=mod
+    )
 
 
 async def _find_group(session: AsyncSession, platform: str, external_id: str) -> GroupInfo | None:
@@ -168,13 +185,23 @@ async def update_community(
     community_id: int,
     language: str | None = None,
     timezone: str | None = None,
+    mod_channel: ChannelRef | bool | None = False,
 ) -> None:
-    """Change a community's language and/or time zone (None leaves a value as it is)."""
-    values = {
+    """Change a community's settings; None (False for `mod_channel`) leaves a value as it is.
+
+    `mod_channel=None` clears the moderators' channel.
+    """
+    values: dict[str, str | None] = {
         key: value
         for key, value in (("language", language), ("timezone", timezone))
         if value is not None
     }
+    if mod_channel is None or isinstance(mod_channel, ChannelRef):
+        ref = mod_channel
+        values["mod_platform"] = ref.platform if ref else None
+        values["mod_group"] = ref.group if ref else None
+        values["mod_channel"] = ref.channel if ref else None
+        values["mod_thread"] = ref.thread if ref else None
     if values:
         await session.execute(
             update(Community).where(Community.id == community_id).values(**values)

@@ -89,6 +89,11 @@ class Community(Base):
     language: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Where moderator alerts go: a channel (and topic) of one of the community's groups.
+    mod_platform: Mapped[str | None] = mapped_column(String(16))
+    mod_group: Mapped[str | None] = mapped_column(String(64))
+    mod_channel: Mapped[str | None] = mapped_column(String(64))
+    mod_thread: Mapped[str | None] = mapped_column(String(64))
 
 
 class Group(Base):

@@ -177,3 +177,13 @@ async def test_naive_event_times_are_rejected(clock: ManualClock) -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         Message(Place("x", "g", "c"), "1", Author("u", "u"), "hi", clock.now().replace(tzinfo=None))
+
+
+def test_recent_event_memory_forgets_the_oldest_first() -> None:
+    from bot.engine import _RecentKeys
+
+    recent = _RecentKeys(capacity=3)
+    assert [recent.seen((str(n),)) for n in range(5)] == [False] * 5
+    assert recent.seen(("4",))
+    assert recent.seen(("2",))
+    assert not recent.seen(("0",))  # evicted: the database's unique key is the backstop

@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.commands import Command
 from bot.config import Settings
+from bot.delivery import Dispatcher
 from bot.directory import Directory
 from bot.events import Action, Event
 from bot.i18n import Translator
@@ -28,6 +29,7 @@ class Services:
     database: Database
     writer: ActivityWriter
     directory: Directory
+    dispatcher: Dispatcher
     clock: Clock
     rng: random.Random
 

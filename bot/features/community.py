@@ -1,4 +1,4 @@
-"""Community settings commands: the language Hearth writes in and the local time zone."""
+"""Community settings commands: language, local time zone, moderators' channel."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from bot.errors import InvalidArguments
 from bot.events import Role
 from bot.features.base import BaseFeature
 from bot.i18n import LANGUAGES, N_, normalize_language, translator
+from storage.identity import ChannelRef
 
 __all__ = ["CommunityFeature"]
 
 
 class CommunityFeature(BaseFeature):
-    """`/language` and `/timezone` for admins."""
+    """`/language`, `/timezone` and `/modchannel` for admins."""
 
     name = "community"
 
@@ -28,6 +29,13 @@ class CommunityFeature(BaseFeature):
                 help=N_("Show or set the language Hearth uses in this community."),
                 role=Role.ADMIN,
                 params=(Param("language", required=False),),
+            ),
+            Command(
+                name="modchannel",
+                handler=self.set_mod_channel,
+                help=N_("Send moderator alerts to this channel (or stop with: off)."),
+                role=Role.ADMIN,
+                params=(Param("off", required=False, choices=("off",)),),
             ),
             Command(
                 name="timezone",
@@ -75,3 +83,13 @@ class CommunityFeature(BaseFeature):
             ) from None
         await self.services.directory.update_community(call.community.id, timezone=wanted)
         return call.tr(N_("Time zone set to {timezone}.")).format(timezone=wanted)
+
+    async def set_mod_channel(self, call: CommandCall) -> str:
+        """Make the channel the command was sent in the moderators' channel, or clear it."""
+        if call.args["off"] == "off":
+            await self.services.directory.update_community(call.community.id, mod_channel=None)
+            return call.tr(N_("Moderator alerts are off."))
+        place = call.event.place
+        ref = ChannelRef(place.platform, place.group_id, place.channel_id, place.thread_id)
+        await self.services.directory.update_community(call.community.id, mod_channel=ref)
+        return call.tr(N_("Moderator alerts will be posted in this channel."))

@@ -1,0 +1,136 @@
+"""Delivery of actions to the adapters, and what happens when a platform refuses one.
+
+Each adapter attaches a sink for its platform. A `DeliveryFailed` from a sink becomes a note
+in the community's moderators' channel (once per problem a day), never an unhandled error;
+any other exception is logged with the action and the rest are still delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.errors import DeliveryFailed, DeliveryProblem
+from bot.events import (
+    Action,
+    DirectMessage,
+    GrantRole,
+    Place,
+    Post,
+    React,
+    action_group,
+    action_platform,
+)
+from bot.i18n import N_, Translator, translator
+from storage.identity import CommunityInfo
+
+__all__ = ["Dispatcher", "Sink"]
+
+logger = logging.getLogger(__name__)
+Sink = Callable[[Action], Awaitable[None]]
+NOTE_AGAIN_AFTER = timedelta(hours=24)
+
+_PROBLEMS = {
+    DeliveryProblem.DM_CLOSED: N_(
+        "Hearth could not send a private message to {user}: they have not started a chat "
+        "with the bot or do not accept direct messages."
+    ),
+    DeliveryProblem.FORBIDDEN: N_(
+        "Hearth is not allowed to {what}. Check the bot's permissions and role position. ({detail})"
+    ),
+    DeliveryProblem.NOT_FOUND: N_("Hearth could not {what}: it no longer exists. ({detail})"),
+    DeliveryProblem.FAILED: N_("Hearth could not {what}. ({detail})"),
+}
+
+
+def _describe(action: Action, tr: Translator) -> str:
+    if isinstance(action, GrantRole):
+        return tr(N_("give role {role} to {user}")).format(role=action.role_id, user=action.user_id)
+    if isinstance(action, DirectMessage):
+        return tr(N_("send a private message to {user}")).format(user=action.user_id)
+    if isinstance(action, Post):
+        return tr(N_("post in channel {channel}")).format(channel=action.target.channel_id)
+    if isinstance(action, React):
+        return tr(N_("react in channel {channel}")).format(channel=action.place.channel_id)
+    return tr(N_("reply in channel {channel}")).format(channel=action.place.channel_id)
+
+
+class Dispatcher:
+    """Routes actions to platform sinks and reports refusals to moderators."""
+
+    def __init__(self, directory: Directory, clock: Clock) -> None:
+        self._directory = directory
+        self._clock = clock
+        self._sinks: dict[str, Sink] = {}
+        self._noted: dict[tuple[int, str, str, str], datetime] = {}
+
+    def attach(self, platform: str, sink: Sink) -> None:
+        """Deliver `platform`'s actions through `sink` from now on."""
+        self._sinks[platform] = sink
+
+    def detach(self, platform: str) -> None:
+        """Stop delivering to `platform`."""
+        self._sinks.pop(platform, None)
+
+    async def dispatch(self, actions: Sequence[Action]) -> None:
+        """Perform each action on its platform; one failure does not stop the rest."""
+        for action in actions:
+            await self._deliver(action)
+
+    async def _deliver(self, action: Action, *, reporting: bool = True) -> bool:
+        platform = action_platform(action)
+        sink = self._sinks.get(platform)
+        if sink is None:
+            logger.warning("no adapter for platform %s; dropped %r", platform, action)
+            return False
+        try:
+            await sink(action)
+        except DeliveryFailed as failure:
+            logger.warning("%s refused %r: %s", platform, action, failure)
+            if reporting:
+                await self.report(failure)
+            return False
+        except Exception:
+            logger.exception("delivering %r on %s failed", action, platform)
+            return False
+        return True
+
+    async def report(self, failure: DeliveryFailed) -> None:
+        """Tell the community's moderators that an action could not be carried out."""
+        group = action_group(failure.action)
+        if group is None:
+            logger.warning("cannot tell moderators about %s: no group known", failure)
+            return
+        info = await self._directory.group(action_platform(failure.action), group)
+        community = info.community
+        key = (community.id, failure.problem.value, type(failure.action).__name__, failure.detail)
+        now = self._clock.now()
+        last = self._noted.get(key)
+        if last is not None and now - last < NOTE_AGAIN_AFTER:
+            return
+        self._noted[key] = now
+        await self.notify_moderators(community, self._note(failure, translator(community.language)))
+
+    @staticmethod
+    def _note(failure: DeliveryFailed, tr: Translator) -> str:
+        action = failure.action
+        user = action.user_id if isinstance(action, DirectMessage | GrantRole) else ""
+        return tr(_PROBLEMS[failure.problem]).format(
+            user=user, what=_describe(action, tr), detail=failure.detail or "-"
+        )
+
+    async def notify_moderators(self, community: CommunityInfo, text: str) -> bool:
+        """Post `text` to the community's moderators' channel; False if there is none."""
+        ref = community.mod_channel
+        if ref is None:
+            logger.warning(
+                "community %s has no moderators' channel (/modchannel); note: %s",
+                community.id,
+                text,
+            )
+            return False
+        post = Post(Place(ref.platform, ref.group, ref.channel, ref.thread), text)
+        return await self._deliver(post, reporting=False)
