@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) ## Set up and start Hearth (console + SQLite unless tokens are configured)
-	$(BIN)/hearth run $(ARGS)
+	@$(BIN)/hearth run $(ARGS)
 
 test: lint typecheck pytest ## Set up, then run ruff, mypy --strict and the test suite
 
