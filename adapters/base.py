@@ -7,11 +7,7 @@ from typing import Protocol
 from bot.engine import Engine
 from bot.events import Action
 
-__all__ = ["Adapter", "UnsupportedAction"]
-
-
-class UnsupportedAction(Exception):
-    """The platform cannot perform this kind of action (e.g. a role grant on the console)."""
+__all__ = ["Adapter"]
 
 
 class Adapter(Protocol):
@@ -29,8 +25,8 @@ class Adapter(Protocol):
         """Carry out one action on the platform.
 
         Raises:
-            DeliveryFailed: the platform refused (closed DMs, missing permission, gone);
-                the engine tells the community's moderators.
-            UnsupportedAction: the platform has no way to do it.
+            DeliveryFailed: the platform refused (closed DMs, missing permission, gone) and
+                the engine tells the community's moderators; or, with problem UNSUPPORTED,
+                the platform has no such thing (role grants on Telegram).
         """
         ...

@@ -63,26 +63,24 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
-    platforms = [
-        name
-        for name, token in (
-            ("discord", settings.discord.token),
-            ("telegram", settings.telegram.token),
-        )
-        if token
-    ]
-    if platforms and not options.console:
-        logger.warning(
-            "%s configured, but this version of Hearth has no adapter for it yet; "
-            "starting the console instead",
-            " and ".join(platforms),
-        )
+    """The platform adapters whose tokens are set, or the console (always with --console)."""
+    clock = SystemClock()
+    adapters: list[Adapter] = []
+    if not options.console:
+        if settings.telegram.token:
+            from adapters.telegram_adapter import TelegramAdapter
+
+            adapters.append(TelegramAdapter(settings, clock))
+        if settings.discord.token:
+            logger.warning("discord.token is set, but the Discord adapter is not available yet")
+    if adapters:
+        return adapters
     return [
         ConsoleAdapter(
             community=options.community or settings.console.community,
             user=options.user or settings.console.user,
             admin=options.admin or settings.console.admin,
-            clock=SystemClock(),
+            clock=clock,
         )
     ]
 

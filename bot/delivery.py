@@ -89,6 +89,9 @@ class Dispatcher:
         try:
             await sink(action)
         except DeliveryFailed as failure:
+            if failure.problem is DeliveryProblem.UNSUPPORTED:
+                logger.info("%s cannot perform %r; skipped", platform, action)
+                return False
             logger.warning("%s refused %r: %s", platform, action, failure)
             if reporting:
                 await self.report(failure)

@@ -17,6 +17,7 @@ from storage.identity import (
     ensure_group,
     ensure_member,
     get_community,
+    move_group,
     update_community,
 )
 
@@ -94,3 +95,17 @@ class Directory:
             raise LookupError(f"community {community_id} does not exist")
         self._communities[community_id] = info
         return info
+
+    async def move_group(self, platform: str, old_external_id: str, new_external_id: str) -> bool:
+        """Re-key a group to a new platform id, keeping its community and history."""
+        async with self._database.session() as session, session.begin():
+            moved = await move_group(
+                session,
+                platform=platform,
+                old_external_id=old_external_id,
+                new_external_id=new_external_id,
+            )
+        if moved:
+            self._communities.clear()  # the moderators' channel may have moved with it
+            self._groups.clear()
+        return moved

@@ -59,6 +59,8 @@ class DeliveryProblem(Enum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     FAILED = "failed"
+    #: The platform has no such thing (a role grant on Telegram); logged, not reported.
+    UNSUPPORTED = "unsupported"
 
 
 class DeliveryFailed(HearthError):

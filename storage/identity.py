@@ -9,7 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Account, Community, Group, Member, MemberAccount
+from storage.models import (
+    Account,
+    Community,
+    Group,
+    Member,
+    MemberAccount,
+    MessageLog,
+    ReactionLog,
+)
 
 __all__ = [
     "ChannelRef",
@@ -18,6 +26,7 @@ __all__ = [
     "ensure_group",
     "ensure_member",
     "get_community",
+    "move_group",
     "update_community",
 ]
 
@@ -206,3 +215,42 @@ async def update_community(
         await session.execute(
             update(Community).where(Community.id == community_id).values(**values)
         )
+
+
+async def move_group(
+    session: AsyncSession, *, platform: str, old_external_id: str, new_external_id: str
+) -> bool:
+    """Give a group a new platform id (a Telegram group upgraded to a supergroup), keeping
+    its community; its logged messages and reactions move to the new channel id too.
+
+    Returns False when there is nothing to move or the new id is already a separate group.
+    """
+    group = (
+        await session.execute(
+            select(Group).where(Group.platform == platform, Group.external_id == old_external_id)
+        )
+    ).scalar_one_or_none()
+    taken = await _find_group(session, platform, new_external_id)
+    if group is None or taken is not None:
+        return False
+    group.external_id = new_external_id
+    for model in (MessageLog, ReactionLog):
+        await session.execute(
+            update(model)
+            .where(
+                model.community_id == group.community_id,
+                model.platform == platform,
+                model.channel_id == old_external_id,
+            )
+            .values(channel_id=new_external_id)
+        )
+    await session.execute(
+        update(Community)
+        .where(
+            Community.id == group.community_id,
+            Community.mod_platform == platform,
+            Community.mod_group == old_external_id,
+        )
+        .values(mod_group=new_external_id, mod_channel=new_external_id)
+    )
+    return True

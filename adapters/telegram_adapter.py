@@ -1,0 +1,412 @@
+"""The Telegram adapter: python-telegram-bot's Application embedded in Hearth's event loop.
+
+Long polling by default (webhook when `telegram.webhook_url` is set); every update goes
+through one handler that turns it into engine events (see `adapters.telegram_updates`).
+Text is sent as HTML with everything escaped, split at Telegram's 4096-character limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from telegram import (
+    Bot,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeDefault,
+    ChatMember,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+)
+from telegram import Message as TgMessage
+from telegram.constants import ParseMode, UpdateType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from adapters.chunks import split_message
+from adapters.telegram_commands import command_menus
+from adapters.telegram_updates import (
+    GROUP_CHATS,
+    PLATFORM,
+    author_of,
+    member_events,
+    message_events,
+    parse_command,
+    place_of,
+    reaction_events,
+)
+from bot.clock import Clock
+from bot.config import Settings
+from bot.engine import Engine
+from bot.errors import DeliveryFailed, DeliveryProblem
+from bot.events import (
+    Action,
+    CommandInvoked,
+    DirectMessage,
+    Event,
+    GrantRole,
+    MemberJoined,
+    MemberLeft,
+    Post,
+    React,
+    Reply,
+    Role,
+)
+from bot.i18n import N_, normalize_language, translator
+
+__all__ = ["ALLOWED_UPDATES", "TelegramAdapter"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ALLOWED_UPDATES: tuple[str, ...] = (
+    UpdateType.MESSAGE,
+    UpdateType.EDITED_MESSAGE,
+    UpdateType.CHAT_MEMBER,
+    UpdateType.MY_CHAT_MEMBER,
+    UpdateType.MESSAGE_REACTION,
+    UpdateType.CALLBACK_QUERY,
+    UpdateType.POLL_ANSWER,
+)
+#: Telegram sends a join both as a service message and as a chat_member update.
+MEMBERSHIP_ECHO = timedelta(minutes=1)
+PRIVACY_WARNING = (
+    "Telegram privacy mode is on for this bot: in groups Hearth only sees commands, replies to "
+    "its own messages and service messages, so activity, points and FAQ answers miss most "
+    "messages. Turn it off in @BotFather (/setprivacy → Disable), then remove and re-add the "
+    "bot to each group."
+)
+
+
+class TelegramAdapter:
+    """Connects Hearth to Telegram through python-telegram-bot."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
+        rate_limit_retries: int = 3,
+    ) -> None:
+        self.settings = settings.telegram
+        self.default_language = settings.defaults.language
+        self.clock = clock
+        self.retry_delays = tuple(retry_delays)
+        self.rate_limit_retries = rate_limit_retries
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._engine: Engine | None = None
+        self._roles: dict[tuple[int, int], tuple[Role, datetime]] = {}
+        self._memberships: dict[tuple[str, str, str], datetime] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        base = self.settings.api_base_url.rstrip("/")
+        builder = (
+            ApplicationBuilder()
+            .token(self.settings.token)
+            .base_url(base)
+            .base_file_url(base.removesuffix("/bot") + "/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=self.rate_limit_retries))
+        )
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        return application
+
+    async def run(self, engine: Engine) -> None:
+        """Connect, register commands, receive updates until cancelled, then stop cleanly."""
+        self._engine = engine
+        application = self.application = self._build()
+        async with application:
+            bot = application.bot
+            if not bot.can_read_all_group_messages:
+                logger.warning(PRIVACY_WARNING)
+            await self._register_commands(bot, engine)
+            await application.start()
+            updater = application.updater
+            if updater is None:  # pragma: no cover - the builder always makes one
+                raise RuntimeError("python-telegram-bot built no updater")
+            if self.settings.webhook_url:
+                await updater.start_webhook(
+                    listen=self.settings.webhook_listen,
+                    port=self.settings.webhook_port,
+                    url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+                    webhook_url=self.settings.webhook_url,
+                    secret_token=self.settings.webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            else:
+                await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+            logger.info("telegram: connected as @%s", bot.username)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await updater.stop()
+                await application.stop()
+
+    async def _register_commands(self, bot: Bot, engine: Engine) -> None:
+        try:
+            for language, members, admins in command_menus(engine.registry):
+                code = None if language == "en" else language.split("_")[0]
+                await bot.set_my_commands(members, BotCommandScopeDefault(), code)
+                await bot.set_my_commands(admins, BotCommandScopeAllChatAdministrators(), code)
+        except TelegramError:
+            logger.exception("telegram: could not register the command menu; commands still work")
+
+    # ------------------------------------------------------------------ updates
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        engine = self._engine
+        if engine is None:  # pragma: no cover - handlers run only after run() set it
+            return
+        try:
+            for event in await self._events(update):
+                await engine.process(event)
+        except Exception:
+            logger.exception("telegram: update %s failed; continuing", update.update_id)
+
+    async def _events(self, update: Update) -> list[Event]:
+        if update.message is not None:
+            return await self._message(update.message)
+        if update.chat_member is not None:
+            return self._fresh_memberships(member_events(update.chat_member))
+        if update.message_reaction is not None:
+            return reaction_events(update.message_reaction)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        return []  # edits, poll answers, our own membership: not activity
+
+    async def _message(self, message: TgMessage) -> list[Event]:
+        if message.migrate_to_chat_id is not None:
+            await self._migrate(str(message.chat.id), str(message.migrate_to_chat_id))
+            return []
+        if message.chat.type not in GROUP_CHATS:
+            await self._private(message)
+            return []
+        command = parse_command(message, self._bot_username())
+        if command is not None and message.from_user is not None:
+            role = await self._role(message)
+            return [
+                CommandInvoked(
+                    place=place_of(message),
+                    invoker=author_of(message.from_user),
+                    name=command.name,
+                    args=command.args,
+                    sent_at=message.date,
+                    invoker_role=role,
+                    message_id=str(message.message_id),
+                )
+            ]
+        return self._fresh_memberships(message_events(message))
+
+    def _fresh_memberships(self, events: list[Event]) -> list[Event]:
+        fresh: list[Event] = []
+        for event in events:
+            if isinstance(event, MemberJoined | MemberLeft):
+                kind = "join" if isinstance(event, MemberJoined) else "leave"
+                key = (event.group_id, event.member.user_id, kind)
+                last = self._memberships.get(key)
+                self._memberships[key] = event.at
+                if last is not None and abs(event.at - last) < MEMBERSHIP_ECHO:
+                    continue
+            fresh.append(event)
+        return fresh
+
+    async def _migrate(self, old: str, new: str) -> None:
+        if self._engine is not None:
+            moved = await self._engine.services.directory.move_group(PLATFORM, old, new)
+            logger.info("telegram: group %s became supergroup %s (moved: %s)", old, new, moved)
+
+    async def _private(self, message: TgMessage) -> None:
+        if parse_command(message, self._bot_username()) is None or message.from_user is None:
+            return
+        code = message.from_user.language_code or ""
+        tr = translator(normalize_language(code) or self.default_language)
+        text = tr(
+            N_(
+                "Hi! I am Hearth, a community assistant. Add me to your group and make me an "
+                "admin; then send /help in the group to see what I can do."
+            )
+        )
+        await self.perform(DirectMessage(PLATFORM, str(message.chat.id), text))
+
+    def _bot_username(self) -> str:
+        application = self.application
+        return application.bot.username if application is not None else ""
+
+    async def _role(self, message: TgMessage) -> Role:
+        """Admin/moderator status from getChatMember, cached for `admin_cache_seconds`."""
+        chat = message.chat.id
+        if message.sender_chat is not None and message.sender_chat.id == chat:
+            return Role.ADMIN  # an anonymous group admin posting as the group
+        user = message.from_user
+        if user is None or self.application is None:
+            return Role.MEMBER
+        now = self.clock.now()
+        cached = self._roles.get((chat, user.id))
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            member = await self.application.bot.get_chat_member(chat, user.id)
+        except TelegramError:
+            logger.warning(
+                "telegram: getChatMember %s/%s failed; treating as member", chat, user.id
+            )
+            return Role.MEMBER
+        role = _role_of(member)
+        ttl = timedelta(seconds=self.settings.admin_cache_seconds)
+        self._roles[(chat, user.id)] = (role, now + ttl)
+        return role
+
+    # ------------------------------------------------------------------ actions
+
+    async def perform(self, action: Action) -> None:
+        """Carry out one action; platform refusals raise `DeliveryFailed`."""
+        application = self.application
+        if application is None:
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, "Telegram is not connected")
+        bot = application.bot
+        if isinstance(action, Reply):
+            await self._send_text(
+                action,
+                bot,
+                action.place.group_id,
+                action.text,
+                action.place.thread_id,
+                action.message_id,
+            )
+        elif isinstance(action, Post):
+            await self._post(action, bot)
+        elif isinstance(action, DirectMessage):
+            if action.image:
+                photo = partial(bot.send_photo, action.user_id, _photo(action.image))
+                await self._call(action, photo)
+            await self._send_text(action, bot, action.user_id, action.text, None, None)
+        elif isinstance(action, React):
+            reaction = [ReactionTypeEmoji(action.emoji)]
+            await self._call(
+                action,
+                lambda: bot.set_message_reaction(
+                    action.place.group_id, int(action.message_id), reaction
+                ),
+            )
+        elif isinstance(action, GrantRole):
+            raise DeliveryFailed(action, DeliveryProblem.UNSUPPORTED, "Telegram has no roles")
+
+    async def _send_text(
+        self,
+        action: Action,
+        bot: Bot,
+        chat: str,
+        text: str,
+        thread: str | None,
+        reply_to: str | None,
+    ) -> None:
+        thread_id = int(thread) if thread else None
+        for index, piece in enumerate(split_message(text, MESSAGE_LIMIT)):
+            reply = None
+            if index == 0 and reply_to is not None and reply_to.lstrip("-").isdigit():
+                reply = ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+            send = partial(
+                bot.send_message,
+                chat,
+                html.escape(piece, quote=False),
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+                reply_parameters=reply,
+            )
+            await self._call(action, send)
+
+    async def _post(self, action: Post, bot: Bot) -> None:
+        target = action.target
+        thread_id = int(target.thread_id) if target.thread_id else None
+        text = action.text
+        if action.image:
+            caption = text if len(text) <= CAPTION_LIMIT else ""
+            await self._call(
+                action,
+                lambda: bot.send_photo(
+                    target.group_id,
+                    _photo(action.image or ""),
+                    caption=html.escape(caption, quote=False) or None,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread_id,
+                ),
+            )
+            text = "" if caption else text
+        if action.poll is not None and text.strip() == action.poll.question.strip():
+            text = ""
+        if text.strip():
+            await self._send_text(action, bot, target.group_id, text, target.thread_id, None)
+        if action.poll is not None:
+            poll = action.poll
+            await self._call(
+                action,
+                lambda: bot.send_poll(
+                    target.group_id, poll.question, list(poll.options), message_thread_id=thread_id
+                ),
+            )
+
+    async def _call(self, action: Action, request: Callable[[], Awaitable[T]]) -> T:
+        """Run one Bot API call: retry network errors with backoff and jitter; translate
+        Telegram's refusals into `DeliveryFailed` (RetryAfter is the rate limiter's job)."""
+        delays = (*self.retry_delays, None)
+        for delay in delays:
+            try:
+                return await request()
+            except Forbidden as error:
+                problem = (
+                    DeliveryProblem.DM_CLOSED
+                    if isinstance(action, DirectMessage)
+                    else DeliveryProblem.FORBIDDEN
+                )
+                raise DeliveryFailed(action, problem, error.message) from error
+            except BadRequest as error:
+                problem = (
+                    DeliveryProblem.NOT_FOUND
+                    if "not found" in error.message.lower()
+                    else DeliveryProblem.FAILED
+                )
+                raise DeliveryFailed(action, problem, error.message) from error
+            except RetryAfter as error:
+                raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+            except NetworkError as error:
+                if delay is None:
+                    raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+                logger.warning("telegram: %s; retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay * (1 + random.random() / 2))
+            except TelegramError as error:
+                raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _photo(image: str) -> Any:
+    """A local file is uploaded; anything else (a URL) is passed for Telegram to fetch."""
+    path = Path(image)
+    return path.read_bytes() if path.is_file() else image
+
+
+def _role_of(member: ChatMember) -> Role:
+    """Creator and admins who can change the group's info or promote are admins; other
+    administrators are moderators; everyone else is a member."""
+    if member.status == ChatMember.OWNER:
+        return Role.ADMIN
+    if member.status == ChatMember.ADMINISTRATOR:
+        powerful = getattr(member, "can_change_info", False) or getattr(
+            member, "can_promote_members", False
+        )
+        return Role.ADMIN if powerful else Role.MODERATOR
+    return Role.MEMBER

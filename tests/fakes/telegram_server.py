@@ -1,0 +1,278 @@
+"""A fake Telegram Bot API server (aiohttp on 127.0.0.1) for driving python-telegram-bot.
+
+Tests push updates; long polling hands them out by offset. Every call is recorded with its
+parameters decoded (PTB posts forms: scalars arrive as strings, structured fields as JSON).
+Unknown methods answer 404 so a missing stub fails loudly. Responses can be scripted per
+method (e.g. a 429 with retry_after) to test error handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7000
+BOT_USERNAME = "hearth_test_bot"
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: JSON
+
+
+@dataclass
+class FakeTelegram:
+    """State and handlers of the fake Bot API."""
+
+    token: str = "123:TEST"
+    can_read_all_group_messages: bool = True
+    statuses: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    scripted: dict[str, list[tuple[int, JSON]]] = field(default_factory=dict)
+    blocked_users: set[int] = field(default_factory=set)
+    updates: list[JSON] = field(default_factory=list)
+    base_url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------------ test API
+
+    async def push(self, update: JSON) -> int:
+        """Queue an update (an `update_id` is assigned); returns its id."""
+        update = {"update_id": next(self._ids), **update}
+        async with self._changed:
+            self.updates.append(update)
+            self._changed.notify_all()
+        return int(update["update_id"])
+
+    def script(self, method: str, status: int, body: JSON) -> None:
+        """Answer the next call of `method` with `status` and `body` instead of the default."""
+        self.scripted.setdefault(method, []).append((status, body))
+
+    def set_status(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """What getChatMember answers for a user in a chat."""
+        self.statuses[(chat_id, user_id)] = {"status": status, **rights}
+
+    def sent(self, method: str) -> list[JSON]:
+        """Parameters of every call of `method` so far."""
+        return [call.params for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[JSON]:
+        """Wait until `method` has been called `count` times; return those calls."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent(method)) >= count)
+        return self.sent(method)
+
+    async def drained(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has fetched and confirmed every queued update."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: not self.updates)
+
+    # ------------------------------------------------------------------ server
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 on a free port; returns the base URL for PTB (`…/bot`)."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/bot"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> JSON:
+        params: JSON = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:  # type: ignore[union-attr]
+                    params[part.name] = {"file": part.filename}  # type: ignore[union-attr]
+                else:
+                    params[part.name] = await part.text()  # type: ignore[union-attr]
+        elif request.can_read_body:
+            params.update(await request.post())
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value[:1] in "[{":
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    pass
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params = await self._params(request)
+        if method != "getUpdates":
+            async with self._changed:
+                self.calls.append(Call(method, params))
+                self._changed.notify_all()
+        if self.scripted.get(method):
+            status, body = self.scripted[method].pop(0)
+            return web.json_response(body, status=status)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": f"Not Found: {method}"}, status=404
+            )
+        result = await handler(params)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
+
+    # ------------------------------------------------------------------ methods
+
+    async def _m_getMe(self, params: JSON) -> JSON:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Hearth",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_getUpdates(self, params: JSON) -> list[JSON]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        async with self._changed:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.calls.append(Call("getUpdates", params))
+            self._changed.notify_all()
+            if not self.updates and timeout:
+                try:
+                    async with asyncio.timeout(min(timeout, 0.2)):
+                        await self._changed.wait_for(lambda: bool(self.updates))
+                except TimeoutError:
+                    pass
+            return list(self.updates)
+
+    async def _true(self, params: JSON) -> bool:
+        return True
+
+    _m_deleteWebhook = _true
+    _m_setWebhook = _true
+    _m_setMyCommands = _true
+    _m_setMessageReaction = _true
+    _m_close = _true
+
+    async def _m_getChatMember(self, params: JSON) -> JSON:
+        chat, user = int(params["chat_id"]), int(params["user_id"])
+        status = self.statuses.get((chat, user), {"status": "member"})
+        return {
+            "user": {"id": user, "is_bot": False, "first_name": f"user{user}"},
+            "until_date": None,
+            **_rights(status),
+        }
+
+    def _message(self, params: JSON, **content: Any) -> JSON:
+        chat_id = int(params["chat_id"])
+        message: JSON = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {
+                "id": chat_id,
+                "type": "supergroup" if chat_id < 0 else "private",
+                "title": "fake",
+            },
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Hearth",
+                "username": BOT_USERNAME,
+            },
+            **content,
+        }
+        if "message_thread_id" in params:
+            message["message_thread_id"] = int(params["message_thread_id"])
+        return message
+
+    def _forbidden_dm(self, params: JSON) -> web.Response | None:
+        if int(params["chat_id"]) in self.blocked_users:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot can't initiate conversation with a user",
+                },
+                status=403,
+            )
+        return None
+
+    async def _m_sendMessage(self, params: JSON) -> JSON | web.Response:
+        return self._forbidden_dm(params) or self._message(params, text=params["text"])
+
+    async def _m_sendPhoto(self, params: JSON) -> JSON | web.Response:
+        refused = self._forbidden_dm(params)
+        return refused or self._message(
+            params, photo=[{"file_id": "p1", "file_unique_id": "u1", "width": 1, "height": 1}]
+        )
+
+    async def _m_sendPoll(self, params: JSON) -> JSON:
+        options = [
+            {"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0}
+            for o in params["options"]
+        ]
+        poll = {
+            "id": "poll1",
+            "question": params["question"],
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        }
+        return self._message(params, poll=poll)
+
+
+def _rights(status: JSON) -> JSON:
+    """Fill the fields PTB needs for each ChatMember kind."""
+    kind = status["status"]
+    if kind == "administrator":
+        names = (
+            "can_be_edited",
+            "is_anonymous",
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+        )
+        return {"status": kind, **{name: bool(status.get(name, False)) for name in names}}
+    if kind == "creator":
+        return {"status": kind, "is_anonymous": False}
+    return {"status": kind}

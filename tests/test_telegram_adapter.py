@@ -1,0 +1,379 @@
+"""The Telegram adapter end to end: real python-telegram-bot against a fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from adapters.telegram_adapter import ALLOWED_UPDATES, PRIVACY_WARNING, TelegramAdapter
+from bot.bootstrap import build_engine
+from bot.clock import ManualClock
+from bot.engine import Engine
+from bot.events import DirectMessage, Place, Reply
+from storage.identity import ChannelRef
+from storage.models import MemberEvent, MessageLog, ReactionLog
+from tests.conftest import make_settings
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
+
+GROUP = -1001234
+ALICE = {"id": 11, "is_bot": False, "first_name": "Alice", "language_code": "en"}
+ADMIN = {"id": 99, "is_bot": False, "first_name": "Root"}
+_message_ids = iter(range(100, 10_000))
+
+
+def chat(chat_id: int = GROUP) -> dict[str, Any]:
+    kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+    return {"id": chat_id, "type": kind, "title": "Tea house"}
+
+
+def message(
+    text: str,
+    *,
+    user: dict[str, Any] = ALICE,
+    chat_id: int = GROUP,
+    message_id: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": message_id or next(_message_ids),
+        "date": int(time.time()),
+        "chat": chat(chat_id),
+        "from": user,
+        "text": text,
+        **extra,
+    }
+    if text.startswith("/"):
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"message": body}
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Wait for a condition the bot reaches asynchronously (no fixed sleeps)."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.01)
+
+
+class Bot:
+    """A running Hearth with the Telegram adapter, and the fake it talks to."""
+
+    def __init__(self, fake: FakeTelegram, engine: Engine, adapter: TelegramAdapter) -> None:
+        self.fake, self.engine, self.adapter = fake, engine, adapter
+
+    async def count(self, model: type[Any]) -> int:
+        await self.engine.services.writer.flush()
+        async with self.engine.services.database.session() as session:
+            return int(
+                (await session.execute(select(func.count()).select_from(model))).scalar_one()
+            )
+
+    async def until_count(self, model: type[Any], expected: int) -> None:
+        async def reached() -> bool:
+            return await self.count(model) == expected
+
+        await eventually(reached)
+
+    async def replies(self, count: int = 1) -> list[dict[str, Any]]:
+        return await self.fake.wait_for("sendMessage", count)
+
+
+async def start_bot(
+    tmp_path: Path, fake: FakeTelegram, **telegram: Any
+) -> tuple[Bot, asyncio.Task[None]]:
+    base_url = await fake.start()
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+        telegram={"token": fake.token, "api_base_url": base_url, **telegram},
+    )
+    clock = ManualClock(datetime.now(UTC))
+    engine = build_engine(settings, clock=clock)
+    await engine.start()
+    adapter = TelegramAdapter(settings, clock, retry_delays=(0.0,))
+    engine.attach(adapter.name, adapter.perform)
+    task = asyncio.create_task(adapter.run(engine))
+    await fake.wait_for("setMyCommands", 4)
+    return Bot(fake, engine, adapter), task
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    fake = FakeTelegram()
+    bot, task = await start_bot(tmp_path, fake)
+    await fake.wait_for("getUpdates")
+    yield bot
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await bot.engine.stop()
+    await fake.stop()
+
+
+async def test_polls_with_explicit_allowed_updates(tg: Bot) -> None:
+    first = tg.fake.sent("getUpdates")[0]
+    assert set(first["allowed_updates"]) == set(ALLOWED_UPDATES)
+    assert {"message_reaction", "chat_member", "edited_message"} <= set(first["allowed_updates"])
+
+
+async def test_member_message_is_logged_once_even_if_redelivered(tg: Bot) -> None:
+    update = message(
+        "大家好 @bob", message_id=7, entities=[{"type": "mention", "offset": 4, "length": 4}]
+    )
+    await tg.fake.push(update)
+    await tg.fake.push(update)  # the same message delivered again after a crash
+    await tg.fake.push(message("second"))
+    await tg.until_count(MessageLog, 2)
+    async with tg.engine.services.database.session() as session:
+        row = (
+            await session.execute(select(MessageLog).where(MessageLog.message_id == "7"))
+        ).scalar_one()
+    assert (row.text, row.channel_id, row.mentions) == ("大家好 @bob", str(GROUP), 1)
+
+
+async def test_help_is_answered_as_an_html_reply(tg: Bot) -> None:
+    await tg.fake.push(message(f"/help@{BOT_USERNAME}", message_id=55))
+    (sent,) = await tg.replies()
+    assert sent["chat_id"] == str(GROUP)
+    assert sent["parse_mode"] == "HTML"
+    assert sent["reply_parameters"] == {"message_id": 55, "allow_sending_without_reply": True}
+    assert sent["text"].startswith("Commands you can use:")
+    assert "/timezone" not in sent["text"]  # members do not see admin commands
+
+
+async def test_command_for_another_bot_is_just_a_message(tg: Bot) -> None:
+    await tg.fake.push(message("/help@other_bot"))
+    await tg.until_count(MessageLog, 1)
+    assert tg.fake.sent("sendMessage") == []
+
+
+async def test_admin_command_needs_telegram_admin_rights(tg: Bot) -> None:
+    tg.fake.set_status(GROUP, ADMIN["id"], "administrator", can_change_info=True)
+    await tg.fake.push(message("/timezone Asia/Shanghai"))
+    await tg.fake.push(message("/timezone Asia/Shanghai", user=ADMIN))
+    refused, accepted = await tg.replies(2)
+    assert refused["text"] == "Only admins can use /timezone."
+    assert accepted["text"] == "Time zone set to Asia/Shanghai."
+    checked = {(p["chat_id"], p["user_id"]) for p in tg.fake.sent("getChatMember")}
+    assert checked == {(str(GROUP), "11"), (str(GROUP), "99")}
+
+
+async def test_user_text_is_escaped_in_replies(tg: Bot) -> None:
+    tg.fake.set_status(GROUP, ADMIN["id"], "creator")
+    await tg.fake.push(message("/timezone <b>Mars</b>&Co", user=ADMIN))
+    (sent,) = await tg.replies()
+    assert "'&lt;b&gt;Mars&lt;/b&gt;&amp;Co'" in sent["text"]
+
+
+async def test_join_and_leave_are_recorded_once(tg: Bot) -> None:
+    carol = {"id": 33, "is_bot": False, "first_name": "Carol"}
+    now = int(time.time())
+    joined = message("", new_chat_members=[carol])
+    del joined["message"]["text"]
+    await tg.fake.push(joined)
+    member = {"user": carol, "status": "member"}
+    left = {"user": carol, "status": "left"}
+    await tg.fake.push(
+        {
+            "chat_member": {
+                "chat": chat(),
+                "from": carol,
+                "date": now,
+                "old_chat_member": left,
+                "new_chat_member": member,
+            }
+        }
+    )
+    await tg.fake.push(
+        {
+            "chat_member": {
+                "chat": chat(),
+                "from": carol,
+                "date": now + 3600,
+                "old_chat_member": member,
+                "new_chat_member": left,
+            }
+        }
+    )
+    await tg.until_count(MemberEvent, 2)
+    async with tg.engine.services.database.session() as session:
+        kinds = (await session.execute(select(MemberEvent.kind).order_by(MemberEvent.at))).scalars()
+        assert list(kinds) == ["join", "leave"]
+
+
+async def test_reaction_arrives_as_a_reaction(tg: Bot) -> None:
+    await tg.fake.push(
+        {
+            "message_reaction": {
+                "chat": chat(),
+                "message_id": 7,
+                "user": ALICE,
+                "date": int(time.time()),
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            }
+        }
+    )
+    await tg.until_count(ReactionLog, 1)
+
+
+async def test_long_replies_are_split_at_lines(tg: Bot) -> None:
+    text = "\n".join(f"line {n} <tag>" for n in range(800))
+    await tg.adapter.perform(Reply(_place(), "5", text))
+    sent = tg.fake.sent("sendMessage")
+    assert len(sent) == 3
+    assert all(len(s["text"].replace("&lt;", "<").replace("&gt;", ">")) <= 4096 for s in sent)
+    assert "reply_parameters" in sent[0]
+    assert "reply_parameters" not in sent[1]
+
+
+def _place() -> Place:
+    return Place("telegram", str(GROUP), str(GROUP))
+
+
+async def test_rate_limited_send_is_retried(tg: Bot) -> None:
+    tg.fake.script(
+        "sendMessage",
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        },
+    )
+    await tg.adapter.perform(Reply(_place(), None, "patience"))
+    assert [s["text"] for s in tg.fake.sent("sendMessage")] == ["patience", "patience"]
+
+
+async def test_network_errors_are_retried(tg: Bot) -> None:
+    tg.fake.script(
+        "sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    )
+    await tg.adapter.perform(Reply(_place(), None, "again"))
+    assert len(tg.fake.sent("sendMessage")) == 2
+
+
+async def test_dm_to_a_stranger_becomes_a_note_to_moderators(tg: Bot) -> None:
+    group = await tg.engine.services.directory.group("telegram", str(GROUP))
+    await tg.engine.services.directory.update_community(
+        group.community.id, mod_channel=ChannelRef("telegram", str(GROUP), str(GROUP), "42")
+    )
+    tg.fake.blocked_users.add(11)
+    await tg.engine.services.dispatcher.dispatch(
+        [DirectMessage("telegram", "11", "your data", group_id=str(GROUP))]
+    )
+    (note,) = tg.fake.sent("sendMessage")[-1:]
+    assert note["message_thread_id"] == "42"
+    assert note["text"].startswith("Hearth could not send a private message to 11")
+
+
+async def test_group_upgrade_keeps_the_community(tg: Bot) -> None:
+    old, new = -555, -1009999
+    await tg.fake.push(message("before", chat_id=old))
+    await tg.until_count(MessageLog, 1)
+    migrate = message("", chat_id=old, migrate_to_chat_id=new)
+    del migrate["message"]["text"]
+    await tg.fake.push(migrate)
+    await tg.fake.push(message("after", chat_id=new))
+    await tg.until_count(MessageLog, 2)
+    async with tg.engine.services.database.session() as session:
+        rows = (await session.execute(select(MessageLog.community_id, MessageLog.channel_id))).all()
+    assert {row.channel_id for row in rows} == {str(new)}
+    assert len({row.community_id for row in rows}) == 1
+
+
+async def test_command_menus_are_registered_per_scope_and_language(tg: Bot) -> None:
+    calls = tg.fake.sent("setMyCommands")
+    by_scope = {(c["scope"]["type"], c.get("language_code")): c["commands"] for c in calls}
+    members = {c["command"] for c in by_scope[("default", None)]}
+    admins = {c["command"] for c in by_scope[("all_chat_administrators", None)]}
+    assert members == {"help"}
+    assert {"help", "language", "timezone", "modchannel"} <= admins
+    zh_help = [c for c in by_scope[("default", "zh")] if c["command"] == "help"]
+    assert zh_help[0]["description"] == "显示你可以使用的命令，或某个命令的用法。"
+
+
+async def test_private_start_explains_what_to_do(tg: Bot) -> None:
+    private = {"id": 11, "type": "private", "first_name": "Alice"}
+    update = message("/start")
+    update["message"]["chat"] = private
+    await tg.fake.push(update)
+    (sent,) = await tg.replies()
+    assert sent["chat_id"] == "11"
+    assert "Add me to your group" in sent["text"]
+
+
+async def test_privacy_mode_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    fake = FakeTelegram(can_read_all_group_messages=False)
+    with caplog.at_level(logging.WARNING):
+        bot, task = await start_bot(tmp_path, fake)
+        await fake.push(message("/help"))
+        await bot.replies()  # commands still work
+    assert PRIVACY_WARNING in caplog.text
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await bot.engine.stop()
+    await fake.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_checks_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    port = _free_port()
+    fake = FakeTelegram()
+    bot, task = await start_bot(
+        tmp_path,
+        fake,
+        webhook_url="https://hearth.example/tg/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        webhook_secret="s3cret",
+    )
+    (registered,) = await fake.wait_for("setWebhook")
+    assert registered["url"] == "https://hearth.example/tg/hook"
+    assert registered["secret_token"] == "s3cret"
+    update = {"update_id": 1, **message("via webhook")}
+    url = f"http://127.0.0.1:{port}/tg/hook"
+
+    async def listening() -> bool:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    await eventually(listening)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+        ) as wrong:
+            assert wrong.status == 403
+        async with http.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+        ) as right:
+            assert right.status == 200
+    await bot.until_count(MessageLog, 1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await bot.engine.stop()
+    await fake.stop()
