@@ -23,6 +23,7 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeDefault,
     ChatMember,
+    InputFile,
     ReactionTypeEmoji,
     ReplyParameters,
     Update,
@@ -396,7 +397,7 @@ class TelegramAdapter:
 def _photo(image: str) -> Any:
     """A local file is uploaded; anything else (a URL) is passed for Telegram to fetch."""
     path = Path(image)
-    return path.read_bytes() if path.is_file() else image
+    return InputFile(path.read_bytes(), filename=path.name) if path.is_file() else image
 
 
 def _role_of(member: ChatMember) -> Role:

@@ -19,9 +19,9 @@ from adapters.telegram_adapter import ALLOWED_UPDATES, PRIVACY_WARNING, Telegram
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
-from bot.events import DirectMessage, Place, Reply
+from bot.events import DirectMessage, Place, Poll, Post, Reply
 from storage.identity import ChannelRef
-from storage.models import MemberEvent, MessageLog, ReactionLog
+from storage.models import Member, MemberEvent, MessageLog, ReactionLog
 from tests.conftest import make_settings
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
@@ -377,3 +377,42 @@ async def test_webhook_mode_checks_the_secret(
     await asyncio.gather(task, return_exceptions=True)
     await bot.engine.stop()
     await fake.stop()
+
+
+async def test_posts_send_photos_and_native_polls(tg: Bot, tmp_path: Path) -> None:
+    image = tmp_path / "banner.png"
+    image.write_bytes(b"\x89PNG fake")
+    topic = Place("telegram", str(GROUP), str(GROUP), "7")
+    await tg.adapter.perform(Post(topic, "Good morning <all>", image=str(image)))
+    await tg.adapter.perform(
+        Post(topic, "Weekly poll", poll=Poll("Tea or coffee?", ("tea", "coffee")))
+    )
+    (photo,) = tg.fake.sent("sendPhoto")
+    assert photo["photo"] == {"file": "banner.png"}
+    assert photo["caption"] == "Good morning &lt;all&gt;"
+    assert photo["message_thread_id"] == "7"
+    (poll,) = tg.fake.sent("sendPoll")
+    assert poll["question"] == "Tea or coffee?"
+    assert [option["text"] for option in poll["options"]] == ["tea", "coffee"]
+    assert [s["text"] for s in tg.fake.sent("sendMessage")] == ["Weekly poll"]
+
+
+async def test_edits_are_not_counted_and_bots_are_recognised(tg: Bot) -> None:
+    original = message("first version", message_id=900)
+    edited = {
+        "edited_message": {
+            **original["message"],
+            "text": "second version",
+            "edit_date": int(time.time()),
+        }
+    }
+    helper_bot = {"id": 77, "is_bot": True, "first_name": "OtherBot"}
+    await tg.fake.push(original)
+    await tg.fake.push(edited)
+    await tg.fake.push(message("beep", user=helper_bot))
+    await tg.until_count(MessageLog, 2)
+    async with tg.engine.services.database.session() as session:
+        texts = (await session.execute(select(MessageLog.text).order_by(MessageLog.id))).scalars()
+        assert list(texts) == ["first version", "beep"]
+        bots = (await session.execute(select(Member.display_name).where(Member.is_bot))).scalars()
+        assert list(bots) == ["OtherBot"]

@@ -238,7 +238,11 @@ class FakeTelegram:
 
     async def _m_sendPoll(self, params: JSON) -> JSON:
         options = [
-            {"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0}
+            {
+                "text": o["text"] if isinstance(o, dict) else o,
+                "voter_count": 0,
+                "persistent_id": o if isinstance(o, str) else o["text"],
+            }
             for o in params["options"]
         ]
         poll = {
@@ -250,6 +254,8 @@ class FakeTelegram:
             "is_anonymous": True,
             "type": "regular",
             "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
         }
         return self._message(params, poll=poll)
 
