@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.features.activity import ActivityFeature
 from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
+from bot.features.points.feature import PointsFeature
 from storage.database import Database
 from storage.writer import ActivityWriter
 
@@ -59,5 +60,6 @@ def build_engine(
     features: tuple[Feature, ...] = (
         ActivityFeature(services),
         CommunityFeature(services),
+        PointsFeature(services),
     )
     return Engine(services, features)

@@ -134,15 +134,16 @@ class CommandRegistry:
     def resolve(self, name: str, args: str) -> tuple[Command, str] | None:
         """Find the command for `/name args`; for a group, the first word of `args` picks it.
 
-        Returns the command and the arguments left for it, or None when there is no such
-        command (an unknown subcommand of a known group returns None too).
+        A name can be both a command and a group (`/levels` and `/levels role`): a matching
+        subcommand wins. Returns the command and the arguments left for it, or None.
         """
         name = name.lower()
-        if name in self._commands:
-            return self._commands[name], args
         sub, _, rest = args.strip().partition(" ")
         command = self._commands.get(f"{name} {sub.lower()}")
-        return (command, rest.strip()) if command else None
+        if command is not None:
+            return command, rest.strip()
+        command = self._commands.get(name)
+        return (command, args) if command else None
 
     def in_group(self, group: str) -> list[Command]:
         """Every subcommand of `group`."""

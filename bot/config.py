@@ -145,6 +145,84 @@ class TelegramSettings(_Section):
         return self
 
 
+class CurveSettings(_Section):
+    """XP needed to go from level L to L+1.
+
+    ``polynomial``: a·L² + b·L + c (MEE6: 5, 50, 100). ``exponential``: c·growth^L.
+    """
+
+    name: Literal["polynomial", "exponential"] = "polynomial"
+    a: float = Field(default=5, ge=0)
+    b: float = Field(default=50, ge=0)
+    c: float = Field(default=100, gt=0)
+    growth: float = Field(default=1.2, ge=1, le=10)
+
+
+class PointsRules(_Section):
+    """How members earn XP and reputation (per community, see `points.communities`)."""
+
+    enabled: bool = True
+    message_xp_min: int = Field(default=15, ge=0, le=10_000)
+    message_xp_max: int = Field(default=25, ge=0, le=10_000)
+    message_cooldown_seconds: int = Field(default=60, ge=0, le=86_400)
+    min_message_length: int = Field(default=5, ge=0, le=1000)
+    repeat_window_minutes: int = Field(default=10, ge=0, le=1440)
+    daily_cap: int = Field(default=1000, ge=0)
+    no_xp_channels: tuple[str, ...] = ()
+    thanks_xp: int = Field(default=20, ge=0, le=10_000)
+    thanks_reputation: int = Field(default=1, ge=0, le=100)
+    reaction_xp: int = Field(default=2, ge=0, le=1000)
+    reaction_daily_cap: int = Field(default=20, ge=0)
+    checkin_xp: int = Field(default=10, ge=0, le=10_000)
+    checkin_streak_bonus: int = Field(default=2, ge=0, le=1000)
+    checkin_streak_bonus_cap: int = Field(default=20, ge=0, le=10_000)
+    curve: CurveSettings = CurveSettings()
+    #: "here" (where it happened), "channel" (level_up_channel) or "off".
+    level_up_message: Literal["here", "channel", "off"] = "here"
+    level_up_channel: str = ""
+    #: Empty: the built-in, translated message. Placeholders: {member}, {level}.
+    level_up_template: str = ""
+    remove_previous_level_role: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PointsRules:
+        if self.message_xp_min > self.message_xp_max:
+            raise ValueError("message_xp_min must not exceed message_xp_max")
+        if self.level_up_message == "channel" and not self.level_up_channel:
+            raise ValueError('level_up_message = "channel" needs level_up_channel')
+        if self.level_up_template:
+            try:
+                self.level_up_template.format(member="m", level=1)
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"level_up_template: only {{member}} and {{level}} may be used ({error})"
+                ) from None
+        return self
+
+
+class PointsSettings(PointsRules):
+    """Points defaults, with per-community overrides keyed by community name."""
+
+    communities: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _overrides_valid(self) -> PointsSettings:
+        for name in self.communities:
+            try:
+                self.for_community(name)
+            except ValidationError as error:
+                raise ValueError(f"communities.{name}: {_describe(error)}") from None
+        return self
+
+    def for_community(self, name: str) -> PointsRules:
+        """The rules of one community: the defaults with its overrides applied."""
+        override = self.communities.get(name)
+        base = self.model_dump(exclude={"communities"})
+        if not override:
+            return PointsRules.model_validate(base)
+        return PointsRules.model_validate({**base, **override})
+
+
 class LoggingSettings(_Section):
     """Log output."""
 
@@ -160,6 +238,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
+    points: PointsSettings = PointsSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -191,13 +191,15 @@ class DirectMessage:
 
 @dataclass(frozen=True, slots=True)
 class GrantRole:
-    """Give a platform role to an account in a group (Discord role rewards)."""
+    """Give a platform role to an account in a group (Discord role rewards), removing the
+    roles in `revoke` (the previous level's role)."""
 
     platform: str
     group_id: str
     user_id: str
     role_id: str
     reason: str = ""
+    revoke: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

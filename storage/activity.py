@@ -17,27 +17,36 @@ __all__ = [
     "count_member_events",
     "count_messages",
     "count_reactions",
+    "insert_if_absent",
     "insert_ignoring_duplicates",
+    "message_author",
     "purge_message_text",
 ]
 
 Row = Mapping[str, Any]
 
 
+def _insert_or_ignore(session: AsyncSession, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
 async def insert_ignoring_duplicates(
     session: AsyncSession, *, table: Table, rows: Sequence[Row]
 ) -> None:
     """Insert `rows` into `table`; a row that repeats a unique key is skipped, not an error."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        statement: Any = sqlite.insert(table).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - config validation only admits the two
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    await session.execute(statement, list(rows))
+    if rows:
+        await session.execute(_insert_or_ignore(session, table), list(rows))
+
+
+async def insert_if_absent(session: AsyncSession, *, table: Table, row: Row) -> bool:
+    """Insert one row unless it repeats a unique key; True if it was inserted."""
+    result = await session.execute(_insert_or_ignore(session, table).values(**row))
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 async def purge_message_text(session: AsyncSession, *, before: datetime) -> int:
@@ -76,3 +85,16 @@ async def count_reactions(session: AsyncSession, *, community_id: int) -> int:
         .where(ReactionLog.community_id == community_id)
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def message_author(
+    session: AsyncSession, *, community_id: int, platform: str, channel_id: str, message_id: str
+) -> int | None:
+    """The member who wrote a logged message, if it is in the log."""
+    query = select(MessageLog.member_id).where(
+        MessageLog.community_id == community_id,
+        MessageLog.platform == platform,
+        MessageLog.channel_id == channel_id,
+        MessageLog.message_id == message_id,
+    )
+    return (await session.execute(query)).scalar_one_or_none()

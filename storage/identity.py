@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,9 @@ __all__ = [
     "GroupInfo",
     "ensure_group",
     "ensure_member",
+    "find_members",
     "get_community",
+    "member_account",
     "move_group",
     "update_community",
 ]
@@ -254,3 +256,41 @@ async def move_group(
         .values(mod_group=new_external_id, mod_channel=new_external_id)
     )
     return True
+
+
+async def find_members(
+    session: AsyncSession, *, community_id: int, platform: str, ref: str
+) -> list[tuple[int, str]]:
+    """Members of a community matching `ref`: a platform user id, or a name (any case).
+
+    Returns (member id, display name) pairs; more than one means the name is ambiguous.
+    """
+    folded = ref.strip().removeprefix("@").lower()
+    query = (
+        select(Member.id, Member.display_name)
+        .join(MemberAccount, MemberAccount.member_id == Member.id)
+        .join(Account, Account.id == MemberAccount.account_id)
+        .where(Member.community_id == community_id)
+        .where(
+            ((Account.platform == platform) & (Account.external_id == ref.strip()))
+            | (func.lower(Account.name) == folded)
+            | (func.lower(Member.display_name) == folded)
+        )
+        .distinct()
+        .limit(5)
+    )
+    return [(int(row[0]), str(row[1])) for row in (await session.execute(query)).all()]
+
+
+async def member_account(
+    session: AsyncSession, *, member_id: int, platform: str
+) -> tuple[str, str] | None:
+    """(platform user id, name) of a member's account on `platform`, if they have one."""
+    query = (
+        select(Account.external_id, Account.name)
+        .join(MemberAccount, MemberAccount.account_id == Account.id)
+        .where(MemberAccount.member_id == member_id, Account.platform == platform)
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (str(row[0]), str(row[1]))

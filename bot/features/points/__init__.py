@@ -1,0 +1,1 @@
+"""Points: XP, reputation, levels, check-ins and the ledger."""

@@ -1,0 +1,99 @@
+"""Applying point changes: one transaction per change, compare-and-swap on the totals row,
+ledger rows in the same transaction, so the total always equals the ledger sum."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.points.rules import Change
+from storage.database import Database
+from storage.points import Totals, add_ledger_entries, get_totals, save_totals
+
+__all__ = ["Applied", "PointsBook"]
+
+logger = logging.getLogger(__name__)
+Rule = Callable[[Totals], Change | None]
+Precondition = Callable[[AsyncSession], Awaitable[bool]]
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a change did: the totals before and after (equal when nothing changed)."""
+
+    before: Totals
+    after: Totals
+    changed: bool
+
+    @property
+    def levelled_up(self) -> bool:
+        """True if the change crossed into a higher level."""
+        return self.after.level > self.before.level
+
+
+class PointsBook:
+    """Serializes changes per member in this process; CAS protects across processes."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        # SQLite has one writer: queue our own writers instead of racing for its lock.
+        self._single_writer = asyncio.Lock() if database.dialect == "sqlite" else None
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, member_id: int) -> asyncio.Lock:
+        if self._single_writer is not None:
+            return self._single_writer
+        return self._locks.setdefault(member_id, asyncio.Lock())
+
+    async def apply(
+        self,
+        community_id: int,
+        member_id: int,
+        rule: Rule,
+        *,
+        precondition: Precondition | None = None,
+    ) -> Applied:
+        """Apply `rule` to the member's current totals and record it.
+
+        `precondition` runs first in the same transaction; if it returns False nothing is
+        changed (used for "once a day per pair" rows that must commit with the award).
+        """
+        async with self._lock(member_id):
+            for attempt in range(ATTEMPTS):
+                try:
+                    result = await self._attempt(community_id, member_id, rule, precondition)
+                except OperationalError:  # another process holds SQLite's write lock
+                    logger.warning("points write for member %s busy; retrying", member_id)
+                    result = None
+                if result is not None:
+                    return result
+                await asyncio.sleep(0.01 * (attempt + 1))
+        raise RuntimeError(f"points for member {member_id} kept changing under us")
+
+    async def _attempt(
+        self, community_id: int, member_id: int, rule: Rule, precondition: Precondition | None
+    ) -> Applied | None:
+        try:
+            async with self._database.session() as session, session.begin():
+                before = await get_totals(session, community_id=community_id, member_id=member_id)
+                if precondition is not None and not await precondition(session):
+                    return Applied(before, before, changed=False)
+                change = rule(before)
+                if change is None:
+                    return Applied(before, before, changed=False)
+                if not await save_totals(session, before=before, after=change.totals):
+                    raise _Conflict
+                await add_ledger_entries(session, entries=change.entries)
+        except _Conflict:
+            return None  # rolled back; the caller retries on fresh totals
+        return Applied(before, change.totals, changed=True)
+
+
+class _Conflict(Exception):
+    """The totals row changed between read and write."""

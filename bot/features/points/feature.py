@@ -1,0 +1,265 @@
+"""Earning points from activity: messages, thanks, reactions received; level-up rewards."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import Command
+from bot.config import PointsRules
+from bot.events import Action, Event, GrantRole, Message, Place, Post, ReactionAdded
+from bot.features.base import BaseFeature, EventContext, Services
+from bot.features.points import rules
+from bot.features.points.book import Applied, PointsBook
+from bot.features.points.curve import Curve
+from bot.i18n import N_, translator
+from bot.text.normalize import content_weight, fingerprint
+from bot.text.thanks import is_thanks
+from storage.activity import message_author
+from storage.identity import CommunityInfo, find_members, member_account
+from storage.points import level_roles, record_thanks
+
+__all__ = ["PointsFeature"]
+
+logger = logging.getLogger(__name__)
+RECENT_AUTHORS = 100_000
+LEVEL_UP = N_("🎉 {member} reached level {level}!")
+
+
+class PointsFeature(BaseFeature):
+    """XP, reputation and levels; its commands live in `bot.features.points.commands`."""
+
+    name = "points"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.book = PointsBook(services.database)
+        self._curves: dict[str, Curve] = {}
+        self._next_message_xp: dict[int, datetime] = {}
+        self._recent_texts: dict[int, deque[tuple[str, datetime]]] = {}
+        self._authors: OrderedDict[tuple[int, str, str, str], int] = OrderedDict()
+
+    def commands(self) -> Sequence[Command]:
+        """The points commands."""
+        from bot.features.points.commands import points_commands
+
+        return points_commands(self)
+
+    def rules_for(self, community: CommunityInfo) -> PointsRules:
+        """The community's earning rules."""
+        return self.services.settings.points.for_community(community.name)
+
+    def curve_for(self, community: CommunityInfo) -> Curve:
+        """The community's level curve (built once per community)."""
+        curve = self._curves.get(community.name)
+        if curve is None:
+            curve = self._curves[community.name] = Curve(self.rules_for(community).curve)
+        return curve
+
+    async def on_event(self, event: Event, context: EventContext) -> Sequence[Action]:
+        """Award points for messages and reactions received."""
+        community = context.community
+        points_rules = self.rules_for(community)
+        if not points_rules.enabled:
+            return ()
+        if isinstance(event, Message):
+            self._remember_author(context, event)
+            if event.author.is_bot:
+                return ()
+            actions = list(await self._thanks(event, context, points_rules))
+            actions += await self._message(event, context, points_rules)
+            return actions
+        if isinstance(event, ReactionAdded) and not event.reactor.is_bot:
+            return await self._reaction(event, context, points_rules)
+        return ()
+
+    def _remember_author(self, context: EventContext, event: Message) -> None:
+        key = (context.community.id, event.place.platform, event.place.channel_id, event.message_id)
+        self._authors[key] = context.member_id
+        if len(self._authors) > RECENT_AUTHORS:
+            self._authors.popitem(last=False)
+
+    async def _author_of(self, community_id: int, place: Place, message_id: str) -> int | None:
+        cached = self._authors.get((community_id, place.platform, place.channel_id, message_id))
+        if cached is not None:
+            return cached
+        async with self.services.database.session() as session:
+            return await message_author(
+                session,
+                community_id=community_id,
+                platform=place.platform,
+                channel_id=place.channel_id,
+                message_id=message_id,
+            )
+
+    def _repeated(self, member_id: int, text: str, at: datetime, window: timedelta) -> bool:
+        recent = self._recent_texts.setdefault(member_id, deque(maxlen=20))
+        while recent and at - recent[0][1] > window:
+            recent.popleft()
+        mark = fingerprint(text)
+        repeated = any(seen == mark for seen, _ in recent)
+        recent.append((mark, at))
+        return repeated
+
+    async def _message(
+        self, event: Message, context: EventContext, points_rules: PointsRules
+    ) -> list[Action]:
+        member = context.member_id
+        at = event.sent_at
+        window = timedelta(minutes=points_rules.repeat_window_minutes)
+        if (
+            event.place.channel_id in points_rules.no_xp_channels
+            or content_weight(event.text) < points_rules.min_message_length
+            or self._repeated(member, event.text, at, window)
+        ):
+            return []
+        ready = self._next_message_xp.get(member)
+        if ready is not None and at < ready:
+            return []
+        # Reserve before any await: a concurrent message of the same member now waits its turn.
+        self._next_message_xp[member] = at + timedelta(
+            seconds=points_rules.message_cooldown_seconds
+        )
+        amount = self.services.rng.randint(points_rules.message_xp_min, points_rules.message_xp_max)
+        day = rules.local_day(at, context.community.timezone)
+        rule = partial(
+            rules.message_xp,
+            rules=points_rules,
+            curve=self.curve_for(context.community),
+            amount=amount,
+            day=day,
+            at=at,
+            source=f"message:{event.message_id}",
+        )
+        applied = await self.book.apply(context.community.id, member, rule)
+        if not applied.changed and applied.after.last_message_xp_at is not None:
+            last = applied.after.last_message_xp_at
+            self._next_message_xp[member] = last + timedelta(
+                seconds=points_rules.message_cooldown_seconds
+            )
+        return await self.rewards(applied, context.community, event.place, event.author.name)
+
+    async def _receiver(self, event: Message, context: EventContext) -> int | None:
+        community = context.community.id
+        if event.reply_to is not None:
+            return await self._author_of(community, event.place, event.reply_to)
+        for ref in event.mentions:
+            async with self.services.database.session() as session:
+                found = await find_members(
+                    session, community_id=community, platform=event.place.platform, ref=ref
+                )
+            if len(found) == 1:
+                return found[0][0]
+        return None
+
+    async def _thanks(
+        self, event: Message, context: EventContext, points_rules: PointsRules
+    ) -> list[Action]:
+        if not (event.reply_to or event.mentions) or not is_thanks(event.text):
+            return []
+        receiver = await self._receiver(event, context)
+        if receiver is None or receiver == context.member_id:
+            return []
+        community = context.community
+        day = rules.local_day(event.sent_at, community.timezone)
+
+        async def first_today(session: AsyncSession) -> bool:
+            return await record_thanks(
+                session,
+                community_id=community.id,
+                giver_id=context.member_id,
+                receiver_id=receiver,
+                day=day,
+                at=event.sent_at,
+            )
+
+        rule = partial(
+            rules.thanks,
+            rules=points_rules,
+            curve=self.curve_for(community),
+            day=day,
+            at=event.sent_at,
+            source=f"message:{event.message_id}",
+            giver=context.member_id,
+        )
+        applied = await self.book.apply(community.id, receiver, rule, precondition=first_today)
+        return await self.rewards(applied, community, event.place, None)
+
+    async def _reaction(
+        self, event: ReactionAdded, context: EventContext, points_rules: PointsRules
+    ) -> list[Action]:
+        community = context.community
+        author = await self._author_of(community.id, event.place, event.message_id)
+        if author is None or author == context.member_id:
+            return []
+        day = rules.local_day(event.at, community.timezone)
+        rule = partial(
+            rules.reaction_xp,
+            rules=points_rules,
+            curve=self.curve_for(community),
+            day=day,
+            at=event.at,
+            source=f"reaction:{event.message_id}:{context.member_id}",
+        )
+        applied = await self.book.apply(community.id, author, rule)
+        return await self.rewards(applied, community, event.place, None)
+
+    async def rewards(
+        self, applied: Applied, community: CommunityInfo, place: Place, name: str | None
+    ) -> list[Action]:
+        """The level-up message and level roles, when a change crossed a level."""
+        if not applied.levelled_up:
+            return []
+        points_rules = self.rules_for(community)
+        level = applied.after.level
+        actions: list[Action] = []
+        if name is None:
+            name = await self._display_name(community.id, place.platform, applied.after.member_id)
+        if points_rules.level_up_message != "off":
+            template = points_rules.level_up_template or translator(community.language)(LEVEL_UP)
+            target = place
+            if points_rules.level_up_message == "channel":
+                target = Place(place.platform, place.group_id, points_rules.level_up_channel)
+            actions.append(Post(target, template.format(member=name, level=level)))
+        actions += await self._level_roles(community, place, applied, points_rules)
+        return actions
+
+    async def _display_name(self, community_id: int, platform: str, member_id: int) -> str:
+        async with self.services.database.session() as session:
+            account = await member_account(session, member_id=member_id, platform=platform)
+        return account[1] if account else str(member_id)
+
+    async def _level_roles(
+        self, community: CommunityInfo, place: Place, applied: Applied, points_rules: PointsRules
+    ) -> list[Action]:
+        async with self.services.database.session() as session:
+            roles = await level_roles(
+                session,
+                community_id=community.id,
+                platform=place.platform,
+                group_external_id=place.group_id,
+            )
+            account = await member_account(
+                session, member_id=applied.after.member_id, platform=place.platform
+            )
+        reached = [lvl for lvl in roles if applied.before.level < lvl <= applied.after.level]
+        if not reached or account is None:
+            return []
+        top = max(reached)
+        lower = [roles[lvl] for lvl in roles if lvl < top and roles[lvl] != roles[top]]
+        revoke = tuple(lower) if points_rules.remove_previous_level_role else ()
+        return [
+            GrantRole(
+                place.platform,
+                place.group_id,
+                account[0],
+                roles[top],
+                reason=f"level {applied.after.level}",
+                revoke=revoke,
+            )
+        ]

@@ -1,0 +1,57 @@
+"""Unicode-aware normalization for comparing and measuring what members write."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["CJK", "content_weight", "fingerprint", "normalize", "strip_noise"]
+
+#: Han, Hiragana, Katakana, Hangul and CJK punctuation-free ideographs.
+CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]"
+)
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|(?<!\w)@\w+")
+_MARKUP = re.compile(r"[*_~`|>#\[\]()]+")
+_SPACE = re.compile(r"\s+")
+
+
+def _is_emoji_or_symbol(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in ("So", "Sk", "Cs", "Co", "Cn") or char in "\u200d\ufe0f"
+
+
+def strip_noise(text: str) -> str:
+    """Remove URLs, mentions, markup characters and emoji; collapse whitespace."""
+    text = _URL.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _MARKUP.sub(" ", text)
+    text = "".join(" " if _is_emoji_or_symbol(char) else char for char in text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → ASCII), case-folded, noise stripped."""
+    return strip_noise(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def content_weight(text: str) -> int:
+    """How much a message says, in characters, with each CJK character counting two.
+
+    Spaces, punctuation, emoji, URLs and mentions count nothing. A CJK character carries
+    about as much as a short English word, so ``好的谢谢`` (8) weighs like ``thanks!!`` and
+    more than ``ok``/``好的`` (2 and 4).
+    """
+    weight = 0
+    for char in normalize(text):
+        if CJK.match(char):
+            weight += 2
+        elif char.isalnum():
+            weight += 1
+    return weight
+
+
+def fingerprint(text: str) -> str:
+    """What two messages must share to count as the same text (for repeat detection)."""
+    return "".join(char for char in normalize(text) if char.isalnum())

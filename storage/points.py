@@ -1,0 +1,262 @@
+"""Points storage: per-member totals (compare-and-swap), the append-only ledger, thanks pairs,
+leaderboards and level roles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.activity import insert_if_absent, insert_ignoring_duplicates
+from storage.models import Base, LevelRole, Member, PointsLedger, PointsTotal, ThanksGiven
+
+__all__ = [
+    "LedgerEntry",
+    "Standing",
+    "Totals",
+    "add_ledger_entries",
+    "delete_level_role",
+    "get_totals",
+    "ledger_history",
+    "level_roles",
+    "rank_of",
+    "record_thanks",
+    "save_totals",
+    "set_level_role",
+    "top_members",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A member's running totals and the anti-farming state that goes with them."""
+
+    member_id: int
+    community_id: int
+    xp: int = 0
+    level: int = 0
+    reputation: int = 0
+    day: str | None = None
+    day_xp: int = 0
+    day_reaction_xp: int = 0
+    last_message_xp_at: datetime | None = None
+    streak: int = 0
+    last_checkin_day: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One change: `amount` of `currency` ("xp" or "rep") for `reason`."""
+
+    community_id: int
+    member_id: int
+    currency: str
+    amount: int
+    reason: str
+    source: str
+    at: datetime
+    actor_member_id: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A leaderboard line."""
+
+    member_id: int
+    name: str
+    xp: int
+    level: int
+
+
+_TOTAL_FIELDS = tuple(Totals.__dataclass_fields__)
+
+
+async def get_totals(session: AsyncSession, *, community_id: int, member_id: int) -> Totals:
+    """A member's totals; a member who never earned gets a fresh row."""
+    await insert_ignoring_duplicates(
+        session,
+        table=Base.metadata.tables[PointsTotal.__tablename__],
+        rows=[asdict(Totals(member_id=member_id, community_id=community_id))],
+    )
+    row = (
+        await session.execute(select(PointsTotal).where(PointsTotal.member_id == member_id))
+    ).scalar_one()
+    return Totals(**{name: getattr(row, name) for name in _TOTAL_FIELDS})
+
+
+async def save_totals(session: AsyncSession, *, before: Totals, after: Totals) -> bool:
+    """Write `after` if the row is still at `before.version`; False if someone was faster."""
+    values = {name: getattr(after, name) for name in _TOTAL_FIELDS if name != "member_id"}
+    values["version"] = before.version + 1
+    result = await session.execute(
+        update(PointsTotal)
+        .where(PointsTotal.member_id == before.member_id, PointsTotal.version == before.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def add_ledger_entries(session: AsyncSession, *, entries: Sequence[LedgerEntry]) -> None:
+    """Append ledger rows (never updated or deleted)."""
+    if entries:
+        await session.execute(insert(PointsLedger), [asdict(entry) for entry in entries])
+
+
+async def record_thanks(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    giver_id: int,
+    receiver_id: int,
+    day: str,
+    at: datetime,
+) -> bool:
+    """Remember that `giver` thanked `receiver` on `day`; False if already done that day."""
+    row = {
+        "community_id": community_id,
+        "giver_id": giver_id,
+        "receiver_id": receiver_id,
+        "day": day,
+        "at": at,
+    }
+    table = Base.metadata.tables[ThanksGiven.__tablename__]
+    return await insert_if_absent(session, table=table, row=row)
+
+
+def _period_scores(community_id: int, since: datetime | None) -> Any:
+    """(member_id, score) rows: total XP, or XP gained since `since` from the ledger."""
+    if since is None:
+        return select(
+            PointsTotal.member_id.label("member_id"), PointsTotal.xp.label("score")
+        ).where(PointsTotal.community_id == community_id)
+    return (
+        select(
+            PointsLedger.member_id.label("member_id"), func.sum(PointsLedger.amount).label("score")
+        )
+        .where(
+            PointsLedger.community_id == community_id,
+            PointsLedger.currency == "xp",
+            PointsLedger.at >= since,
+        )
+        .group_by(PointsLedger.member_id)
+    )
+
+
+async def top_members(
+    session: AsyncSession, *, community_id: int, limit: int = 10, since: datetime | None = None
+) -> list[Standing]:
+    """The `limit` members with the most XP (all time, or gained since `since`)."""
+    scores = _period_scores(community_id, since).subquery()
+    query = (
+        select(scores.c.member_id, Member.display_name, scores.c.score, PointsTotal.level)
+        .join(Member, Member.id == scores.c.member_id)
+        .join(PointsTotal, PointsTotal.member_id == scores.c.member_id)
+        .where(scores.c.score > 0, Member.is_bot.is_(False))
+        .order_by(scores.c.score.desc(), scores.c.member_id)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [Standing(row[0], row[1], int(row[2]), int(row[3])) for row in rows]
+
+
+async def rank_of(
+    session: AsyncSession, *, community_id: int, member_id: int, since: datetime | None = None
+) -> tuple[int, int, int]:
+    """(rank, score, members ranked) of one member; rank counts members strictly ahead + 1."""
+    scores = _period_scores(community_id, since).subquery()
+    mine_query = select(scores.c.score).where(scores.c.member_id == member_id)
+    mine = int((await session.execute(mine_query)).scalar_one_or_none() or 0)
+    counts = select(
+        func.count().filter(scores.c.score > mine), func.count().filter(scores.c.score > 0)
+    )
+    ahead, ranked = (await session.execute(counts)).one()
+    return int(ahead) + 1, mine, int(ranked)
+
+
+async def ledger_history(
+    session: AsyncSession, *, member_id: int, limit: int = 20
+) -> list[LedgerEntry]:
+    """A member's newest ledger rows first."""
+    query = (
+        select(PointsLedger)
+        .where(PointsLedger.member_id == member_id)
+        .order_by(PointsLedger.at.desc(), PointsLedger.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).scalars()
+    return [
+        LedgerEntry(
+            community_id=row.community_id,
+            member_id=row.member_id,
+            currency=row.currency,
+            amount=row.amount,
+            reason=row.reason,
+            source=row.source,
+            at=row.at,
+            actor_member_id=row.actor_member_id,
+            note=row.note,
+        )
+        for row in rows
+    ]
+
+
+async def set_level_role(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    platform: str,
+    group_external_id: str,
+    level: int,
+    role_id: str,
+) -> None:
+    """Map `level` to a platform role in one group (replacing an earlier mapping)."""
+    await delete_level_role(
+        session,
+        community_id=community_id,
+        platform=platform,
+        group_external_id=group_external_id,
+        level=level,
+    )
+    session.add(
+        LevelRole(
+            community_id=community_id,
+            platform=platform,
+            group_external_id=group_external_id,
+            level=level,
+            role_id=role_id,
+        )
+    )
+    await session.flush()
+
+
+async def delete_level_role(
+    session: AsyncSession, *, community_id: int, platform: str, group_external_id: str, level: int
+) -> None:
+    """Forget the role of `level` in one group."""
+    await session.execute(
+        delete(LevelRole).where(
+            LevelRole.community_id == community_id,
+            LevelRole.platform == platform,
+            LevelRole.group_external_id == group_external_id,
+            LevelRole.level == level,
+        )
+    )
+
+
+async def level_roles(
+    session: AsyncSession, *, community_id: int, platform: str, group_external_id: str
+) -> dict[int, str]:
+    """Level → role id for one group."""
+    query = select(LevelRole.level, LevelRole.role_id).where(
+        LevelRole.community_id == community_id,
+        LevelRole.platform == platform,
+        LevelRole.group_external_id == group_external_id,
+    )
+    return {int(level): str(role) for level, role in (await session.execute(query)).all()}
