@@ -19,7 +19,7 @@ from bot import __version__
 from bot.bootstrap import build_engine
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, HearthError
 from storage.database import Database, DatabaseError
 
 __all__ = ["main"]
@@ -49,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations")
     upgrade.add_argument("--config", type=Path, help="TOML settings file")
 
+    discord = commands.add_parser("discord", help="Discord maintenance")
+    discord_commands = discord.add_subparsers(
+        dest="discord_command", metavar="ACTION", required=True
+    )
+    sync = discord_commands.add_parser(
+        "sync", help="register slash commands globally (instead of per server at start)"
+    )
+    sync.add_argument("--config", type=Path, help="TOML settings file")
+
     check = commands.add_parser("check-config", help="validate a settings file and exit")
     check.add_argument("path", nargs="?", type=Path, help="file to check (default ./hearth.toml)")
     return parser
@@ -72,7 +81,9 @@ def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
 
             adapters.append(TelegramAdapter(settings, clock))
         if settings.discord.token:
-            logger.warning("discord.token is set, but the Discord adapter is not available yet")
+            from adapters.discord_adapter import DiscordAdapter
+
+            adapters.append(DiscordAdapter(settings, clock))
     if adapters:
         return adapters
     return [
@@ -88,6 +99,17 @@ def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
 async def _run(settings: Settings, options: argparse.Namespace) -> int:
     engine = build_engine(settings)
     return await serve(engine, _adapters(settings, options))
+
+
+async def _sync_discord(settings: Settings) -> None:
+    from adapters.discord_adapter import sync_global_commands
+
+    engine = build_engine(settings)
+    try:
+        count = await sync_global_commands(settings, engine)
+    finally:
+        await engine.services.database.close()
+    print(f"registered {count} slash commands globally (Discord may take a while to show them)")
 
 
 async def _upgrade(settings: Settings) -> None:
@@ -113,12 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "db":
             asyncio.run(_upgrade(settings))
             return 0
+        if options.command == "discord":
+            asyncio.run(_sync_discord(settings))
+            return 0
         return asyncio.run(_run(settings, options))
     except ConfigError as error:
         print(f"hearth: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except DatabaseError as error:
         print(f"hearth: database error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except HearthError as error:
+        print(f"hearth: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (OSError, TimeoutError) as error:
+        print(f"hearth: network error: {error or type(error).__name__}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

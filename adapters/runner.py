@@ -4,34 +4,66 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from adapters.base import Adapter
 from bot.engine import Engine
+from bot.errors import ConfigError
 
 __all__ = ["serve"]
 
 logger = logging.getLogger(__name__)
 
 
-async def _guarded(adapter: Adapter, engine: Engine) -> bool:
-    """Run one adapter; a crash is logged and does not stop the others. True if it finished."""
-    try:
-        await adapter.run(engine)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("adapter %s stopped with an error; the others keep running", adapter.name)
-        return False
-    return True
+def backoff(attempt: int) -> float:
+    """Seconds before reconnect attempt `attempt` (1, 2, 4 … 300, with up to 50% jitter)."""
+    return float(min(300, 2 ** min(attempt, 9))) * (1 + random.random() / 2)
 
 
-async def serve(engine: Engine, adapters: Sequence[Adapter]) -> int:
+async def _guarded(
+    adapter: Adapter, engine: Engine, delay: Callable[[int], float] = backoff
+) -> bool:
+    """Run one adapter, reconnecting after transport failures with backoff; a configuration
+    error (such as a rejected token) or a bug stops only this adapter. True if it finished."""
+    attempt = 0
+    while True:
+        try:
+            await adapter.run(engine)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except ConfigError as error:
+            logger.error(
+                "%s: %s; this platform stays off, the others keep running", adapter.name, error
+            )
+            return False
+        except (OSError, TimeoutError) as error:
+            wait = delay(attempt)
+            attempt += 1
+            logger.warning(
+                "%s: cannot connect (%s); retrying in %.0f s",
+                adapter.name,
+                error or type(error).__name__,
+                wait,
+            )
+            await asyncio.sleep(wait)
+        except Exception:
+            logger.exception(
+                "adapter %s stopped with an error; the others keep running", adapter.name
+            )
+            return False
+
+
+async def serve(
+    engine: Engine, adapters: Sequence[Adapter], *, delay: Callable[[int], float] = backoff
+) -> int:
     """Start the engine, run `adapters` side by side, stop cleanly. Returns an exit status.
 
     Hearth stops when an adapter finishes its input (the console at end of stdin), when every
-    adapter has failed, or on SIGINT/SIGTERM. Stopping always flushes storage.
+    adapter has failed for good, or on SIGINT/SIGTERM. Stopping always flushes storage.
+    A platform that cannot be reached is retried with `delay(attempt)` seconds between tries.
     """
     await engine.start()
     for adapter in adapters:
@@ -45,7 +77,7 @@ async def serve(engine: Engine, adapters: Sequence[Adapter]) -> int:
             pass
     status = 0
     try:
-        tasks = {asyncio.create_task(_guarded(a, engine), name=a.name) for a in adapters}
+        tasks = {asyncio.create_task(_guarded(a, engine, delay), name=a.name) for a in adapters}
         stopper = asyncio.create_task(stop.wait(), name="signals")
         pending: set[asyncio.Task[bool]] = set(tasks)
         while pending:

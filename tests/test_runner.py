@@ -13,6 +13,7 @@ from adapters.runner import serve
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
+from bot.errors import ConfigError
 from bot.events import Action
 from storage.activity import count_messages
 from tests.conftest import make_settings
@@ -22,7 +23,7 @@ class Broken:
     name = "broken"
 
     async def run(self, engine: Engine) -> None:
-        raise ConnectionError("platform down")
+        raise RuntimeError("bug in the adapter")
 
     async def perform(self, action: Action) -> None:
         raise AssertionError("never called")
@@ -73,6 +74,57 @@ async def test_a_crashing_adapter_does_not_stop_the_console(
     await check.services.database.close()
 
 
-async def test_every_adapter_failing_is_a_non_zero_exit(tmp_path: Path, clock: ManualClock) -> None:
+class RejectedToken:
+    name = "rejected"
+
+    async def run(self, engine: Engine) -> None:
+        raise ConfigError("discord.token: Discord rejected the token")
+
+    async def perform(self, action: Action) -> None:
+        raise AssertionError("never called")
+
+
+class Flaky:
+    """Cannot connect twice, then runs until its input ends."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def run(self, engine: Engine) -> None:
+        self.attempts += 1
+        if self.attempts < 3:
+            raise ConnectionRefusedError("connection refused")
+
+    async def perform(self, action: Action) -> None:
+        raise AssertionError("never called")
+
+
+async def test_every_adapter_failing_is_a_non_zero_exit(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
-    assert await serve(engine, [Broken()]) == 1
+    assert await serve(engine, [Broken(), RejectedToken()], delay=lambda attempt: 0) == 1
+    assert "rejected: discord.token: Discord rejected the token; this platform stays off" in (
+        caplog.text
+    )
+
+
+async def test_unreachable_platform_is_retried_with_backoff(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
+    flaky, delays = Flaky(), []
+    assert await serve(engine, [flaky], delay=lambda attempt: delays.append(attempt) or 0) == 0
+    assert flaky.attempts == 3
+    assert delays == [0, 1]
+    assert "flaky: cannot connect (connection refused); retrying" in caplog.text
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    from adapters.runner import backoff
+
+    assert 1 <= backoff(0) <= 1.5
+    assert 8 <= backoff(3) <= 12
+    assert 300 <= backoff(20) <= 450

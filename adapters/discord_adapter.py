@@ -1,0 +1,484 @@
+"""The Discord adapter: discord.py's client embedded in Hearth's event loop.
+
+Gateway events become engine events; slash commands are generated from the engine's command
+registry (`adapters.discord_commands`) and answered with interaction responses; every other
+action is a REST call. Decisions worth knowing:
+
+- Places: ``group_id`` is the guild id; ``channel_id`` is the channel a message was posted
+  in and, inside a thread (or forum post), ``channel_id`` is the thread's parent channel and
+  ``thread_id`` the thread, so a channel's activity includes its threads. Actions go to the
+  thread when a place has one.
+- Ignored: the bot's own messages, DMs (not group activity), system messages, edits and
+  deletes. Other bots and webhooks are passed on with ``Author.is_bot``.
+- Privileged intents (Message Content, Server Members) that are not enabled for the bot in
+  the developer portal are dropped before connecting, with a warning saying what stops
+  working: Discord refuses the whole connection (close code 4014) if a bot asks for them.
+- Nothing pings: every message is sent with no allowed mentions, except that a reply may
+  notify the member it answers. Text is sent as the engine wrote it (plain text).
+- Slash commands are answered by `adapters.discord_commands.Interactions`.
+- HTTP errors become `DeliveryFailed` here; retries on rate limits and server errors are
+  discord.py's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import discord
+
+from adapters import discord_commands
+from adapters.chunks import split_message
+from adapters.discord_commands import (
+    MESSAGE_LIMIT,
+    PLATFORM,
+    Interactions,
+    author_of,
+    command_event,
+    place_of,
+)
+from bot.clock import Clock
+from bot.config import DiscordSettings, Settings
+from bot.engine import Engine
+from bot.errors import ConfigError, DeliveryFailed, DeliveryProblem
+from bot.events import (
+    Action,
+    Author,
+    DirectMessage,
+    Event,
+    GrantRole,
+    MemberJoined,
+    MemberLeft,
+    Message,
+    Place,
+    Poll,
+    Post,
+    React,
+    ReactionAdded,
+    Reply,
+)
+
+__all__ = ["MESSAGE_LIMIT", "PLATFORM", "DiscordAdapter", "sync_global_commands"]
+
+logger = logging.getLogger(__name__)
+
+POLL_QUESTION_LIMIT = 300
+POLL_ANSWER_LIMIT = 55
+POLL_DURATION = timedelta(hours=24)
+DEFER_AFTER = 2.0
+DRAIN_TIMEOUT = 5.0
+_PORTAL = "https://discord.com/developers/applications → your application → Bot → Privileged"
+MESSAGE_CONTENT_WARNING = (
+    "Discord: the Message Content intent is not enabled for this bot, so Hearth connects "
+    "without it. Activity is still counted, but message text arrives empty: the FAQ cannot "
+    "read questions and no message text is stored. Enable it in the developer portal "
+    f"({_PORTAL} Gateway Intents → Message Content Intent) and restart Hearth."
+)
+MEMBERS_WARNING = (
+    "Discord: the Server Members intent is not enabled for this bot, so Hearth connects "
+    "without it: joins and leaves are not recorded. Enable it in the developer portal "
+    f"({_PORTAL} Gateway Intents → Server Members Intent) and restart Hearth."
+)
+_NO_PINGS = discord.AllowedMentions.none()
+_REPLY_PING = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
+_COUNTED = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def _intents() -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True
+    intents.guild_messages = True
+    intents.message_content = True
+    intents.guild_reactions = True
+    return intents
+
+
+def _drop_missing_intents(client: discord.Client) -> None:
+    """Stop asking for privileged intents the bot lacks (Discord would refuse to connect)."""
+    flags = client.application_flags
+    # discord.py has no public setter; IDENTIFY reads this object when connecting.
+    intents = client._connection._intents
+    if not (flags.gateway_message_content or flags.gateway_message_content_limited):
+        intents.message_content = False
+        logger.warning(MESSAGE_CONTENT_WARNING)
+    if not (flags.gateway_guild_members or flags.gateway_guild_members_limited):
+        intents.members = False
+        logger.warning(MEMBERS_WARNING)
+
+
+def _message_event(message: discord.Message) -> Message | None:
+    if message.guild is None or message.type not in _COUNTED:
+        return None
+    reference = message.reference
+    reply_to = None
+    if message.type is discord.MessageType.reply and reference is not None:
+        reply_to = None if reference.message_id is None else str(reference.message_id)
+    return Message(
+        place=place_of(message.guild.id, message.channel, message.channel.id),
+        message_id=str(message.id),
+        author=author_of(message.author, webhook=message.webhook_id is not None),
+        text=message.content,
+        sent_at=message.created_at,
+        reply_to=reply_to,
+        mentions=tuple(str(user.id) for user in message.mentions),
+    )
+
+
+def _snowflake(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a Discord id") from None
+
+
+def _ids(action: Action) -> str:
+    if isinstance(action, Reply | React):
+        place, message = action.place, action.message_id
+        channel = place.thread_id or place.channel_id
+        return f"guild {place.group_id}, channel {channel}, message {message}"
+    if isinstance(action, Post):
+        place = action.target
+        return f"guild {place.group_id}, channel {place.thread_id or place.channel_id}"
+    if isinstance(action, GrantRole):
+        return f"guild {action.group_id}, user {action.user_id}, role {action.role_id}"
+    return f"user {action.user_id}"
+
+
+def _refusal(action: Action, error: discord.HTTPException) -> DeliveryFailed:
+    if isinstance(error, discord.Forbidden):
+        dm = isinstance(action, DirectMessage)
+        problem = DeliveryProblem.DM_CLOSED if dm else DeliveryProblem.FORBIDDEN
+    elif isinstance(error, discord.NotFound):
+        problem = DeliveryProblem.NOT_FOUND
+    else:
+        problem = DeliveryProblem.FAILED
+    detail = f"HTTP {error.status}, code {error.code}: {error.text}"
+    logger.warning("discord refused %s (%s): %s", type(action).__name__, _ids(action), detail)
+    return DeliveryFailed(action, problem, detail)
+
+
+def _attachment(action: Post | DirectMessage) -> dict[str, Any]:
+    """`send` keywords for the action's image: a local file is uploaded, a URL embedded."""
+    if not action.image:
+        return {}
+    if urlparse(action.image).scheme in ("http", "https"):
+        return {"embed": discord.Embed().set_image(url=action.image)}
+    path = Path(action.image)
+    if not path.is_file():
+        raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no image file {path}")
+    return {"file": discord.File(path)}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _native_poll(poll: Poll) -> discord.Poll:
+    native = discord.Poll(_clip(poll.question, POLL_QUESTION_LIMIT), duration=POLL_DURATION)
+    for option in poll.options:
+        native.add_answer(text=_clip(option, POLL_ANSWER_LIMIT))
+    return native
+
+
+class DiscordAdapter:
+    """Connects Hearth to Discord through discord.py."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        defer_after: float = DEFER_AFTER,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Build the adapter; nothing connects until `run`.
+
+        Args:
+            settings: Hearth's settings (``discord.*`` is read).
+            clock: the time for events Discord does not timestamp (leaves, reactions).
+            defer_after: seconds the engine may take before a slash command is deferred.
+            client_options: extra keyword arguments for the discord.py client (tests pass
+                ``guild_ready_timeout``).
+        """
+        if not settings.discord.token:
+            raise ConfigError("discord.token: not set (or set HEARTH_DISCORD_TOKEN)")
+        self.settings: DiscordSettings = settings.discord
+        self.clock = clock
+        self.client_options = dict(client_options or {})
+        self.client: discord.Client | None = None
+        #: Set once the gateway is ready (all guilds received).
+        self.ready = asyncio.Event()
+        self._engine: Engine | None = None
+        self.interactions = Interactions(
+            ephemeral_replies=settings.discord.ephemeral_replies, defer_after=defer_after
+        )
+        self._synced: set[int] = set()
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _build_client(self) -> discord.Client:
+        # Hearth has no voice features: skip discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        options: dict[str, Any] = {
+            "intents": _intents(),
+            "allowed_mentions": _NO_PINGS,
+            "chunk_guilds_at_startup": False,  # members are fetched when needed
+            "max_messages": None,  # edits and deletes are not used: no message cache
+            **self.client_options,
+        }
+        client: discord.Client
+        if self.settings.shard_count is not None:
+            client = discord.AutoShardedClient(
+                shard_count=self.settings.shard_count,
+                shard_ids=list(self.settings.shard_ids) or None,  # type: ignore[arg-type]
+                **options,
+            )
+        else:
+            client = discord.Client(**options)
+        handlers = {
+            "on_ready": self._on_ready,
+            "on_guild_available": self._on_guild,
+            "on_guild_join": self._on_guild,
+            "on_message": self._on_message,
+            "on_member_join": self._on_member_join,
+            "on_raw_member_remove": self._on_member_remove,
+            "on_raw_reaction_add": self._on_reaction,
+            "on_interaction": self._on_interaction,
+        }
+        for event, handler in handlers.items():
+            setattr(client, event, handler)
+        return client
+
+    async def run(self, engine: Engine) -> None:
+        """Log in, connect to the gateway and feed events to `engine` until cancelled.
+
+        Raises:
+            ConfigError: Discord rejected the token.
+        """
+        self._engine = engine
+        client = self._build_client()
+        self.client = client
+        try:
+            async with client:
+                try:
+                    await client.login(self.settings.token)
+                    _drop_missing_intents(client)
+                    await client.connect()
+                finally:
+                    await self._drain()
+        except discord.LoginFailure:
+            raise ConfigError("discord.token: Discord rejected the token") from None
+        finally:
+            self.client = None
+            self._engine = None
+
+    async def _drain(self) -> None:
+        """Let events being handled finish (briefly) while the client can still answer."""
+        tasks = {task for task in self._inflight if task is not asyncio.current_task()}
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    async def _feed(self, event: Event) -> None:
+        engine = self._engine
+        task = asyncio.current_task()
+        if engine is None or task is None:
+            return
+        self._inflight.add(task)
+        try:
+            await engine.process(event)
+        finally:
+            self._inflight.discard(task)
+
+    # ------------------------------------------------------------------ gateway events
+
+    async def _on_ready(self) -> None:
+        client = self.client
+        if client is not None and client.user is not None:
+            logger.info("discord: ready as %s in %d guilds", client.user, len(client.guilds))
+        self.ready.set()
+
+    async def _on_guild(self, guild: discord.Guild) -> None:
+        client, engine = self.client, self._engine
+        if client is None or engine is None or not self.settings.sync_commands_at_start:
+            return
+        if guild.id not in self._synced:
+            self._synced.add(guild.id)
+            await discord_commands.sync_guild_commands(client, guild.id, engine.registry)
+
+    async def _on_message(self, message: discord.Message) -> None:
+        client = self.client
+        if client is None or client.user is None or message.author.id == client.user.id:
+            return
+        event = _message_event(message)
+        if event is not None:
+            await self._feed(event)
+
+    async def _on_member_join(self, member: discord.Member) -> None:
+        client = self.client
+        if client is None or client.user is None or member.id == client.user.id:
+            return
+        at = member.joined_at or self.clock.now()
+        await self._feed(MemberJoined(PLATFORM, str(member.guild.id), author_of(member), at))
+
+    async def _on_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        client = self.client
+        if client is None or client.user is None or payload.user.id == client.user.id:
+            return
+        author = author_of(payload.user)
+        await self._feed(MemberLeft(PLATFORM, str(payload.guild_id), author, self.clock.now()))
+
+    async def _on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        client = self.client
+        if client is None or client.user is None or payload.guild_id is None:
+            return
+        if payload.user_id == client.user.id:
+            return
+        guild = client.get_guild(payload.guild_id)
+        channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
+        user = payload.member or client.get_user(payload.user_id)
+        reactor = author_of(user) if user else Author(str(payload.user_id), str(payload.user_id))
+        author_id = payload.message_author_id
+        await self._feed(
+            ReactionAdded(
+                place=place_of(payload.guild_id, channel, payload.channel_id),
+                message_id=str(payload.message_id),
+                reactor=reactor,
+                emoji=str(payload.emoji),
+                at=self.clock.now(),
+                message_author_id=None if author_id is None else str(author_id),
+            )
+        )
+
+    # ------------------------------------------------------------------ slash commands
+
+    async def _on_interaction(self, interaction: discord.Interaction) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        event = command_event(interaction, engine.registry, self.settings)
+        if event is not None:
+            await self.interactions.handle(interaction, self._feed(event))
+
+    # ------------------------------------------------------------------ actions
+
+    async def perform(self, action: Action) -> None:
+        """Carry out one action on Discord.
+
+        Raises:
+            DeliveryFailed: Discord refused it (DM_CLOSED for closed DMs, FORBIDDEN for a
+                missing permission or a role above the bot's, NOT_FOUND for something gone,
+                FAILED otherwise) or Hearth is not connected.
+        """
+        client = self.client
+        if client is None or client.is_closed() or client.user is None:
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, "not connected to Discord")
+        try:
+            if isinstance(action, Reply):
+                await self._reply(client, action)
+            elif isinstance(action, Post):
+                await self._post(client, action)
+            elif isinstance(action, DirectMessage):
+                dm = await client.create_dm(discord.Object(_snowflake(action.user_id)))
+                await self._send(dm, action.text, **_attachment(action))
+            elif isinstance(action, GrantRole):
+                await self._grant(client, action)
+            else:
+                await self._react(client, action)
+        except discord.HTTPException as error:
+            raise _refusal(action, error) from error
+        except ValueError as error:
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+
+    @staticmethod
+    def _channel(client: discord.Client, place: Place) -> discord.PartialMessageable:
+        channel = _snowflake(place.thread_id or place.channel_id)
+        return client.get_partial_messageable(channel, guild_id=_snowflake(place.group_id))
+
+    async def _send(
+        self,
+        channel: discord.abc.Messageable,
+        text: str,
+        *,
+        reference: discord.MessageReference | None = None,
+        **extras: Any,
+    ) -> None:
+        """Send `text` in pieces of at most 2,000 characters; extras go with the last one."""
+        pieces: list[str | None] = list(split_message(text, MESSAGE_LIMIT)) or [None]
+        try:
+            for index, piece in enumerate(pieces):
+                options: dict[str, Any] = {"allowed_mentions": _NO_PINGS}
+                if index == 0 and reference is not None:
+                    options = {"reference": reference, "allowed_mentions": _REPLY_PING}
+                if index == len(pieces) - 1:
+                    options.update(extras)
+                if piece is not None or extras:
+                    await channel.send(piece, **options)
+        finally:
+            upload = extras.get("file")
+            if isinstance(upload, discord.File):
+                upload.close()  # discord.py closes it after sending; not if never sent
+
+    async def _reply(self, client: discord.Client, reply: Reply) -> None:
+        if await self.interactions.answer(reply):
+            return
+        # Discord has no private replies outside interactions: a message reply is public.
+        channel = self._channel(client, reply.place)
+        reference = None
+        if reply.message_id and reply.message_id.isdigit():
+            reference = discord.MessageReference(
+                message_id=int(reply.message_id),
+                channel_id=channel.id,
+                guild_id=_snowflake(reply.place.group_id),
+                fail_if_not_exists=False,
+            )
+        await self._send(channel, reply.text, reference=reference)
+
+    async def _post(self, client: discord.Client, post: Post) -> None:
+        extras = _attachment(post)
+        if post.poll is not None:
+            extras["poll"] = _native_poll(post.poll)
+        await self._send(self._channel(client, post.target), post.text, **extras)
+
+    async def _grant(self, client: discord.Client, grant: GrantRole) -> None:
+        guild_id, user_id = _snowflake(grant.group_id), _snowflake(grant.user_id)
+        guild = client.get_guild(guild_id) or await client.fetch_guild(guild_id)
+        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        reason = grant.reason or None
+        await member.add_roles(discord.Object(_snowflake(grant.role_id)), reason=reason)
+        stale = [discord.Object(_snowflake(r)) for r in grant.revoke if r != grant.role_id]
+        if stale:
+            await member.remove_roles(*stale, reason=reason)
+
+    async def _react(self, client: discord.Client, react: React) -> None:
+        message = self._channel(client, react.place).get_partial_message(
+            _snowflake(react.message_id)
+        )
+        await message.add_reaction(react.emoji)
+
+
+async def sync_global_commands(settings: Settings, engine: Engine) -> int:
+    """Register the engine's commands globally (``hearth discord sync``); returns how many.
+
+    Global commands reach every guild, but Discord may take a while to show changes; guild
+    commands (``discord.sync_commands_at_start``) show at once. Use one or the other, or
+    members see each command twice.
+
+    Raises:
+        ConfigError: no token, or Discord rejected it.
+        HearthError: Discord refused the command list.
+    """
+    if not settings.discord.token:
+        raise ConfigError("discord.token: not set (or set HEARTH_DISCORD_TOKEN)")
+    return await discord_commands.sync_global_commands(settings.discord.token, engine.registry)

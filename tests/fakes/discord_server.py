@@ -1,0 +1,445 @@
+"""A fake Discord gateway and REST API (aiohttp on 127.0.0.1) for driving discord.py.
+
+One guild with a #general channel (and a thread in it), a #mods channel and a few roles.
+The gateway says HELLO, answers heartbeats, and answers IDENTIFY with READY and GUILD_CREATE;
+tests then push events with `dispatch`. Like Discord, it closes the connection with 4014 when
+IDENTIFY asks for a privileged intent the application's flags do not grant, and blanks
+message content when the Message Content intent was not asked for.
+
+Every REST call is recorded with its decoded JSON (``payload_json`` for multipart uploads).
+Unknown endpoints answer 404 so a missing stub fails loudly; `refuse` scripts an error for
+calls matching a pattern. Responses are ``Content-Type: application/json`` exactly, as
+discord.py requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+APP_ID = 900000000000000001
+BOT_ID = 900000000000000002
+GUILD_ID = 900000000000000010
+GENERAL_ID = 900000000000000011
+MODS_ID = 900000000000000012
+THREAD_ID = 900000000000000013
+ADMINS_ROLE_ID = 900000000000000020
+REWARD_ROLE_ID = 900000000000000021
+# Application flags and gateway intents involved in privileged access.
+MESSAGE_CONTENT_LIMITED = 1 << 19
+GUILD_MEMBERS_LIMITED = 1 << 15
+INTENT_MEMBERS = 1 << 1
+INTENT_MESSAGE_CONTENT = 1 << 15
+_DISCORD_EPOCH_MS = 1420070400000
+_START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Call:
+    """One REST request the bot made."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    files: list[str] = field(default_factory=list)
+
+
+def user(user_id: int, name: str, *, bot: bool = False) -> JSON:
+    """A user object."""
+    return {
+        "id": str(user_id),
+        "username": name,
+        "global_name": name,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+def member(user_id: int, name: str, *, roles: tuple[int, ...] = (), bot: bool = False) -> JSON:
+    """A guild member object (with its user)."""
+    return {
+        "user": user(user_id, name, bot=bot),
+        "roles": [str(role) for role in roles],
+        "joined_at": _START.isoformat(),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+    }
+
+
+def _channel(channel_id: int, name: str, **extra: Any) -> JSON:
+    return {
+        "id": str(channel_id),
+        "type": 0,
+        "name": name,
+        "guild_id": str(GUILD_ID),
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        **extra,
+    }
+
+
+def _thread() -> JSON:
+    metadata = {"archived": False, "auto_archive_duration": 1440, "locked": False}
+    return _channel(
+        THREAD_ID,
+        "questions",
+        type=11,
+        parent_id=str(GENERAL_ID),
+        owner_id="1",
+        thread_metadata={**metadata, "archive_timestamp": _START.isoformat()},
+        message_count=0,
+        member_count=1,
+    )
+
+
+def _role(role_id: int, name: str, position: int) -> JSON:
+    return {
+        "id": str(role_id),
+        "name": name,
+        "color": 0,
+        "hoist": False,
+        "position": position,
+        "permissions": "0",
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
+def guild_payload() -> JSON:
+    """The GUILD_CREATE payload of the test guild."""
+    return {
+        "id": str(GUILD_ID),
+        "name": "Hearth Test",
+        "owner_id": "1",
+        "unavailable": False,
+        "large": False,
+        "member_count": 1,
+        "roles": [
+            _role(GUILD_ID, "@everyone", 0),
+            _role(ADMINS_ROLE_ID, "Hearth Admins", 1),
+            _role(REWARD_ROLE_ID, "Regular", 2),
+        ],
+        "channels": [_channel(GENERAL_ID, "general"), _channel(MODS_ID, "mods")],
+        "threads": [_thread()],
+        "members": [member(BOT_ID, "Hearth", bot=True)],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "joined_at": _START.isoformat(),
+        "mfa_level": 0,
+        "verification_level": 0,
+        "explicit_content_filter": 0,
+        "default_message_notifications": 0,
+        "system_channel_flags": 0,
+        "nsfw_level": 0,
+    }
+
+
+def _response(body: Any, status: int = 200) -> web.Response:
+    if body is None:
+        return web.Response(status=204)
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+
+
+Handler = Callable[[re.Match[str], Call], Any]
+
+
+class FakeDiscord:
+    """The fake server; `start` it, point discord.py at `api_base` and `gateway_url`."""
+
+    def __init__(self, *, flags: int = MESSAGE_CONTENT_LIMITED | GUILD_MEMBERS_LIMITED) -> None:
+        self.flags = flags
+        self.calls: list[Call] = []
+        self.identify: JSON | None = None
+        self.sockets: list[web.WebSocketResponse] = []
+        self._refusals: list[tuple[str, re.Pattern[str], int, JSON]] = []
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            ("GET", re.compile(r"/users/@me"), lambda m, c: user(BOT_ID, "Hearth", bot=True)),
+            ("GET", re.compile(r"/oauth2/applications/@me"), lambda m, c: self._application()),
+            ("PUT", re.compile(r"/applications/\d+(/guilds/\d+)?/commands"), self._commands),
+            ("POST", re.compile(r"/channels/(\d+)/messages"), self._message),
+            ("PUT", re.compile(r"/channels/\d+/messages/\d+/reactions/[^/]+/@me"), _nothing),
+            ("POST", re.compile(r"/users/@me/channels"), self._dm_channel),
+            ("GET", re.compile(r"/guilds/\d+/members/(\d+)"), self._member),
+            ("PUT", re.compile(r"/guilds/\d+/members/\d+/roles/\d+"), _nothing),
+            ("DELETE", re.compile(r"/guilds/\d+/members/\d+/roles/\d+"), _nothing),
+            ("POST", re.compile(r"/interactions/(\d+)/[^/]+/callback"), self._callback),
+            ("POST", re.compile(r"/webhooks/\d+/[^/]+"), self._followup),
+            ("PATCH", re.compile(r"/webhooks/\d+/[^/]+/messages/@original"), self._followup),
+            ("DELETE", re.compile(r"/webhooks/\d+/[^/]+/messages/@original"), _nothing),
+        ]
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        """Close every socket and stop listening."""
+        for socket in self.sockets:
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        """What `discord.http.Route.BASE` must be."""
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """What `DiscordWebSocket.DEFAULT_GATEWAY` must be."""
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def snowflake(self) -> int:
+        """A fresh id whose timestamp is the fake's clock (2026-01-05 12:00 UTC onwards)."""
+        millis = int(_START.timestamp() * 1000) - _DISCORD_EPOCH_MS + next(self._ids)
+        return millis << 22
+
+    # ------------------------------------------------------------------ scripting
+
+    def refuse(self, method: str, pattern: str, status: int, code: int, message: str) -> None:
+        """Answer calls matching `method` and the path regex `pattern` with an error."""
+        body = {"message": message, "code": code}
+        self._refusals.append((method, re.compile(pattern), status, body))
+
+    async def wait_for(
+        self, method: str, pattern: str, *, count: int = 1, timeout: float = 3.0
+    ) -> list[Call]:
+        """Wait until `count` calls match `method` and the path regex `pattern`; return them."""
+        regex = re.compile(pattern)
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls if c.method == method and regex.fullmatch(c.path)]
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(matching()) >= count)
+        return matching()
+
+    async def dispatch(self, event: str, data: JSON) -> None:
+        """Send a gateway dispatch to every connected shard (content blanked without intent)."""
+        if event == "MESSAGE_CREATE" and not self._granted(INTENT_MESSAGE_CONTENT):
+            data = {**data, "content": "", "embeds": [], "attachments": []}
+        for socket in self.sockets:
+            await self._send(socket, event, data)
+
+    def _granted(self, intent: int) -> bool:
+        return self.identify is not None and bool(self.identify["intents"] & intent)
+
+    # ------------------------------------------------------------------ payload builders
+
+    def message(
+        self, author: JSON, content: str, *, channel: int = GENERAL_ID, **extra: Any
+    ) -> JSON:
+        """A MESSAGE_CREATE payload from `author` (a `member` object) in the guild."""
+        return {
+            "id": str(self.snowflake()),
+            "channel_id": str(channel),
+            "guild_id": str(GUILD_ID),
+            "author": author["user"],
+            "member": {k: v for k, v in author.items() if k != "user"},
+            "content": content,
+            "timestamp": _START.isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+            **extra,
+        }
+
+    def interaction(
+        self,
+        invoker: JSON,
+        name: str,
+        options: list[JSON] | None = None,
+        *,
+        permissions: int = 0,
+        channel: int = GENERAL_ID,
+        resolved: JSON | None = None,
+    ) -> JSON:
+        """An INTERACTION_CREATE payload for a guild slash command `/name` by `invoker`."""
+        channel_data = _thread() if channel == THREAD_ID else _channel(channel, "general")
+        return {
+            "id": str(self.snowflake()),
+            "application_id": str(APP_ID),
+            "type": 2,
+            "token": f"token-{next(self._ids)}",
+            "version": 1,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(channel),
+            "channel": channel_data,
+            "member": {**invoker, "permissions": str(permissions)},
+            "data": {
+                "id": str(self.snowflake()),
+                "name": name,
+                "type": 1,
+                "guild_id": str(GUILD_ID),
+                "options": options or [],
+                "resolved": resolved or {},
+            },
+            "app_permissions": "0",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+
+    def _sent(self, channel_id: str, payload: JSON) -> JSON:
+        """The message object Discord returns for a message the bot sent."""
+        message = self.message(member(BOT_ID, "Hearth", bot=True), payload.get("content") or "")
+        message["channel_id"] = channel_id
+        message["embeds"] = payload.get("embeds") or []
+        return message
+
+    # ------------------------------------------------------------------ REST
+
+    def _application(self) -> JSON:
+        return {
+            "id": str(APP_ID),
+            "name": "Hearth",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": user(1, "owner"),
+            "verify_key": "0" * 64,
+            "flags": self.flags,
+        }
+
+    def _commands(self, match: re.Match[str], call: Call) -> Any:
+        return [{**command, "id": str(self.snowflake())} for command in call.json]
+
+    def _message(self, match: re.Match[str], call: Call) -> JSON:
+        return self._sent(match.group(1), call.json or {})
+
+    def _dm_channel(self, match: re.Match[str], call: Call) -> JSON:
+        recipient = user(int(call.json["recipient_id"]), "someone")
+        return {"id": str(self.snowflake()), "type": 1, "recipients": [recipient]}
+
+    def _member(self, match: re.Match[str], call: Call) -> JSON:
+        return member(int(match.group(1)), "someone")
+
+    def _callback(self, match: re.Match[str], call: Call) -> JSON:
+        kind = call.json["type"]
+        data = call.json.get("data") or {}
+        ephemeral = bool(data.get("flags", 0) & 64)
+        interaction = {
+            "id": match.group(1),
+            "type": 2,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": ephemeral,
+        }
+        message = self._sent(str(GENERAL_ID), data)
+        return {"interaction": interaction, "resource": {"type": kind, "message": message}}
+
+    def _followup(self, match: re.Match[str], call: Call) -> JSON:
+        return self._sent(str(GENERAL_ID), call.json or {})
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        call = Call(request.method, path, dict(request.query), None)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            call.json = json.loads(str(form["payload_json"]))
+            call.files = [
+                str(getattr(v, "filename", "")) for k, v in form.items() if k != "payload_json"
+            ]
+        elif request.can_read_body:
+            call.json = await request.json()
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        for method, pattern, status, body in self._refusals:
+            if method == request.method and pattern.fullmatch(path):
+                return _response(body, status)
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if method == request.method and match:
+                return _response(handler(match, call))
+        return _response({"message": "404: Not Found", "code": 0}, 404)
+
+    # ------------------------------------------------------------------ gateway
+
+    async def _send(self, socket: web.WebSocketResponse, event: str, data: JSON) -> None:
+        await socket.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
+        async for frame in socket:
+            payload = json.loads(frame.data)
+            if payload["op"] == 1:
+                await socket.send_str(json.dumps({"op": 11}))
+            elif payload["op"] == 2:
+                await self._identified(socket, payload["d"])
+        self.sockets.remove(socket)
+        return socket
+
+    async def _identified(self, socket: web.WebSocketResponse, identify: JSON) -> None:
+        self.identify = identify
+        privileged = ((INTENT_MESSAGE_CONTENT, 3 << 18), (INTENT_MEMBERS, 3 << 14))
+        if any(identify["intents"] & intent and not self.flags & f for intent, f in privileged):
+            await socket.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        ready = {
+            "v": 10,
+            "user": user(BOT_ID, "Hearth", bot=True),
+            "session_id": "session",
+            "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "application": {"id": str(APP_ID), "flags": self.flags},
+            "shard": identify.get("shard"),
+        }
+        await self._send(socket, "READY", ready)
+        await self._send(socket, "GUILD_CREATE", guild_payload())
+
+
+def _nothing(match: re.Match[str], call: Call) -> None:
+    return None
