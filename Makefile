@@ -33,7 +33,8 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (figures go to docs/performance.md)
-	$(BIN)/python -m bench.ingest $(ARGS)
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.points
 
 i18n: $(STAMP) ## Re-extract user-facing strings and update the catalogs
 	$(BIN)/pybabel extract -k N_ --no-location --sort-output -o bot/locale/hearth.pot bot adapters

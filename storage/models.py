@@ -31,6 +31,7 @@ __all__ = [
     "MemberEvent",
     "MessageLog",
     "PointsLedger",
+    "PointsPeriod",
     "PointsTotal",
     "ReactionLog",
     "ThanksGiven",
@@ -297,3 +298,17 @@ class LevelRole(Base):
     group_external_id: Mapped[str] = mapped_column(String(64))
     level: Mapped[int] = mapped_column(Integer)
     role_id: Mapped[str] = mapped_column(String(64))
+
+
+class PointsPeriod(Base):
+    """XP gained per member per local week and month, kept with each change so weekly and
+    monthly leaderboards are one indexed query, like the all-time one."""
+
+    __tablename__ = "points_periods"
+    __table_args__ = (Index("ix_points_periods_board", "community_id", "kind", "start", "xp"),)
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    xp: Mapped[int] = mapped_column(BigInteger, default=0)

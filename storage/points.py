@@ -12,13 +12,23 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent, insert_ignoring_duplicates
-from storage.models import Base, LevelRole, Member, PointsLedger, PointsTotal, ThanksGiven
+from storage.models import (
+    Base,
+    LevelRole,
+    Member,
+    PointsLedger,
+    PointsPeriod,
+    PointsTotal,
+    ThanksGiven,
+)
 
 __all__ = [
     "LedgerEntry",
+    "Period",
     "Standing",
     "Totals",
     "add_ledger_entries",
+    "add_period_xp",
     "delete_level_role",
     "get_totals",
     "ledger_history",
@@ -130,30 +140,49 @@ async def record_thanks(
     return await insert_if_absent(session, table=table, row=row)
 
 
-def _period_scores(community_id: int, since: datetime | None) -> Any:
-    """(member_id, score) rows: total XP, or XP gained since `since` from the ledger."""
-    if since is None:
+Period = tuple[str, str]
+"""A leaderboard period: ("week" or "month", its first local day as YYYY-MM-DD)."""
+
+
+async def add_period_xp(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    member_id: int,
+    periods: Sequence[Period],
+    amount: int,
+) -> None:
+    """Add `amount` XP to the member's running total of each period."""
+    table = Base.metadata.tables[PointsPeriod.__tablename__]
+    for kind, start in periods:
+        key = {"community_id": community_id, "kind": kind, "start": start, "member_id": member_id}
+        await insert_ignoring_duplicates(session, table=table, rows=[{**key, "xp": 0}])
+        await session.execute(
+            update(PointsPeriod)
+            .where(*(getattr(PointsPeriod, name) == value for name, value in key.items()))
+            .values(xp=PointsPeriod.xp + amount)
+        )
+
+
+def _period_scores(community_id: int, period: Period | None) -> Any:
+    """(member_id, score) rows: total XP, or XP gained in one week or month."""
+    if period is None:
         return select(
             PointsTotal.member_id.label("member_id"), PointsTotal.xp.label("score")
         ).where(PointsTotal.community_id == community_id)
-    return (
-        select(
-            PointsLedger.member_id.label("member_id"), func.sum(PointsLedger.amount).label("score")
-        )
-        .where(
-            PointsLedger.community_id == community_id,
-            PointsLedger.currency == "xp",
-            PointsLedger.at >= since,
-        )
-        .group_by(PointsLedger.member_id)
+    kind, start = period
+    return select(PointsPeriod.member_id.label("member_id"), PointsPeriod.xp.label("score")).where(
+        PointsPeriod.community_id == community_id,
+        PointsPeriod.kind == kind,
+        PointsPeriod.start == start,
     )
 
 
 async def top_members(
-    session: AsyncSession, *, community_id: int, limit: int = 10, since: datetime | None = None
+    session: AsyncSession, *, community_id: int, limit: int = 10, period: Period | None = None
 ) -> list[Standing]:
-    """The `limit` members with the most XP (all time, or gained since `since`)."""
-    scores = _period_scores(community_id, since).subquery()
+    """The `limit` members with the most XP (all time, or gained in `period`)."""
+    scores = _period_scores(community_id, period).subquery()
     query = (
         select(scores.c.member_id, Member.display_name, scores.c.score, PointsTotal.level)
         .join(Member, Member.id == scores.c.member_id)
@@ -167,10 +196,10 @@ async def top_members(
 
 
 async def rank_of(
-    session: AsyncSession, *, community_id: int, member_id: int, since: datetime | None = None
+    session: AsyncSession, *, community_id: int, member_id: int, period: Period | None = None
 ) -> tuple[int, int, int]:
     """(rank, score, members ranked) of one member; rank counts members strictly ahead + 1."""
-    scores = _period_scores(community_id, since).subquery()
+    scores = _period_scores(community_id, period).subquery()
     mine_query = select(scores.c.score).where(scores.c.member_id == member_id)
     mine = int((await session.execute(mine_query)).scalar_one_or_none() or 0)
     counts = select(

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.points.rules import Change
+from bot.features.points.rules import Change, period_keys
 from storage.database import Database
-from storage.points import Totals, add_ledger_entries, get_totals, save_totals
+from storage.identity import CommunityInfo
+from storage.points import Totals, add_ledger_entries, add_period_xp, get_totals, save_totals
 
 __all__ = ["Applied", "PointsBook"]
 
@@ -53,7 +54,7 @@ class PointsBook:
 
     async def apply(
         self,
-        community_id: int,
+        community: CommunityInfo,
         member_id: int,
         rule: Rule,
         *,
@@ -67,7 +68,7 @@ class PointsBook:
         async with self._lock(member_id):
             for attempt in range(ATTEMPTS):
                 try:
-                    result = await self._attempt(community_id, member_id, rule, precondition)
+                    result = await self._attempt(community, member_id, rule, precondition)
                 except OperationalError:  # another process holds SQLite's write lock
                     logger.warning("points write for member %s busy; retrying", member_id)
                     result = None
@@ -77,11 +78,15 @@ class PointsBook:
         raise RuntimeError(f"points for member {member_id} kept changing under us")
 
     async def _attempt(
-        self, community_id: int, member_id: int, rule: Rule, precondition: Precondition | None
+        self,
+        community: CommunityInfo,
+        member_id: int,
+        rule: Rule,
+        precondition: Precondition | None,
     ) -> Applied | None:
         try:
             async with self._database.session() as session, session.begin():
-                before = await get_totals(session, community_id=community_id, member_id=member_id)
+                before = await get_totals(session, community_id=community.id, member_id=member_id)
                 if precondition is not None and not await precondition(session):
                     return Applied(before, before, changed=False)
                 change = rule(before)
@@ -90,6 +95,15 @@ class PointsBook:
                 if not await save_totals(session, before=before, after=change.totals):
                     raise _Conflict
                 await add_ledger_entries(session, entries=change.entries)
+                for entry in change.entries:
+                    if entry.currency == "xp" and entry.amount:
+                        await add_period_xp(
+                            session,
+                            community_id=community.id,
+                            member_id=member_id,
+                            periods=period_keys(entry.at, community.timezone),
+                            amount=entry.amount,
+                        )
         except _Conflict:
             return None  # rolled back; the caller retries on fresh totals
         return Applied(before, change.totals, changed=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -27,7 +26,7 @@ from storage.points import (
 if TYPE_CHECKING:
     from bot.features.points.feature import PointsFeature
 
-__all__ = ["period_start", "points_commands", "progress_bar"]
+__all__ = ["points_commands", "progress_bar"]
 
 PERIODS = ("week", "month", "all")
 BAR = 10
@@ -37,18 +36,6 @@ def progress_bar(done: int, total: int) -> str:
     """A ten-cell bar: ▰▰▰▱▱▱▱▱▱▱."""
     filled = 0 if total <= 0 else min(BAR, done * BAR // total)
     return "▰" * filled + "▱" * (BAR - filled)
-
-
-def period_start(period: str, now: datetime, timezone: str) -> datetime | None:
-    """Start of this local week (Monday) or month, in UTC; None for all time."""
-    if period == "all":
-        return None
-    local = now.astimezone(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "week":
-        local -= timedelta(days=local.weekday())
-    else:
-        local = local.replace(day=1)
-    return local
 
 
 class PointsCommands:
@@ -86,7 +73,7 @@ class PointsCommands:
             at=at,
             source=f"checkin:{day}",
         )
-        applied = await self.feature.book.apply(community.id, call.member_id, rule)
+        applied = await self.feature.book.apply(community, call.member_id, rule)
         streak = applied.after.streak
         if not applied.changed:
             text = tr(N_("You already checked in today (day {streak} of your streak).")).format(
@@ -131,11 +118,12 @@ class PointsCommands:
         """Top ten for the week, the month or all time, and the caller's place."""
         period = call.args["period"] or "all"
         community, tr = call.community, call.tr
-        since = period_start(period, call.event.sent_at, community.timezone)
+        keys = dict(rules.period_keys(call.event.sent_at, community.timezone))
+        key = None if period == "all" else (period, keys[period])
         async with self.services.database.session() as session:
-            top = await top_members(session, community_id=community.id, since=since)
+            top = await top_members(session, community_id=community.id, period=key)
             mine = await rank_of(
-                session, community_id=community.id, member_id=call.member_id, since=since
+                session, community_id=community.id, member_id=call.member_id, period=key
             )
         titles = {
             "week": N_("This week's top members"),
@@ -170,7 +158,7 @@ class PointsCommands:
             note=reason,
             source=f"command:{call.event.message_id}",
         )
-        applied = await self.feature.book.apply(community.id, member_id, rule)
+        applied = await self.feature.book.apply(community, member_id, rule)
         delta = applied.after.xp - applied.before.xp
         text = call.tr(N_("{name}: {delta} XP (now {xp} XP, level {level}).")).format(
             name=name, delta=f"{delta:+,}", xp=f"{applied.after.xp:,}", level=applied.after.level

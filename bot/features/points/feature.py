@@ -136,7 +136,7 @@ class PointsFeature(BaseFeature):
             at=at,
             source=f"message:{event.message_id}",
         )
-        applied = await self.book.apply(context.community.id, member, rule)
+        applied = await self.book.apply(context.community, member, rule)
         if not applied.changed and applied.after.last_message_xp_at is not None:
             last = applied.after.last_message_xp_at
             self._next_message_xp[member] = last + timedelta(
@@ -187,7 +187,7 @@ class PointsFeature(BaseFeature):
             source=f"message:{event.message_id}",
             giver=context.member_id,
         )
-        applied = await self.book.apply(community.id, receiver, rule, precondition=first_today)
+        applied = await self.book.apply(community, receiver, rule, precondition=first_today)
         return await self.rewards(applied, community, event.place, None)
 
     async def _reaction(
@@ -206,7 +206,7 @@ class PointsFeature(BaseFeature):
             at=event.at,
             source=f"reaction:{event.message_id}:{context.member_id}",
         )
-        applied = await self.book.apply(community.id, author, rule)
+        applied = await self.book.apply(community, author, rule)
         return await self.rewards(applied, community, event.place, None)
 
     async def rewards(

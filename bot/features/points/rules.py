@@ -19,6 +19,7 @@ __all__ = [
     "checkin",
     "local_day",
     "message_xp",
+    "period_keys",
     "reaction_xp",
     "thanks",
 ]
@@ -35,6 +36,13 @@ class Change:
 def local_day(moment: datetime, timezone: str) -> str:
     """The calendar day of `moment` in a community's time zone, as YYYY-MM-DD."""
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def period_keys(moment: datetime, timezone: str) -> list[tuple[str, str]]:
+    """The local week (starting Monday) and month that `moment` falls in, by first day."""
+    local = moment.astimezone(ZoneInfo(timezone)).date()
+    monday = local - timedelta(days=local.weekday())
+    return [("week", monday.isoformat()), ("month", local.replace(day=1).isoformat())]
 
 
 def _today(totals: Totals, day: str) -> Totals:
