@@ -21,8 +21,9 @@ class Adapter(Protocol):
         cancelled. Returning means the adapter is done (the console at end of input)."""
         ...
 
-    async def perform(self, action: Action) -> None:
-        """Carry out one action on the platform.
+    async def perform(self, action: Action) -> str | None:
+        """Carry out one action on the platform; return the id of the message it sent
+        (the first, when a long text was split), or None.
 
         Raises:
             DeliveryFailed: the platform refused (closed DMs, missing permission, gone) and

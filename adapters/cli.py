@@ -16,10 +16,11 @@ from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
 from adapters.runner import serve
 from bot import __version__
-from bot.bootstrap import build_engine
+from bot.bootstrap import build_engine, build_services
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HearthError
+from bot.features.faq.files import export_faq, import_faq, read_entries, write_entries
 from storage.database import Database, DatabaseError
 
 __all__ = ["main"]
@@ -57,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
         "sync", help="register slash commands globally (instead of per server at start)"
     )
     sync.add_argument("--config", type=Path, help="TOML settings file")
+
+    faq = commands.add_parser("faq", help="keep the FAQ in a file")
+    faq_commands = faq.add_subparsers(dest="faq_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("import", "add or update entries from a YAML or CSV file (idempotent)"),
+        ("export", "write the entries to a YAML file (CSV for a .csv name)"),
+    ):
+        sub = faq_commands.add_parser(action, help=text)
+        sub.add_argument("file", type=Path, help="the YAML (.yaml/.yml) or CSV (.csv) file")
+        sub.add_argument(
+            "--community",
+            help="community name, or platform:group-id such as telegram:-1001234567890 "
+            "(optional when there is only one)",
+        )
+        sub.add_argument("--config", type=Path, help="TOML settings file")
 
     check = commands.add_parser("check-config", help="validate a settings file and exit")
     check.add_argument("path", nargs="?", type=Path, help="file to check (default ./hearth.toml)")
@@ -112,6 +128,27 @@ async def _sync_discord(settings: Settings) -> None:
     print(f"registered {count} slash commands globally (Discord may take a while to show them)")
 
 
+async def _faq(settings: Settings, options: argparse.Namespace) -> None:
+    entries = read_entries(options.file) if options.faq_command == "import" else []
+    services = build_services(settings)
+    database = services.database
+    try:
+        await database.upgrade()
+        community = await services.directory.find_community(options.community)
+        if options.faq_command == "import":
+            report = await import_faq(database, community.id, entries, services.clock.now())
+            print(
+                f"{options.file} → {community.name!r}: {report.added} added, "
+                f"{report.updated} updated, {report.unchanged} unchanged"
+            )
+            return
+        current = await export_faq(database, community.id)
+    finally:
+        await database.close()
+    write_entries(options.file, current)
+    print(f"{community.name!r} → {options.file}: {len(current)} entries")
+
+
 async def _upgrade(settings: Settings) -> None:
     database = Database(settings.database.url)
     try:
@@ -134,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure_logging(settings)
         if options.command == "db":
             asyncio.run(_upgrade(settings))
+            return 0
+        if options.command == "faq":
+            asyncio.run(_faq(settings, options))
             return 0
         if options.command == "discord":
             asyncio.run(_sync_discord(settings))

@@ -160,9 +160,10 @@ class ConsoleAdapter:
             self.stdout.write(f"{PREFIX}{line}\n")
         self.stdout.flush()
 
-    async def perform(self, action: Action) -> None:
+    async def perform(self, action: Action) -> str | None:
         """Print the action as `hearth> ` lines."""
         self._write(_render(action))
+        return None
 
     async def run(self, engine: Engine) -> None:
         """Read lines until end of input, handling each one before reading the next."""

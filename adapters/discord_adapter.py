@@ -373,8 +373,8 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ actions
 
-    async def perform(self, action: Action) -> None:
-        """Carry out one action on Discord.
+    async def perform(self, action: Action) -> str | None:
+        """Carry out one action on Discord; returns the id of the (first) message sent.
 
         Raises:
             DeliveryFailed: Discord refused it (DM_CLOSED for closed DMs, FORBIDDEN for a
@@ -386,16 +386,17 @@ class DiscordAdapter:
             raise DeliveryFailed(action, DeliveryProblem.FAILED, "not connected to Discord")
         try:
             if isinstance(action, Reply):
-                await self._reply(client, action)
-            elif isinstance(action, Post):
-                await self._post(client, action)
-            elif isinstance(action, DirectMessage):
+                return await self._reply(client, action)
+            if isinstance(action, Post):
+                return await self._post(client, action)
+            if isinstance(action, DirectMessage):
                 dm = await client.create_dm(discord.Object(_snowflake(action.user_id)))
-                await self._send(dm, action.text, **_attachment(action))
-            elif isinstance(action, GrantRole):
+                return await self._send(dm, action.text, **_attachment(action))
+            if isinstance(action, GrantRole):
                 await self._grant(client, action)
             else:
                 await self._react(client, action)
+            return None
         except discord.HTTPException as error:
             raise _refusal(action, error) from error
         except ValueError as error:
@@ -413,9 +414,11 @@ class DiscordAdapter:
         *,
         reference: discord.MessageReference | None = None,
         **extras: Any,
-    ) -> None:
-        """Send `text` in pieces of at most 2,000 characters; extras go with the last one."""
+    ) -> str | None:
+        """Send `text` in pieces of at most 2,000 characters; extras go with the last one.
+        Returns the id of the first message sent."""
         pieces: list[str | None] = list(split_message(text, MESSAGE_LIMIT)) or [None]
+        first: str | None = None
         try:
             for index, piece in enumerate(pieces):
                 options: dict[str, Any] = {"allowed_mentions": _NO_PINGS}
@@ -424,15 +427,17 @@ class DiscordAdapter:
                 if index == len(pieces) - 1:
                     options.update(extras)
                 if piece is not None or extras:
-                    await channel.send(piece, **options)
+                    sent = await channel.send(piece, **options)
+                    first = first or str(sent.id)
+            return first
         finally:
             upload = extras.get("file")
             if isinstance(upload, discord.File):
                 upload.close()  # discord.py closes it after sending; not if never sent
 
-    async def _reply(self, client: discord.Client, reply: Reply) -> None:
+    async def _reply(self, client: discord.Client, reply: Reply) -> str | None:
         if await self.interactions.answer(reply):
-            return
+            return None
         # Discord has no private replies outside interactions: a message reply is public.
         channel = self._channel(client, reply.place)
         reference = None
@@ -443,13 +448,13 @@ class DiscordAdapter:
                 guild_id=_snowflake(reply.place.group_id),
                 fail_if_not_exists=False,
             )
-        await self._send(channel, reply.text, reference=reference)
+        return await self._send(channel, reply.text, reference=reference)
 
-    async def _post(self, client: discord.Client, post: Post) -> None:
+    async def _post(self, client: discord.Client, post: Post) -> str | None:
         extras = _attachment(post)
         if post.poll is not None:
             extras["poll"] = _native_poll(post.poll)
-        await self._send(self._channel(client, post.target), post.text, **extras)
+        return await self._send(self._channel(client, post.target), post.text, **extras)
 
     async def _grant(self, client: discord.Client, grant: GrantRole) -> None:
         guild_id, user_id = _snowflake(grant.group_id), _snowflake(grant.user_id)

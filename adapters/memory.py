@@ -16,11 +16,13 @@ from bot.events import (
     Action,
     Author,
     CommandInvoked,
+    DirectMessage,
     Event,
     MemberJoined,
     MemberLeft,
     Message,
     Place,
+    Post,
     ReactionAdded,
     Reply,
     Role,
@@ -56,12 +58,16 @@ class MemoryAdapter:
     async def run(self, engine: Engine) -> None:
         """Nothing to receive on its own: tests call `send` and friends."""
 
-    async def perform(self, action: Action) -> None:
-        """Record the action, unless `refuse` says the platform refuses it."""
+    async def perform(self, action: Action) -> str | None:
+        """Record the action, unless `refuse` says the platform refuses it; messages sent get
+        ids ``bot-1``, ``bot-2``…"""
         failure = self.refuse(action)
         if failure is not None:
             raise failure
         self.performed.append(action)
+        if isinstance(action, Reply | Post | DirectMessage):
+            return f"bot-{len(self.performed)}"
+        return None
 
     def place(self, channel: str | None = None, thread: str | None = None) -> Place:
         """The place of a channel in this adapter's group."""

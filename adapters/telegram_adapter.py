@@ -54,7 +54,6 @@ from bot.events import (
     CommandInvoked,
     DirectMessage,
     Event,
-    GrantRole,
     MemberJoined,
     MemberLeft,
     Post,
@@ -274,14 +273,15 @@ class TelegramAdapter:
 
     # ------------------------------------------------------------------ actions
 
-    async def perform(self, action: Action) -> None:
-        """Carry out one action; platform refusals raise `DeliveryFailed`."""
+    async def perform(self, action: Action) -> str | None:
+        """Carry out one action; returns the id of the (first) message sent. Platform
+        refusals raise `DeliveryFailed`."""
         application = self.application
         if application is None:
             raise DeliveryFailed(action, DeliveryProblem.FAILED, "Telegram is not connected")
         bot = application.bot
         if isinstance(action, Reply):
-            await self._send_text(
+            return await self._send_text(
                 action,
                 bot,
                 action.place.group_id,
@@ -289,14 +289,14 @@ class TelegramAdapter:
                 action.place.thread_id,
                 action.message_id,
             )
-        elif isinstance(action, Post):
-            await self._post(action, bot)
-        elif isinstance(action, DirectMessage):
+        if isinstance(action, Post):
+            return await self._post(action, bot)
+        if isinstance(action, DirectMessage):
             if action.image:
                 photo = partial(bot.send_photo, action.user_id, _photo(action.image))
                 await self._call(action, photo)
-            await self._send_text(action, bot, action.user_id, action.text, None, None)
-        elif isinstance(action, React):
+            return await self._send_text(action, bot, action.user_id, action.text, None, None)
+        if isinstance(action, React):
             reaction = [ReactionTypeEmoji(action.emoji)]
             await self._call(
                 action,
@@ -304,8 +304,8 @@ class TelegramAdapter:
                     action.place.group_id, int(action.message_id), reaction
                 ),
             )
-        elif isinstance(action, GrantRole):
-            raise DeliveryFailed(action, DeliveryProblem.UNSUPPORTED, "Telegram has no roles")
+            return None
+        raise DeliveryFailed(action, DeliveryProblem.UNSUPPORTED, "Telegram has no roles")
 
     async def _send_text(
         self,
@@ -315,8 +315,9 @@ class TelegramAdapter:
         text: str,
         thread: str | None,
         reply_to: str | None,
-    ) -> None:
+    ) -> str | None:
         thread_id = int(thread) if thread else None
+        first: str | None = None
         for index, piece in enumerate(split_message(text, MESSAGE_LIMIT)):
             reply = None
             if index == 0 and reply_to is not None and reply_to.lstrip("-").isdigit():
@@ -329,9 +330,11 @@ class TelegramAdapter:
                 message_thread_id=thread_id,
                 reply_parameters=reply,
             )
-            await self._call(action, send)
+            sent = await self._call(action, send)
+            first = first or str(sent.message_id)
+        return first
 
-    async def _post(self, action: Post, bot: Bot) -> None:
+    async def _post(self, action: Post, bot: Bot) -> str | None:
         target = action.target
         thread_id = int(target.thread_id) if target.thread_id else None
         text = action.text
@@ -350,16 +353,21 @@ class TelegramAdapter:
             text = "" if caption else text
         if action.poll is not None and text.strip() == action.poll.question.strip():
             text = ""
+        first = None
         if text.strip():
-            await self._send_text(action, bot, target.group_id, text, target.thread_id, None)
+            first = await self._send_text(
+                action, bot, target.group_id, text, target.thread_id, None
+            )
         if action.poll is not None:
             poll = action.poll
-            await self._call(
+            sent = await self._call(
                 action,
                 lambda: bot.send_poll(
                     target.group_id, poll.question, list(poll.options), message_thread_id=thread_id
                 ),
             )
+            first = first or str(sent.message_id)
+        return first
 
     async def _call(self, action: Action, request: Callable[[], Awaitable[T]]) -> T:
         """Run one Bot API call: retry network errors with backoff and jitter; translate

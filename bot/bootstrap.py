@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.features.activity import ActivityFeature
 from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
+from bot.features.faq.feature import FaqFeature
 from bot.features.points.feature import PointsFeature
 from storage.database import Database
 from storage.writer import ActivityWriter
@@ -32,7 +33,7 @@ def build_services(
     """Build the shared dependencies every feature receives."""
     clock = clock or SystemClock()
     database = database or Database(settings.database.url)
-    directory = Directory(database, settings.defaults, clock)
+    directory = Directory(database, settings.defaults, clock, settings.console.community)
     return Services(
         settings=settings,
         database=database,
@@ -61,5 +62,6 @@ def build_engine(
         ActivityFeature(services),
         CommunityFeature(services),
         PointsFeature(services),
+        FaqFeature(services),
     )
     return Engine(services, features)

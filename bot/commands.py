@@ -22,6 +22,7 @@ __all__ = [
     "Command",
     "CommandCall",
     "CommandRegistry",
+    "Handler",
     "Param",
     "ParamKind",
     "parse_arguments",

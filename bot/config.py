@@ -223,6 +223,19 @@ class PointsSettings(PointsRules):
         return PointsRules.model_validate({**base, **override})
 
 
+class FaqSettings(_Section):
+    """When Hearth answers a question from the FAQ on its own."""
+
+    enabled: bool = True
+    #: Confidence (0-1) the best entry needs, and its lead over the second best.
+    threshold: float = Field(default=0.27, ge=0, le=1)
+    margin: float = Field(default=0.02, ge=0, le=1)
+    #: Answer only messages that read as questions (?, how/what…, 吗/怎么/如何…).
+    only_questions: bool = True
+    #: The same entry is not answered again in a channel within this many minutes.
+    answer_cooldown_minutes: int = Field(default=10, ge=0, le=1440)
+
+
 class LoggingSettings(_Section):
     """Log output."""
 
@@ -239,6 +252,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     points: PointsSettings = PointsSettings()
+    faq: FaqSettings = FaqSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

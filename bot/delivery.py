@@ -8,6 +8,7 @@ any other exception is logged with the action and the rest are still delivered.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from bot.events import (
     Place,
     Post,
     React,
+    Reply,
     action_group,
     action_platform,
 )
@@ -30,7 +32,9 @@ from storage.identity import CommunityInfo
 __all__ = ["Dispatcher", "Sink"]
 
 logger = logging.getLogger(__name__)
-Sink = Callable[[Action], Awaitable[None]]
+#: Performs one action; returns the platform's id of the message it sent, if any.
+Sink = Callable[[Action], Awaitable[str | None]]
+TAGGED_MESSAGES = 50_000
 NOTE_AGAIN_AFTER = timedelta(hours=24)
 
 _PROBLEMS = {
@@ -66,6 +70,7 @@ class Dispatcher:
         self._clock = clock
         self._sinks: dict[str, Sink] = {}
         self._noted: dict[tuple[int, str, str, str], datetime] = {}
+        self._tags: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     def attach(self, platform: str, sink: Sink) -> None:
         """Deliver `platform`'s actions through `sink` from now on."""
@@ -87,7 +92,7 @@ class Dispatcher:
             logger.warning("no adapter for platform %s; dropped %r", platform, action)
             return False
         try:
-            await sink(action)
+            sent = await sink(action)
         except DeliveryFailed as failure:
             if failure.problem is DeliveryProblem.UNSUPPORTED:
                 logger.info("%s cannot perform %r; skipped", platform, action)
@@ -99,7 +104,15 @@ class Dispatcher:
         except Exception:
             logger.exception("delivering %r on %s failed", action, platform)
             return False
+        if sent is not None and isinstance(action, Reply) and action.tag is not None:
+            self._tags[(platform, action.place.channel_id, sent)] = action.tag
+            if len(self._tags) > TAGGED_MESSAGES:
+                self._tags.popitem(last=False)
         return True
+
+    def tag_of(self, platform: str, channel_id: str, message_id: str) -> str | None:
+        """The tag of a message Hearth sent recently (see `Reply.tag`), if any."""
+        return self._tags.get((platform, channel_id, message_id))
 
     async def report(self, failure: DeliveryFailed) -> None:
         """Tell the community's moderators that an action could not be carried out."""

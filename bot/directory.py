@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import CommunityDefaults
+from bot.errors import HearthError
 from bot.events import Author
 from storage.database import Database
 from storage.identity import (
@@ -17,18 +18,28 @@ from storage.identity import (
     ensure_group,
     ensure_member,
     get_community,
+    list_communities,
     move_group,
     update_community,
 )
 
-__all__ = ["Directory"]
+__all__ = ["PLATFORMS", "Directory"]
+
+PLATFORMS = ("console", "discord", "telegram")
 
 
 class Directory:
     """Cached identity resolution for one process."""
 
-    def __init__(self, database: Database, defaults: CommunityDefaults, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        defaults: CommunityDefaults,
+        clock: Clock,
+        console_community: str = "console",
+    ) -> None:
         self._database = database
+        self._console_community = console_community
         self._defaults = defaults
         self._clock = clock
         self._groups: dict[tuple[str, str], tuple[int, int]] = {}
@@ -109,3 +120,33 @@ class Directory:
             self._communities.clear()  # the moderators' channel may have moved with it
             self._groups.clear()
         return moved
+
+    async def find_community(self, ref: str | None) -> CommunityInfo:
+        """The community an admin means on the command line.
+
+        `ref` is a community name, or ``platform:group-id`` (e.g. ``telegram:-1001234``, which
+        creates the group's community if Hearth has not seen it yet), or None when there is
+        exactly one community.
+
+        Raises:
+            HearthError: no such community, or several and none was named.
+        """
+        if ref and ":" in ref:
+            platform, _, group = ref.partition(":")
+            if platform in PLATFORMS and group:
+                return (await self.group(platform, group)).community
+        async with self._database.session() as session:
+            known = await list_communities(session)
+        if ref is None and len(known) == 1:
+            return known[0]
+        if ref is None and not known:  # a fresh install: the console's community
+            return (await self.group("console", self._console_community)).community
+        matches = [c for c in known if ref is not None and c.name == ref]
+        if len(matches) == 1:
+            return matches[0]
+        names = ", ".join(repr(c.name) for c in known) or "none yet"
+        problem = "name the community with --community" if ref is None else f"no community {ref!r}"
+        raise HearthError(
+            f"{problem}; known communities: {names} (or use platform:group-id, "
+            "e.g. telegram:-1001234567890)"
+        )

@@ -156,12 +156,17 @@ class Poll:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Answer a message (or a command) in its place."""
+    """Answer a message (or a command) in its place.
+
+    `tag` marks the sent message for the feature that sent it (an FAQ answer, so reactions
+    on it count as feedback).
+    """
 
     place: Place
     message_id: str | None
     text: str
     private: bool = False
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

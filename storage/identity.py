@@ -27,6 +27,7 @@ __all__ = [
     "ensure_member",
     "find_members",
     "get_community",
+    "list_communities",
     "member_account",
     "move_group",
     "update_community",
@@ -294,3 +295,9 @@ async def member_account(
     )
     row = (await session.execute(query)).first()
     return None if row is None else (str(row[0]), str(row[1]))
+
+
+async def list_communities(session: AsyncSession) -> list[CommunityInfo]:
+    """Every community, oldest first."""
+    rows = (await session.execute(select(Community).order_by(Community.id))).scalars()
+    return [_info(row) for row in rows]

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,9 @@ __all__ = [
     "Account",
     "Base",
     "Community",
+    "FaqEntry",
+    "FaqQuestion",
+    "FaqUnanswered",
     "Group",
     "LevelRole",
     "Member",
@@ -312,3 +316,57 @@ class PointsPeriod(Base):
     start: Mapped[str] = mapped_column(String(10), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     xp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FaqEntry(Base):
+    """An admin-written answer, with counters of how it is used."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    #: Stable name for files (`hearth faq import/export`): the file's id, or "faq-<id>".
+    key: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    times_answered: Mapped[int] = mapped_column(Integer, default=0)
+    helpful: Mapped[int] = mapped_column(Integer, default=0)
+    not_helpful: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FaqQuestion(Base):
+    """One phrasing of an entry's question."""
+
+    __tablename__ = "faq_questions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+
+
+class FaqUnanswered(Base):
+    """A question nobody's FAQ entry matched confidently (text only if text is kept)."""
+
+    __tablename__ = "faq_unanswered"
+    __table_args__ = (
+        UniqueConstraint("community_id", "platform", "channel_id", "message_id"),
+        Index("ix_faq_unanswered_community_id_at", "community_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    best_entry_id: Mapped[int | None] = mapped_column(Integer)
+    best_score: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -119,3 +119,31 @@ def test_unknown_cli_command_is_usage_not_traceback(tmp_path: Path, args: tuple[
 
 def test_version(tmp_path: Path) -> None:
     assert hearth("--version", cwd=tmp_path).stdout.strip() == f"hearth {__version__}"
+
+
+def test_faq_import_and_export_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "faq.yaml").write_text(
+        '- id: rules\n  questions: ["Where are the rules?", "群规在哪里"]\n'
+        '  answer: "Pinned in #welcome."\n',
+        encoding="utf-8",
+    )
+    first = hearth("faq", "import", "faq.yaml", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "faq.yaml → 'console': 1 added, 0 updated, 0 unchanged"
+    again = hearth("faq", "import", "faq.yaml", cwd=tmp_path)
+    assert again.stdout.strip().endswith("0 added, 0 updated, 1 unchanged")
+    exported = hearth("faq", "export", "out.csv", cwd=tmp_path)
+    assert exported.stdout.strip() == "'console' → out.csv: 1 entries"
+    assert "Where are the rules? | 群规在哪里" in (tmp_path / "out.csv").read_text("utf-8")
+    chat = hearth("run", stdin="where are the rules?\n", cwd=tmp_path)
+    assert chat.stdout.splitlines() == ["hearth> Pinned in #welcome."]
+
+
+def test_faq_import_errors_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("- id: x\n  questions: [q]\n", encoding="utf-8")
+    result = hearth("faq", "import", "bad.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "hearth: error: bad.yaml: entry 1 (id 'x'): answer is missing"
+    missing = hearth("faq", "import", "nope.yaml", "--community", "tea", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr

@@ -296,7 +296,7 @@ async def test_command_menus_are_registered_per_scope_and_language(tg: Bot) -> N
     by_scope = {(c["scope"]["type"], c.get("language_code")): c["commands"] for c in calls}
     members = {c["command"] for c in by_scope[("default", None)]}
     admins = {c["command"] for c in by_scope[("all_chat_administrators", None)]}
-    assert members == {"checkin", "help", "leaderboard", "levels", "rank", "top"}
+    assert members == {"checkin", "faq", "help", "leaderboard", "levels", "rank", "top"}
     assert {"help", "language", "timezone", "modchannel", "points", "levels"} <= admins
     zh_help = [c for c in by_scope[("default", "zh")] if c["command"] == "help"]
     assert zh_help[0]["description"] == "显示你可以使用的命令，或某个命令的用法。"

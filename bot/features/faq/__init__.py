@@ -1,0 +1,1 @@
+"""FAQ: admin-written answers matched against members' questions."""

@@ -1,0 +1,120 @@
+"""Answering members' questions from the FAQ, only when confident, and learning from misses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.commands import Command
+from bot.config import FaqSettings
+from bot.events import Action, Event, Message, ReactionAdded, Reply
+from bot.features.base import BaseFeature, EventContext, Services
+from bot.features.faq.library import Library
+from bot.text.matcher import MatchPolicy, Ranked, decide
+from bot.text.question import is_question
+from storage.faq import count_feedback, count_use, log_unanswered
+
+__all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
+
+logger = logging.getLogger(__name__)
+HELPFUL = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "❤️", "🙏", "✅"})
+NOT_HELPFUL = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿", "❌"})
+TAG = "faq:"
+
+
+class FaqFeature(BaseFeature):
+    """Replies with the best entry when the matcher is confident; logs unanswered questions."""
+
+    name = "faq"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.library = Library(services.database, services.clock)
+        self._answered: dict[tuple[int, str, int], datetime] = {}
+        self._feedback: set[tuple[str, str, str]] = set()
+
+    @property
+    def settings(self) -> FaqSettings:
+        """The FAQ settings."""
+        return self.services.settings.faq
+
+    def policy(self) -> MatchPolicy:
+        """When an answer is confident enough, from the settings."""
+        faq = self.settings
+        return MatchPolicy(
+            threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
+        )
+
+    def commands(self) -> Sequence[Command]:
+        """The /faq commands."""
+        from bot.features.faq.commands import faq_commands
+
+        return faq_commands(self)
+
+    async def on_event(self, event: Event, context: EventContext) -> Sequence[Action]:
+        """Answer a question, or count a reaction on an answer as feedback."""
+        if not self.settings.enabled:
+            return ()
+        if isinstance(event, Message) and not event.author.is_bot and event.text.strip():
+            return await self._answer(event, context)
+        if isinstance(event, ReactionAdded) and not event.reactor.is_bot:
+            await self._react(event)
+        return ()
+
+    async def best(self, community_id: int, text: str) -> tuple[Ranked | None, list[Ranked]]:
+        """The confident match (or None) and the two best candidates, for `/faq ask` too."""
+        shelf = await self.library.shelf(community_id)
+        return decide(shelf.index, text, self.policy()), shelf.index.rank(text, 2)
+
+    async def _answer(self, event: Message, context: EventContext) -> list[Action]:
+        community = context.community.id
+        match, ranked = await self.best(community, event.text)
+        if match is None:
+            if is_question(event.text):
+                await self._log_miss(event, context, ranked)
+            return []
+        entry_id = int(str(match.key))
+        key = (community, event.place.channel_id, entry_id)
+        last = self._answered.get(key)
+        window = timedelta(minutes=self.settings.answer_cooldown_minutes)
+        if last is not None and event.sent_at - last < window:
+            return []
+        self._answered[key] = event.sent_at
+        entry = (await self.library.shelf(community)).entries[entry_id]
+        async with self.services.database.session() as session, session.begin():
+            await count_use(session, entry_id=entry_id)
+        return [Reply(event.place, event.message_id, entry.answer, tag=f"{TAG}{entry_id}")]
+
+    async def _log_miss(self, event: Message, context: EventContext, ranked: list[Ranked]) -> None:
+        keep = self.services.settings.activity.store_message_text
+        best = ranked[0] if ranked else None
+        async with self.services.database.session() as session, session.begin():
+            await log_unanswered(
+                session,
+                community_id=context.community.id,
+                member_id=context.member_id,
+                platform=event.place.platform,
+                channel_id=event.place.channel_id,
+                message_id=event.message_id,
+                text=event.text if keep else None,
+                best_entry_id=int(str(best.key)) if best else None,
+                best_score=best.score if best else 0.0,
+                at=event.sent_at,
+            )
+
+    async def _react(self, event: ReactionAdded) -> None:
+        place = event.place
+        tag = self.services.dispatcher.tag_of(place.platform, place.channel_id, event.message_id)
+        if tag is None or not tag.startswith(TAG):
+            return
+        if event.emoji not in HELPFUL | NOT_HELPFUL:
+            return
+        voter = (place.channel_id, event.message_id, event.reactor.user_id)
+        if voter in self._feedback:
+            return  # one vote per member per answer
+        self._feedback.add(voter)
+        async with self.services.database.session() as session, session.begin():
+            await count_feedback(
+                session, entry_id=int(tag.removeprefix(TAG)), helpful=event.emoji in HELPFUL
+            )

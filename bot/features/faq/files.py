@@ -1,0 +1,221 @@
+"""Keeping the FAQ in a file: `hearth faq import FILE` / `hearth faq export FILE`.
+
+YAML: a list of ``{id, questions: [...], answer, tags: [...], enabled}``. CSV: columns
+``id, questions, answer, tags, enabled`` with questions separated by `` | `` and tags by
+commas. Import is idempotent: entries are matched by `id` and reported as added, updated or
+unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import HearthError
+from storage.database import Database
+from storage.faq import Entry, add_entry, list_entries, update_entry
+
+__all__ = [
+    "FaqFileError",
+    "FileEntry",
+    "ImportReport",
+    "export_faq",
+    "import_faq",
+    "read_entries",
+    "render_entries",
+    "write_entries",
+]
+
+QUESTION_SEPARATOR = " | "
+
+
+class FaqFileError(HearthError):
+    """The FAQ file cannot be read; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """An entry as written in a file."""
+
+    key: str
+    questions: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+def _strings(value: Any, what: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise FaqFileError(f"{where}: {what} must be a list of texts")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _entry(raw: Any, position: int, source: str) -> FileEntry:
+    where = f"{source}: entry {position}"
+    if not isinstance(raw, dict):
+        raise FaqFileError(f"{where}: expected a mapping with id, questions and answer")
+    key = str(raw.get("id", "")).strip()
+    where = f"{where} (id {key!r})" if key else where
+    if not key:
+        raise FaqFileError(f"{where}: id is missing")
+    questions = _strings(raw.get("questions"), "questions", where)
+    answer = str(raw.get("answer") or "").strip()
+    if not questions:
+        raise FaqFileError(f"{where}: questions must list at least one question")
+    if not answer:
+        raise FaqFileError(f"{where}: answer is missing")
+    tags = _strings(raw.get("tags") or [], "tags", where)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise FaqFileError(f"{where}: enabled must be true or false")
+    return FileEntry(key, questions, answer, tuple(t.lower() for t in tags), enabled)
+
+
+def _csv_rows(text: str, source: str) -> list[dict[str, Any]]:
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        rows.append(
+            {
+                "id": row.get("id"),
+                "questions": [q for q in (row.get("questions") or "").split("|") if q.strip()],
+                "answer": row.get("answer"),
+                "tags": [t for t in (row.get("tags") or "").split(",") if t.strip()],
+                "enabled": (row.get("enabled") or "true").strip().lower()
+                not in ("false", "0", "no"),
+            }
+        )
+    return rows
+
+
+def read_entries(path: Path) -> list[FileEntry]:
+    """Read and validate an FAQ file (YAML, or CSV by its `.csv` suffix)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise FaqFileError(f"{path}: cannot read: {error}") from None
+    if path.suffix.lower() == ".csv":
+        raw: Any = _csv_rows(text, str(path))
+    else:
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise FaqFileError(f"{path}: not valid YAML: {error}") from None
+    if isinstance(raw, dict) and "entries" in raw:
+        raw = raw["entries"]
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise FaqFileError(f"{path}: expected a list of entries")
+    entries = [_entry(item, n, str(path)) for n, item in enumerate(raw, 1)]
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.key in seen:
+            raise FaqFileError(f"{path}: id {entry.key!r} appears twice")
+        seen.add(entry.key)
+    return entries
+
+
+def render_entries(entries: Sequence[Entry], csv_format: bool = False) -> str:
+    """The community's entries in the import format."""
+    if csv_format:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", "questions", "answer", "tags", "enabled"])
+        for e in entries:
+            writer.writerow(
+                [
+                    e.key,
+                    QUESTION_SEPARATOR.join(e.questions),
+                    e.answer,
+                    ",".join(e.tags),
+                    str(e.enabled).lower(),
+                ]
+            )
+        return out.getvalue()
+    data = [
+        {
+            "id": e.key,
+            "questions": list(e.questions),
+            "answer": e.answer,
+            "tags": list(e.tags),
+            "enabled": e.enabled,
+        }
+        for e in entries
+    ]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+async def import_faq(
+    database: Database, community_id: int, wanted: Sequence[FileEntry], now: datetime
+) -> ImportReport:
+    """Add or update the community's entries from a file's entries, in one transaction."""
+    added = updated = unchanged = 0
+    async with database.session() as session, session.begin():
+        existing = {e.key: e for e in await list_entries(session, community_id=community_id)}
+        for item in wanted:
+            current = existing.get(item.key)
+            if current is None:
+                await add_entry(
+                    session,
+                    community_id=community_id,
+                    questions=item.questions,
+                    answer=item.answer,
+                    now=now,
+                    tags=item.tags,
+                    key=item.key,
+                    enabled=item.enabled,
+                )
+                added += 1
+            elif (current.questions, current.answer, current.tags, current.enabled) == (
+                item.questions,
+                item.answer,
+                item.tags,
+                item.enabled,
+            ):
+                unchanged += 1
+            else:
+                await update_entry(
+                    session,
+                    community_id=community_id,
+                    entry_id=current.id,
+                    now=now,
+                    answer=item.answer,
+                    questions=item.questions,
+                    tags=item.tags,
+                    enabled=item.enabled,
+                )
+                updated += 1
+    return ImportReport(added, updated, unchanged)
+
+
+async def export_faq(database: Database, community_id: int) -> list[Entry]:
+    """Every entry of the community, for `render_entries`."""
+    async with database.session() as session:
+        return await list_entries(session, community_id=community_id)
+
+
+def write_entries(path: Path, entries: Sequence[Entry]) -> None:
+    """Write entries to `path`: CSV for a `.csv` name, YAML otherwise."""
+    text = render_entries(entries, csv_format=path.suffix.lower() == ".csv")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise FaqFileError(f"{path}: cannot write: {error}") from None

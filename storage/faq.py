@@ -1,0 +1,250 @@
+"""FAQ storage: entries with their phrasings, usage counters and unanswered questions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.activity import insert_if_absent
+from storage.models import Base, FaqEntry, FaqQuestion, FaqUnanswered
+
+__all__ = [
+    "Entry",
+    "Unanswered",
+    "add_entry",
+    "count_feedback",
+    "count_use",
+    "delete_entry",
+    "get_entry",
+    "list_entries",
+    "log_unanswered",
+    "recent_unanswered",
+    "update_entry",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An FAQ entry with its phrasings."""
+
+    id: int
+    key: str
+    questions: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...]
+    enabled: bool
+    times_answered: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A question that got no answer."""
+
+    text: str | None
+    member_id: int
+    at: datetime
+    best_entry_id: int | None
+    best_score: float
+
+
+def _tags(raw: str) -> tuple[str, ...]:
+    return tuple(tag for tag in raw.split(",") if tag)
+
+
+async def list_entries(
+    session: AsyncSession, *, community_id: int, tag: str | None = None
+) -> list[Entry]:
+    """Every entry of a community (optionally with `tag`), phrasings in the order added."""
+    rows = (
+        (
+            await session.execute(
+                select(FaqEntry).where(FaqEntry.community_id == community_id).order_by(FaqEntry.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    ids = [row.id for row in rows]
+    questions: dict[int, list[str]] = {entry_id: [] for entry_id in ids}
+    if ids:
+        query = (
+            select(FaqQuestion.entry_id, FaqQuestion.text)
+            .where(FaqQuestion.entry_id.in_(ids))
+            .order_by(FaqQuestion.id)
+        )
+        for entry_id, text in (await session.execute(query)).all():
+            questions[entry_id].append(text)
+    entries = [
+        Entry(
+            id=row.id,
+            key=row.key,
+            questions=tuple(questions[row.id]),
+            answer=row.answer,
+            tags=_tags(row.tags),
+            enabled=row.enabled,
+            times_answered=row.times_answered,
+            helpful=row.helpful,
+            not_helpful=row.not_helpful,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+    return [entry for entry in entries if tag is None or tag in entry.tags]
+
+
+async def get_entry(session: AsyncSession, *, community_id: int, entry_id: int) -> Entry | None:
+    """One entry of a community by id."""
+    for entry in await list_entries(session, community_id=community_id):
+        if entry.id == entry_id:
+            return entry
+    return None
+
+
+async def add_entry(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    questions: Sequence[str],
+    answer: str,
+    now: datetime,
+    tags: Sequence[str] = (),
+    key: str | None = None,
+    author_member_id: int | None = None,
+    enabled: bool = True,
+) -> int:
+    """Create an entry; returns its id. Without `key` the entry is named ``faq-<id>``."""
+    row = FaqEntry(
+        community_id=community_id,
+        key=key or "",
+        answer=answer,
+        tags=",".join(tags),
+        enabled=enabled,
+        author_member_id=author_member_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    if not key:
+        row.key = f"faq-{row.id}"
+    session.add_all(FaqQuestion(entry_id=row.id, text=text) for text in questions)
+    await session.flush()
+    return row.id
+
+
+async def update_entry(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    entry_id: int,
+    now: datetime,
+    answer: str | None = None,
+    questions: Sequence[str] | None = None,
+    add_question: str | None = None,
+    tags: Sequence[str] | None = None,
+    enabled: bool | None = None,
+) -> bool:
+    """Change an entry; `questions` replaces the phrasings, `add_question` adds one.
+    Returns False if the community has no such entry."""
+    values: dict[str, object] = {"updated_at": now}
+    if answer is not None:
+        values["answer"] = answer
+    if tags is not None:
+        values["tags"] = ",".join(tags)
+    if enabled is not None:
+        values["enabled"] = enabled
+    result = await session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == entry_id, FaqEntry.community_id == community_id)
+        .values(**values)
+    )
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        return False
+    if questions is not None:
+        await session.execute(delete(FaqQuestion).where(FaqQuestion.entry_id == entry_id))
+        session.add_all(FaqQuestion(entry_id=entry_id, text=text) for text in questions)
+    if add_question is not None:
+        session.add(FaqQuestion(entry_id=entry_id, text=add_question))
+    await session.flush()
+    return True
+
+
+async def delete_entry(session: AsyncSession, *, community_id: int, entry_id: int) -> bool:
+    """Remove an entry and its phrasings; False if there was none."""
+    owned = await session.execute(
+        select(FaqEntry.id).where(FaqEntry.id == entry_id, FaqEntry.community_id == community_id)
+    )
+    if owned.scalar_one_or_none() is None:
+        return False
+    await session.execute(delete(FaqQuestion).where(FaqQuestion.entry_id == entry_id))
+    await session.execute(delete(FaqEntry).where(FaqEntry.id == entry_id))
+    return True
+
+
+async def count_use(session: AsyncSession, *, entry_id: int) -> None:
+    """One more automatic answer given with this entry."""
+    await session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == entry_id)
+        .values(times_answered=FaqEntry.times_answered + 1)
+    )
+
+
+async def count_feedback(session: AsyncSession, *, entry_id: int, helpful: bool) -> None:
+    """A member said an answer helped (or did not)."""
+    column = FaqEntry.helpful if helpful else FaqEntry.not_helpful
+    await session.execute(
+        update(FaqEntry).where(FaqEntry.id == entry_id).values({column.key: column + 1})
+    )
+
+
+async def log_unanswered(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    member_id: int,
+    platform: str,
+    channel_id: str,
+    message_id: str,
+    text: str | None,
+    best_entry_id: int | None,
+    best_score: float,
+    at: datetime,
+) -> bool:
+    """Remember a question nothing answered (once per message)."""
+    row = {
+        "community_id": community_id,
+        "member_id": member_id,
+        "platform": platform,
+        "channel_id": channel_id,
+        "message_id": message_id,
+        "text": text,
+        "best_entry_id": best_entry_id,
+        "best_score": best_score,
+        "at": at,
+    }
+    table = Base.metadata.tables[FaqUnanswered.__tablename__]
+    return await insert_if_absent(session, table=table, row=row)
+
+
+async def recent_unanswered(
+    session: AsyncSession, *, community_id: int, since: datetime
+) -> list[Unanswered]:
+    """Unanswered questions since `since`, newest first."""
+    query = (
+        select(FaqUnanswered)
+        .where(FaqUnanswered.community_id == community_id, FaqUnanswered.at >= since)
+        .order_by(FaqUnanswered.at.desc())
+        .limit(5000)
+    )
+    return [
+        Unanswered(row.text, row.member_id, row.at, row.best_entry_id, row.best_score)
+        for row in (await session.execute(query)).scalars()
+    ]

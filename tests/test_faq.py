@@ -1,0 +1,217 @@
+"""The FAQ feature through the engine: commands, automatic answers, feedback, files."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.events import Reply, Role
+from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
+from storage.faq import list_entries, recent_unanswered
+from tests.conftest import Harness, make_settings, start_harness
+
+MOD = Role.MODERATOR
+
+
+async def add(h: Harness, line: str) -> str:
+    (text,) = await h.chat.command("mod", f"/faq add {line}", role=MOD)
+    return text
+
+
+async def answers(h: Harness, user: str, text: str, **kwargs: object) -> list[Reply]:
+    actions = await h.chat.say(user, text, **kwargs)  # type: ignore[arg-type]
+    return [a for a in actions if isinstance(a, Reply)]
+
+
+async def test_moderators_maintain_entries_members_cannot(any_harness: Harness) -> None:
+    h = any_harness
+    (refused,) = await h.chat.command("alice", "/faq add How? | Like this.")
+    assert refused == "Only moderators and admins can use /faq add."
+    assert (await add(h, "How do I reset my password? | Use /reset in #help.")).startswith(
+        "Added FAQ entry #1."
+    )
+    (aliased,) = await h.chat.command("mod", "/faq alias 1 忘记密码怎么办", role=MOD)
+    assert aliased == "Entry #1 now also answers: 忘记密码怎么办"
+    (edited,) = await h.chat.command(
+        "mod", "/faq edit 1 Use /reset, then check your mail.", role=MOD
+    )
+    assert edited == "Updated the answer of entry #1."
+    await h.chat.command("mod", "/faq tag 1 account Login", role=MOD)
+    (shown,) = await h.chat.command("alice", "/faq show 1")
+    assert shown.splitlines() == [
+        "#1 (faq-1)",
+        "Q: How do I reset my password?",
+        "Q: 忘记密码怎么办",
+        "A: Use /reset, then check your mail.",
+        "Tags: account, login",
+        "Answered 0 times · helpful 0 · not helpful 0",
+    ]
+    (listed,) = await h.chat.command("alice", "/faq list login")
+    assert listed == "#1 How do I reset my password? [account, login]"
+    (refused,) = await h.chat.command("mod", "/faq remove 1", role=MOD)
+    assert refused == "Only admins can use /faq remove."
+    (removed,) = await h.chat.command("root", "/faq remove 1", role=Role.ADMIN)
+    assert removed == "Removed FAQ entry #1."
+    (missing,) = await h.chat.command("alice", "/faq show 1")
+    assert missing == "There is no FAQ entry #1."
+
+
+async def test_malformed_faq_commands_get_usage(harness: Harness) -> None:
+    (text,) = await harness.chat.command("mod", "/faq add only a question", role=MOD)
+    assert text.startswith("missing answer\nUsage: /faq add <question> | <answer>")
+    (text,) = await harness.chat.command("mod", "/faq alias one more", role=MOD)
+    assert text.startswith("id must be a whole number")
+    (text,) = await harness.chat.command("alice", "/faq")
+    assert text.startswith("/faq needs one of these:")
+    assert "/faq add" not in text  # a member is not shown moderator commands
+
+
+async def test_answers_questions_as_threaded_replies_once_per_window(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup by Friday.")
+    await add(h, "Where is the server rules page? | See #rules.")
+    (reply,) = await answers(h, "alice", "how can I join the tournament?", message_id="q1")
+    assert (reply.message_id, reply.text) == ("q1", "Sign up at example.com/signup by Friday.")
+    assert reply.tag == "faq:1"
+    assert await answers(h, "bob", "how do i join the tournament??") == []  # within 10 min
+    assert await answers(h, "bob", "how do I join the tournament?", channel="other") != []
+    h.clock.advance(timedelta(minutes=11))
+    assert await answers(h, "carol", "how to join the tournament?") != []
+    (shown,) = await h.chat.command("alice", "/faq show 1")
+    assert "Answered 3 times" in shown
+
+
+async def test_stays_silent_for_chat_bots_and_commands(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    assert await answers(h, "alice", "I joined the tournament yesterday, it was fun") == []
+    assert await answers(h, "robot", "how do I join the tournament?", is_bot=True) == []
+    (reply,) = await h.chat.command("alice", "/help how do I join the tournament?")
+    assert not reply.startswith("Sign up")
+    assert await answers(h, "alice", "what is the capital of France?") == []
+
+
+async def test_unanswered_questions_are_logged_and_grouped(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    for n, text in enumerate(
+        [
+            "when is the next meetup?",
+            "When is the next meetup??",
+            "when's the next meetup",
+            "is the shop open today?",
+            "nice weather today",
+        ]
+    ):
+        await answers(h, f"m{n}", text)
+    (gaps,) = await h.chat.command("mod", "/faq gaps", role=MOD)
+    lines = gaps.splitlines()
+    assert lines[0] == "Unanswered questions, last 7 days (4):"
+    assert lines[1].startswith("3× ")
+    assert lines[2] == "1× is the shop open today?"
+    (refused,) = await h.chat.command("alice", "/faq gaps")
+    assert refused.startswith("Only moderators")
+
+
+async def test_unanswered_text_is_not_kept_when_text_storage_is_off(
+    sqlite_url: str, clock: object
+) -> None:
+    h = await start_harness(
+        make_settings(sqlite_url, activity={"store_message_text": False}), clock
+    )  # type: ignore[arg-type]
+    await answers(h, "alice", "when is the next meetup?")
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    async with h.database.session() as session:
+        (missed,) = await recent_unanswered(
+            session, community_id=group.community.id, since=h.clock.now() - timedelta(days=1)
+        )
+    assert missed.text is None
+    (gaps,) = await h.chat.command("mod", "/faq gaps", role=MOD)
+    assert gaps.splitlines()[1] == "1× (text not kept)"
+    await h.engine.stop()
+
+
+async def test_reactions_on_an_answer_are_feedback_once_per_member(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    await answers(h, "alice", "how do I join the tournament?", message_id="q1")
+    sent = f"bot-{len(h.chat.performed)}"
+    await h.chat.react("alice", sent, "👍")
+    await h.chat.react("alice", sent, "❤️")  # the same member again
+    await h.chat.react("bob", sent, "👎")
+    await h.chat.react("carol", "q1", "👍")  # not on the answer
+    await h.chat.command("dave", "/faq feedback 1 yes")
+    (shown,) = await h.chat.command("alice", "/faq show 1")
+    assert shown.splitlines()[-1] == "Answered 1 times · helpful 2 · not helpful 1"
+
+
+async def test_ask_shows_scores_for_tuning(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I get a refund? | Open a ticket in the support channel.")
+    (text,) = await h.chat.command("alice", "/faq ask how do i get a refund?")
+    assert text.splitlines()[-1] == "Would answer."
+    (text,) = await h.chat.command("alice", "/faq ask refund")
+    assert text.splitlines()[-1] == "Would stay silent: this does not read as a question."
+    (text,) = await h.chat.command("alice", "/faq ask what is love?")
+    assert text == "No entry shares any words with that."
+
+
+YAML = """
+- id: join
+  questions: ["How do I join the tournament?", "怎么报名比赛"]
+  answer: "Sign up at example.com/signup. See #rules first."
+  tags: [Events]
+- id: refund
+  questions: How do I get a refund?
+  answer: Open a ticket.
+"""
+
+
+async def test_import_is_idempotent_and_export_round_trips(
+    harness: Harness, tmp_path: Path
+) -> None:
+    h = harness
+    path = tmp_path / "faq.yaml"
+    path.write_text(YAML, encoding="utf-8")
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    community, database, now = group.community.id, h.database, h.clock.now()
+    first = await import_faq(database, community, read_entries(path), now)
+    again = await import_faq(database, community, read_entries(path), now)
+    assert (first.added, first.updated, first.unchanged) == (2, 0, 0)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    path.write_text(YAML.replace("Open a ticket.", "Open a ticket in #support."), "utf-8")
+    changed = await import_faq(database, community, read_entries(path), now)
+    assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 1)
+    async with database.session() as session:
+        entries = await list_entries(session, community_id=community)
+    for csv_format, name in ((False, "out.yaml"), (True, "out.csv")):
+        out = tmp_path / name
+        out.write_text(render_entries(entries, csv_format=csv_format), encoding="utf-8")
+        round_trip = await import_faq(database, community, read_entries(out), now)
+        assert (round_trip.added, round_trip.updated, round_trip.unchanged) == (0, 0, 2)
+    h.engine.features[-1].library.changed(community)  # type: ignore[attr-defined]
+    (reply,) = await answers(h, "li", "请问怎么报名比赛？")
+    assert reply.text == "Sign up at example.com/signup. See #rules first."
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("- id: a\n  questions: [q]\n", "entry 1 (id 'a'): answer is missing"),
+        ("- questions: [q]\n  answer: x\n", "entry 1: id is missing"),
+        ("- id: a\n  questions: []\n  answer: x\n", "questions must list at least one"),
+        (
+            "- id: a\n  questions: [q]\n  answer: x\n- id: a\n  questions: [r]\n  answer: y\n",
+            "id 'a' appears twice",
+        ),
+        ("- id: a\n  questions: [q\n", "not valid YAML"),
+        ("just text", "expected a list of entries"),
+    ],
+)
+def test_malformed_files_name_the_entry(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FaqFileError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        read_entries(path)
