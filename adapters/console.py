@@ -86,11 +86,14 @@ def _render(action: Action) -> str:
     if isinstance(action, Reply):
         return action.text
     if isinstance(action, Post):
-        lines = [f"[#{action.target.channel_id}] {action.text}"]
+        # A poll without text of its own (a scheduled poll) leads with its question.
+        head = action.text or (action.poll.question if action.poll else "")
+        lines = [f"[#{action.target.channel_id}] {head}".rstrip()]
         if action.image:
             lines.append(f"[image: {action.image}]")
         if action.poll:
-            lines.append(action.poll.question)
+            if action.text:
+                lines.append(action.poll.question)
             lines += [f"{n}. {option}" for n, option in enumerate(action.poll.options, 1)]
         return "\n".join(lines)
     if isinstance(action, DirectMessage):

@@ -17,6 +17,7 @@ from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
 from bot.features.faq.feature import FaqFeature
 from bot.features.points.feature import PointsFeature
+from bot.features.schedule.feature import ScheduleFeature
 from storage.database import Database
 from storage.writer import ActivityWriter
 
@@ -63,5 +64,6 @@ def build_engine(
         CommunityFeature(services),
         PointsFeature(services),
         FaqFeature(services),
+        ScheduleFeature(services),
     )
     return Engine(services, features)

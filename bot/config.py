@@ -234,12 +234,57 @@ class FaqSettings(_Section):
     only_questions: bool = True
     #: The same entry is not answered again in a channel within this many minutes.
     answer_cooldown_minutes: int = Field(default=10, ge=0, le=1440)
+    #: Add the multilingual sentence-embedding stage (``pip install hearth-bot[semantic]``):
+    #: paraphrases with no words in common match too. It has its own threshold and margin.
+    semantic: bool = False
+    semantic_weight: float = Field(default=0.75, ge=0, le=1)
+    semantic_threshold: float = Field(default=0.47, ge=0, le=1)
+    semantic_margin: float = Field(default=0.02, ge=0, le=1)
 
 
 class LoggingSettings(_Section):
     """Log output."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class ScheduleSettings(_Section):
+    """Scheduled posts: catching up after downtime, promotion cap, retries."""
+
+    enabled: bool = True
+    #: Post due runs from this process. Several processes on one database may all do it (each
+    #: run is claimed in the database); set false on a process that should only answer.
+    worker: bool = True
+    #: A run missed while Hearth was down still posts (once) if it is at most this late.
+    grace_minutes: int = Field(default=10, ge=0, le=1440)
+    #: Most posts of schedules tagged promo in any 7 days, per community; by community name.
+    weekly_promo_cap: int = Field(default=3, ge=0, le=1000)
+    promo_caps: dict[str, int] = Field(default_factory=dict)
+    #: Delivery attempts of one run before its schedule is paused and moderators are told.
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    #: Minutes to wait before each retry (the last value repeats).
+    retry_backoff_minutes: tuple[int, ...] = Field(default=(1, 5, 15), min_length=1)
+    #: Longest pause between two checks for due runs (schedules changed by another process).
+    tick_seconds: float = Field(default=30.0, ge=1, le=300)
+
+    @field_validator("promo_caps")
+    @classmethod
+    def _caps_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, cap in value.items():
+            if not 0 <= cap <= 1000:
+                raise ValueError(f"{name}: must be between 0 and 1000, got {cap}")
+        return value
+
+    @field_validator("retry_backoff_minutes")
+    @classmethod
+    def _positive_waits(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= minutes <= 1440 for minutes in value):
+            raise ValueError("each wait must be between 1 and 1440 minutes")
+        return value
+
+    def promo_cap_for(self, community: str) -> int:
+        """The weekly promotion cap of one community."""
+        return self.promo_caps.get(community, self.weekly_promo_cap)
 
 
 class Settings(_Section):
@@ -253,6 +298,7 @@ class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     points: PointsSettings = PointsSettings()
     faq: FaqSettings = FaqSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -2,7 +2,8 @@
 
 Each adapter attaches a sink for its platform. A `DeliveryFailed` from a sink becomes a note
 in the community's moderators' channel (once per problem a day), never an unhandled error;
-any other exception is logged with the action and the rest are still delivered.
+any other exception is logged with the action and the rest are still delivered. `deliver()`
+returns what happened (`Delivery`), for callers with their own retry policy (scheduled posts).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -29,7 +31,7 @@ from bot.events import (
 from bot.i18n import N_, Translator, translator
 from storage.identity import CommunityInfo
 
-__all__ = ["Dispatcher", "Sink"]
+__all__ = ["Delivery", "Dispatcher", "Sink"]
 
 logger = logging.getLogger(__name__)
 #: Performs one action; returns the platform's id of the message it sent, if any.
@@ -48,6 +50,21 @@ _PROBLEMS = {
     DeliveryProblem.NOT_FOUND: N_("Hearth could not {what}: it no longer exists. ({detail})"),
     DeliveryProblem.FAILED: N_("Hearth could not {what}. ({detail})"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of delivering one action.
+
+    `message_id` is the platform's id of the message sent, when the sink returned one;
+    `failure` the platform's refusal (None for a bug in a sink or a missing adapter, which
+    `detail` describes).
+    """
+
+    ok: bool
+    message_id: str | None = None
+    failure: DeliveryFailed | None = None
+    detail: str = ""
 
 
 def _describe(action: Action, tr: Translator) -> str:
@@ -80,35 +97,47 @@ class Dispatcher:
         """Stop delivering to `platform`."""
         self._sinks.pop(platform, None)
 
+    def platforms(self) -> frozenset[str]:
+        """The platforms an adapter is attached for."""
+        return frozenset(self._sinks)
+
     async def dispatch(self, actions: Sequence[Action]) -> None:
         """Perform each action on its platform; one failure does not stop the rest."""
         for action in actions:
             await self._deliver(action)
 
-    async def _deliver(self, action: Action, *, reporting: bool = True) -> bool:
+    async def deliver(self, action: Action, *, report: bool = True) -> Delivery:
+        """Perform one action and say how it went.
+
+        With `report=False` a refusal is not reported to the moderators: the caller has its
+        own policy (scheduled posts retry, then pause and tell the moderators themselves).
+        """
+        return await self._deliver(action, reporting=report)
+
+    async def _deliver(self, action: Action, *, reporting: bool = True) -> Delivery:
         platform = action_platform(action)
         sink = self._sinks.get(platform)
         if sink is None:
             logger.warning("no adapter for platform %s; dropped %r", platform, action)
-            return False
+            return Delivery(ok=False, detail=f"no adapter for platform {platform}")
         try:
             sent = await sink(action)
         except DeliveryFailed as failure:
             if failure.problem is DeliveryProblem.UNSUPPORTED:
                 logger.info("%s cannot perform %r; skipped", platform, action)
-                return False
+                return Delivery(ok=False, failure=failure, detail=failure.detail or str(failure))
             logger.warning("%s refused %r: %s", platform, action, failure)
             if reporting:
                 await self.report(failure)
-            return False
-        except Exception:
+            return Delivery(ok=False, failure=failure, detail=failure.detail or str(failure))
+        except Exception as error:
             logger.exception("delivering %r on %s failed", action, platform)
-            return False
+            return Delivery(ok=False, detail=f"{type(error).__name__}: {error}")
         if sent is not None and isinstance(action, Reply) and action.tag is not None:
             self._tags[(platform, action.place.channel_id, sent)] = action.tag
             if len(self._tags) > TAGGED_MESSAGES:
                 self._tags.popitem(last=False)
-        return True
+        return Delivery(ok=True, message_id=sent)
 
     def tag_of(self, platform: str, channel_id: str, message_id: str) -> str | None:
         """The tag of a message Hearth sent recently (see `Reply.tag`), if any."""
@@ -149,4 +178,4 @@ class Dispatcher:
             )
             return False
         post = Post(Place(ref.platform, ref.group, ref.channel, ref.thread), text)
-        return await self._deliver(post, reporting=False)
+        return (await self._deliver(post, reporting=False)).ok

@@ -67,13 +67,18 @@ async def count_messages(session: AsyncSession, *, community_id: int) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
-async def count_member_events(session: AsyncSession, *, community_id: int, kind: str) -> int:
-    """Number of joins (`kind="join"`) or leaves (`"leave"`) logged in a community."""
+async def count_member_events(
+    session: AsyncSession, *, community_id: int, kind: str, since: datetime | None = None
+) -> int:
+    """Number of joins (`kind="join"`) or leaves (`"leave"`) logged in a community, all time
+    or at `since` and later."""
     query = (
         select(func.count())
         .select_from(MemberEvent)
         .where(MemberEvent.community_id == community_id, MemberEvent.kind == kind)
     )
+    if since is not None:
+        query = query.where(MemberEvent.at >= since)
     return int((await session.execute(query)).scalar_one())
 
 

@@ -17,6 +17,7 @@ from storage.models import (
     MemberAccount,
     MessageLog,
     ReactionLog,
+    Schedule,
 )
 
 __all__ = [
@@ -224,7 +225,7 @@ async def move_group(
     session: AsyncSession, *, platform: str, old_external_id: str, new_external_id: str
 ) -> bool:
     """Give a group a new platform id (a Telegram group upgraded to a supergroup), keeping
-    its community; its logged messages and reactions move to the new channel id too.
+    its community; its logged messages, reactions and scheduled posts move to the new id too.
 
     Returns False when there is nothing to move or the new id is already a separate group.
     """
@@ -256,6 +257,16 @@ async def move_group(
         )
         .values(mod_group=new_external_id, mod_channel=new_external_id)
     )
+    for column in (Schedule.group_id, Schedule.channel_id):  # scheduled posts follow it
+        await session.execute(
+            update(Schedule)
+            .where(
+                Schedule.community_id == group.community_id,
+                Schedule.platform == platform,
+                column == old_external_id,
+            )
+            .values({column.key: new_external_id})
+        )
     return True
 
 

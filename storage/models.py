@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -38,6 +39,8 @@ __all__ = [
     "PointsPeriod",
     "PointsTotal",
     "ReactionLog",
+    "Schedule",
+    "ScheduleRun",
     "ThanksGiven",
     "UTCDateTime",
 ]
@@ -370,3 +373,73 @@ class FaqUnanswered(Base):
     best_entry_id: Mapped[int | None] = mapped_column(Integer)
     best_score: Mapped[float] = mapped_column(Float, default=0.0)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Schedule(Base):
+    """A post that repeats (cron, daily/weekly/monthly, every n) or happens once.
+
+    `next_run_at` is computed from the trigger and `last_run_at` is the planned time of the
+    newest run claimed; the claim is a conditional update on both, so two processes sharing
+    the database never take the same run.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_paused_next_run_at", "paused", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    group_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str | None] = mapped_column(String(64))
+    #: The trigger as written (``daily 09:00``, ``0 9 * * MON-FRI``…), without the time zone.
+    expression: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: text, image, poll or rotate.
+    kind: Mapped[str] = mapped_column(String(8))
+    #: The text; an image's caption; a poll's question.
+    text: Mapped[str] = mapped_column(Text, default="")
+    image: Mapped[str | None] = mapped_column(String(2000))
+    #: A poll's options, or the items of a rotating list.
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Items of a rotating list posted so far (the next one is items[position % len]).
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    promo: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_reason: Mapped[str | None] = mapped_column(String(500))
+    author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScheduleRun(Base):
+    """One run of a schedule: planned, posted (or missed, blocked, failed), with the message
+    id so digests can report what was posted and how members reacted to it.
+
+    The unique key on (schedule, planned time) makes a run exist once whatever races.
+    """
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "planned_at"),
+        Index("ix_schedule_runs_community_id_planned_at", "community_id", "planned_at"),
+        Index("ix_schedule_runs_outcome_retry_at", "outcome", "retry_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    #: Kept (as NULL) when the schedule is removed, so the history stays.
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    promo: Mapped[bool] = mapped_column(Boolean, default=False)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: pending, posted, retrying, failed, missed or blocked.
+    outcome: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.events import Reply, Role
+from bot.features.faq.feature import FaqFeature
 from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
 from storage.faq import list_entries, recent_unanswered
 from tests.conftest import Harness, make_settings, start_harness
@@ -191,7 +192,8 @@ async def test_import_is_idempotent_and_export_round_trips(
         out.write_text(render_entries(entries, csv_format=csv_format), encoding="utf-8")
         round_trip = await import_faq(database, community, read_entries(out), now)
         assert (round_trip.added, round_trip.updated, round_trip.unchanged) == (0, 0, 2)
-    h.engine.features[-1].library.changed(community)  # type: ignore[attr-defined]
+    faq = next(f for f in h.engine.features if isinstance(f, FaqFeature))
+    faq.library.changed(community)
     (reply,) = await answers(h, "li", "请问怎么报名比赛？")
     assert reply.text == "Sign up at example.com/signup. See #rules first."
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import cast
 from datetime import datetime, timedelta
 
 from bot.commands import Command
 from bot.config import FaqSettings
 from bot.events import Action, Event, Message, ReactionAdded, Reply
 from bot.features.base import BaseFeature, EventContext, Services
-from bot.features.faq.library import Library
-from bot.text.matcher import MatchPolicy, Ranked, decide
+from bot.features.faq.library import IndexFactory, Library, Ranker
+from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, decide
 from bot.text.question import is_question
+from bot.text.semantic import SemanticIndex, UseEmbedder
 from storage.faq import count_feedback, count_use, log_unanswered
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
@@ -30,7 +32,7 @@ class FaqFeature(BaseFeature):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
-        self.library = Library(services.database, services.clock)
+        self.library = Library(services.database, services.clock, self._index_factory())
         self._answered: dict[tuple[int, str, int], datetime] = {}
         self._feedback: set[tuple[str, str, str]] = set()
 
@@ -39,9 +41,31 @@ class FaqFeature(BaseFeature):
         """The FAQ settings."""
         return self.services.settings.faq
 
+    def _index_factory(self) -> IndexFactory:
+        """Lexical matching, or lexical + semantic when `faq.semantic` is on.
+
+        Raises:
+            SemanticUnavailable: semantic matching is on but its package is not installed.
+        """
+        faq = self.settings
+        if not faq.semantic:
+            return FaqIndex
+        embedder = UseEmbedder()
+
+        def semantic(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
+            return SemanticIndex(entries, embedder, weight=faq.semantic_weight)
+
+        return semantic
+
     def policy(self) -> MatchPolicy:
         """When an answer is confident enough, from the settings."""
         faq = self.settings
+        if faq.semantic:
+            return MatchPolicy(
+                threshold=faq.semantic_threshold,
+                margin=faq.semantic_margin,
+                only_questions=faq.only_questions,
+            )
         return MatchPolicy(
             threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
         )
@@ -65,7 +89,8 @@ class FaqFeature(BaseFeature):
     async def best(self, community_id: int, text: str) -> tuple[Ranked | None, list[Ranked]]:
         """The confident match (or None) and the two best candidates, for `/faq ask` too."""
         shelf = await self.library.shelf(community_id)
-        return decide(shelf.index, text, self.policy()), shelf.index.rank(text, 2)
+        index = cast(FaqIndex, shelf.index)  # decide() only calls rank(); both indexes have it
+        return decide(index, text, self.policy()), shelf.index.rank(text, 2)
 
     async def _answer(self, event: Message, context: EventContext) -> list[Action]:
         community = context.community.id

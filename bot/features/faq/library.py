@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock
-from bot.text.matcher import FaqIndex
+from bot.text.matcher import FaqIndex, Ranked
 from storage.database import Database
 from storage.faq import Entry, list_entries
 
-__all__ = ["Library", "Shelf"]
+
+class Ranker(Protocol):
+    """What answers "which entries fit this text best": the lexical or the semantic index."""
+
+    def rank(self, text: str, limit: int = 2) -> list[Ranked]:
+        """The best `limit` entries, most confident first."""
+        ...
+
+
+IndexFactory = Callable[[Sequence[tuple[Hashable, Sequence[str]]]], Ranker]
+
+__all__ = ["IndexFactory", "Library", "Ranker", "Shelf"]
 
 #: Another process may have changed the FAQ: re-read it at least this often.
 REFRESH = timedelta(minutes=5)
@@ -21,16 +34,19 @@ class Shelf:
     """The enabled entries of one community and their index."""
 
     entries: dict[int, Entry]
-    index: FaqIndex
+    index: Ranker
     loaded_at: datetime
 
 
 class Library:
     """Per-community FAQ shelves, loaded lazily and dropped when an entry changes."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, index_factory: IndexFactory = FaqIndex
+    ) -> None:
         self._database = database
         self._clock = clock
+        self._index_factory = index_factory
         self._shelves: dict[int, Shelf] = {}
 
     async def shelf(self, community_id: int) -> Shelf:
@@ -42,7 +58,7 @@ class Library:
         async with self._database.session() as session:
             entries = await list_entries(session, community_id=community_id)
         enabled = {entry.id: entry for entry in entries if entry.enabled and entry.questions}
-        index = FaqIndex([(entry.id, entry.questions) for entry in enabled.values()])
+        index = self._index_factory([(entry.id, entry.questions) for entry in enabled.values()])
         shelf = self._shelves[community_id] = Shelf(enabled, index, now)
         return shelf
 
