@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Sequence
-from typing import cast
 from datetime import datetime, timedelta
+from typing import cast
 
 from bot.commands import Command
 from bot.config import FaqSettings
