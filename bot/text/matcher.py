@@ -1,29 +1,70 @@
-"""FAQ matching: BM25 over each entry's phrasings (stemmed words, CJK bigrams) through an
-inverted index, re-ranked with character n-gram cosine, giving a confidence in [0, 1].
+"""FAQ matching: which entry answers a message, and how sure we are (0..1).
 
-Only entries sharing a term with the question are scored, so a lookup costs what the
-question's terms cost, not what the FAQ's size costs.
+Each entry is a key and the phrasings an admin wrote for it. A message is scored against an
+entry with three lexical signals, all on stemmed English words without stop words and Chinese
+character bigrams (see `bot.text.tokenize`):
+
+* **BM25** of the message's terms against the entry's phrasings taken as one document,
+  divided by the most the message's terms could score, so it reads as "how much of what the
+  message says does the entry cover". Terms the FAQ never uses count against the message
+  (an unknown Chinese bigram half as much: it is usually two neighbouring words' characters).
+* **Centroid cosine**: the cosine between the message and the mean of the entry's phrasings
+  (each an IDF-weighted set of terms). It rewards covering the entry's core words, the ones
+  its phrasings share, and so separates a paraphrase from a message that only shares a
+  generic word with one phrasing.
+* **Character n-grams** (3 and 4 characters, 1 and 2 for Chinese; TF-IDF, cosine with the
+  closest phrasing), for typos, inflections the stemmer misses and word order.
+
+Both word signals come from one walk over an inverted index, with every per-entry weight
+computed when the index is built: a lookup costs what the message's terms cost, not what the
+FAQ's size costs. Only the best `rerank` entries by words get the character comparison.
+The score is ``word_weight × words + (1 − word_weight) × characters``, where ``words`` is
+``(1 − centroid_weight) × BM25 + centroid_weight × centroid`` (0.5 and 0.4 by default).
+
+`decide` turns the two best scores into an answer or silence under a `MatchPolicy`.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from operator import mul
+from typing import Protocol
 
+from bot.text.normalize import CJK
+from bot.text.question import is_question
 from bot.text.tokenize import char_ngrams, word_tokens
 
-__all__ = ["FaqIndex", "Ranked"]
+__all__ = ["DEFAULTS", "FaqIndex", "MatchPolicy", "Ranked", "Ranker", "decide"]
 
+#: BM25 term-frequency saturation and length normalization.
 K1 = 1.2
 B = 0.75
-RERANK = 10
+#: Entries (best by words) that get the character comparison.
+RERANK = 5
+#: Share of the centroid cosine in the word score (the rest is normalized BM25).
+CENTROID_WEIGHT = 0.4
+#: Share of the word score in the final score (the rest is character n-grams).
+WORD_WEIGHT = 0.5
+CHAR_SIZES = (3, 4)
+#: Terms of a message looked up in the index, rarest first.
+MAX_TERMS = 32
+#: Weight of a CJK bigram no entry uses, relative to an unknown word.
+UNSEEN_BIGRAM = 0.5
+
+Vector = dict[str, float]
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """An entry and how confident the index is that it answers the question (0..1)."""
+    """An entry and how confident the index is that it answers the question (0..1).
+
+    `words` is the word-level similarity (BM25 and centroid cosine), `chars` the character
+    n-gram cosine with the closest phrasing; `score` mixes the two.
+    """
 
     key: Hashable
     score: float
@@ -31,78 +72,138 @@ class Ranked:
     chars: float
 
 
-def _unit(counts: Counter[str], idf: dict[str, float], default: float) -> dict[str, float]:
-    weights = {gram: (1 + math.log(n)) * idf.get(gram, default) for gram, n in counts.items()}
+def _is_cjk_pair(term: str) -> bool:
+    return len(term) == 2 and CJK.match(term) is not None and CJK.match(term[1]) is not None
+
+
+class Ranker(Protocol):
+    """Anything that ranks entries for a text: `FaqIndex`, or an index built on it."""
+
+    def rank(self, text: str, limit: int = 2) -> list[Ranked]:
+        """The best `limit` entries, most confident first."""
+        ...
+
+
+def _unit(weights: Vector) -> Vector:
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {gram: w / norm for gram, w in weights.items()}
+    return {term: w / norm for term, w in weights.items()}
 
 
 class FaqIndex:
     """An immutable index of entries (key → phrasings); rebuild it when entries change."""
 
     def __init__(
-        self, entries: Sequence[tuple[Hashable, Sequence[str]]], *, word_weight: float = 0.6
+        self,
+        entries: Sequence[tuple[Hashable, Sequence[str]]],
+        *,
+        word_weight: float = WORD_WEIGHT,
+        centroid_weight: float = CENTROID_WEIGHT,
+        k1: float = K1,
+        b: float = B,
+        char_sizes: tuple[int, ...] = CHAR_SIZES,
+        rerank: int = RERANK,
     ) -> None:
         self.word_weight = word_weight
+        self.centroid_weight = centroid_weight
+        self.char_sizes = char_sizes
+        self.rerank = rerank
         self.keys = [key for key, _ in entries]
-        docs = [Counter(t for p in phrasings for t in word_tokens(p)) for _, phrasings in entries]
-        self._lengths = [sum(doc.values()) for doc in docs]
+        phrasings = [[word_tokens(p) for p in texts] for _, texts in entries]
+        docs = [Counter(t for terms in entry for t in terms) for entry in phrasings]
         count = len(docs)
-        self._avg = (sum(self._lengths) / count) if count else 1.0
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for index, doc in enumerate(docs):
-            for term, tf in doc.items():
-                self._postings[term].append((index, tf))
+        frequency = Counter(term for doc in docs for term in doc)
         self._idf = {
-            term: math.log(1 + (count - len(posts) + 0.5) / (len(posts) + 0.5))
-            for term, posts in self._postings.items()
+            term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in frequency.items()
         }
+        # A term no entry uses weighs as much as the rarest possible one.
         self._unseen_idf = math.log(1 + (count + 0.5) / 0.5)
-        grams = [[Counter(char_ngrams(p)) for p in phrasings] for _, phrasings in entries]
-        frequency: Counter[str] = Counter(g for entry in grams for c in entry for g in c)
+        average = sum(sum(doc.values()) for doc in docs) / count if count else 1.0
+        # term → [(entry, BM25 share, centroid weight)]; a message's score for an entry is a
+        # sum over its terms, so everything that depends on the entry alone is done here.
+        self._postings: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+        for index, (doc, entry) in enumerate(zip(docs, phrasings, strict=True)):
+            norm = k1 * (1 - b + b * sum(doc.values()) / average)
+            centroid = self._centroid(entry)
+            for term, tf in doc.items():
+                share = self._idf[term] * tf * (k1 + 1) / (tf + norm) / (k1 + 1)
+                self._postings[term].append((index, share, centroid.get(term, 0.0)))
+        grams = [[Counter(char_ngrams(p, char_sizes)) for p in texts] for _, texts in entries]
+        gram_frequency = Counter(g for entry in grams for counts in entry for g in counts)
         total = sum(len(entry) for entry in grams) or 1
-        self._gram_idf = {g: math.log((1 + total) / (1 + n)) + 1 for g, n in frequency.items()}
+        self._gram_idf = {g: math.log((1 + total) / (1 + n)) + 1 for g, n in gram_frequency.items()}
         self._gram_default = math.log(1 + total) + 1
-        self._phrasing_vectors = [
-            [_unit(c, self._gram_idf, self._gram_default) for c in entry] for entry in grams
-        ]
+        self._phrasing_vectors = [[self._gram_vector(c) for c in entry] for entry in grams]
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def _bm25(self, terms: list[str]) -> dict[int, float]:
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(terms):
-            idf = self._idf.get(term)
-            if idf is None:
-                continue
-            for index, tf in self._postings[term]:
-                norm = K1 * (1 - B + B * self._lengths[index] / self._avg)
-                scores[index] += idf * tf * (K1 + 1) / (tf + norm)
-        # The best a document could score for these terms: unknown terms count against it.
-        ceiling = sum(self._idf.get(t, self._unseen_idf) for t in set(terms)) * (K1 + 1)
-        return {index: score / ceiling for index, score in scores.items()} if ceiling else {}
+    def _weight(self, term: str) -> float:
+        weight = self._idf.get(term)
+        if weight is not None:
+            return weight
+        # An unknown CJK bigram is most often two characters from neighbouring words, not a
+        # word: its characters, which are terms too, already count what it says.
+        return UNSEEN_BIGRAM * self._unseen_idf if _is_cjk_pair(term) else self._unseen_idf
 
-    def _chars(self, text: str, index: int) -> float:
-        query = _unit(Counter(char_ngrams(text)), self._gram_idf, self._gram_default)
-        return max(
-            (
-                sum(w * vector.get(g, 0.0) for g, w in query.items())
-                for vector in self._phrasing_vectors[index]
-            ),
-            default=0.0,
-        )
+    def _centroid(self, phrasings: list[list[str]]) -> Vector:
+        """The unit mean of the phrasings' unit IDF vectors (each phrasing a set of terms)."""
+        total: dict[str, float] = defaultdict(float)
+        for terms in phrasings:
+            for term, weight in _unit({t: self._weight(t) for t in set(terms)}).items():
+                total[term] += weight
+        return _unit(total)
+
+    def _gram_vector(self, counts: Counter[str]) -> Vector:
+        """Unit TF-IDF vector of n-gram counts (sublinear TF)."""
+        idf, default = self._gram_idf, self._gram_default
+        weights = {g: idf.get(g, default) for g in counts}
+        for gram, n in counts.items():
+            if n > 1:
+                weights[gram] *= 1 + math.log(n)
+        return _unit(weights)
+
+    def _words(self, terms: list[str]) -> dict[int, float]:
+        """Word similarity (0..1) of every entry sharing a term with the message.
+
+        Only the `MAX_TERMS` rarest terms are looked up (all of them count in the ceiling):
+        in a long message the common ones, with the longest postings, add little.
+        """
+        weighted = sorted(((self._weight(t), t) for t in set(terms)), reverse=True)
+        ceiling = sum(w for w, _ in weighted)
+        if not ceiling:
+            return {}
+        # Each entry's BM25 shares add up to less than the ceiling: the ratio stays below 1.
+        bm25 = (1 - self.centroid_weight) / ceiling
+        centroid = self.centroid_weight / math.sqrt(sum(w * w for w, _ in weighted))
+        scores: dict[int, float] = defaultdict(float)
+        for weight, term in weighted[:MAX_TERMS]:
+            postings = self._postings.get(term)
+            if postings is None:
+                continue
+            weight *= centroid
+            for index, share, component in postings:
+                scores[index] += bm25 * share + weight * component
+        return scores
+
+    def _chars(self, query: Vector, index: int) -> float:
+        best = 0.0
+        for vector in self._phrasing_vectors[index]:
+            common = query.keys() & vector.keys()
+            products = map(mul, map(query.__getitem__, common), map(vector.__getitem__, common))
+            best = max(best, sum(products))
+        return min(best, 1.0)  # rounding can make a perfect match 1.0000000000000002
 
     def rank(self, text: str, limit: int = 2) -> list[Ranked]:
         """The best `limit` entries for `text`, most confident first."""
         terms = word_tokens(text)
         if not terms or not self.keys:
             return []
-        words = self._bm25(terms)
-        candidates = sorted(words, key=words.__getitem__, reverse=True)[:RERANK]
+        words = self._words(terms)
+        candidates = heapq.nlargest(self.rerank, words, key=words.__getitem__)
+        query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         ranked = []
         for index in candidates:
-            chars = self._chars(text, index)
+            chars = self._chars(query, index)
             score = self.word_weight * words[index] + (1 - self.word_weight) * chars
             ranked.append(Ranked(self.keys[index], score, words[index], chars))
         ranked.sort(key=lambda r: r.score, reverse=True)
@@ -111,20 +212,26 @@ class FaqIndex:
 
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
-    """When the FAQ feature answers."""
+    """When the FAQ feature answers: the best entry's score must reach `threshold` and beat
+    the runner-up's by `margin`; with `only_questions`, only messages that ask something
+    (`bot.text.question.is_question`) are considered."""
 
     threshold: float
     margin: float
     only_questions: bool = True
 
 
-DEFAULTS = MatchPolicy(threshold=0.5, margin=0.05)
+#: Tuned on CLINC150 and xSID (see docs/performance.md, "FAQ matching").
+DEFAULTS = MatchPolicy(threshold=0.28, margin=0.02)
 
 
-def decide(index: FaqIndex, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:
-    """The entry to answer `text` with, or None to stay silent."""
-    from bot.text.question import is_question
+def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:
+    """The entry to answer `text` with, or None to stay silent.
 
+    Silent if `policy.only_questions` and `text` does not ask anything; otherwise the best
+    entry if its score reaches `policy.threshold` and leads the runner-up (0 if none) by at
+    least `policy.margin`.
+    """
     if policy.only_questions and not is_question(text):
         return None
     ranked = index.rank(text, 2)

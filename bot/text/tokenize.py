@@ -5,111 +5,35 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 
 from bot.text.normalize import CJK, normalize
 
-__all__ = ["char_ngrams", "word_tokens"]
+__all__ = ["CHINESE_STOP_CHARS", "ENGLISH_STOP_WORDS", "char_ngrams", "fold", "word_tokens"]
 
 _WORDS = RegexpTokenizer(r"[^\W_]+")
 _CJK_RUN = re.compile(CJK.pattern + "+")
+# Word-segmented Chinese ("我 想 预订") reads the same as unsegmented ("我想预订").
+_CJK_SPACE = re.compile(rf"(?<={CJK.pattern})\s+(?={CJK.pattern})")
 _STEMMER = SnowballStemmer("english")
 
-ENGLISH_STOP_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "my",
-        "myself",
-        "of",
-        "on",
-        "or",
-        "our",
-        "ours",
-        "she",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "too",
-        "us",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "please",
-        "pls",
-        "hi",
-        "hello",
-        "hey",
-        "thanks",
-        "thank",
-    ]
+_STOP_WORDS = (
+    # Function words, greetings and politeness.
+    "a about an and are as at be been being but by can could did do does doing for from had "
+    "has have having he her here hers him his i if in into is it its itself just me my myself "
+    "of on or our ours she so some such than that the their theirs them then there these they "
+    "this those to too us very was we were what which while who whom will with would you your "
+    "yours yourself please pls hi hello hey thanks thank "
+    # What the tokenizer leaves of contractions: don't → don t, I'm → i m, what's → what s.
+    "s t m d ll ve re don didn doesn isn aren wasn weren won wouldn couldn shouldn haven hasn "
+    "hadn im dont"
 )
+ENGLISH_STOP_WORDS = frozenset(_STOP_WORDS.split())
+#: Particles, pronouns and the commonest function characters: never terms on their own, and
+#: a bigram of two of them is no term either.
 CHINESE_STOP_CHARS = frozenset("的了吗呢吧啊呀嘛么哦哈请问我你他她它们是在有和就都也还这那个")
 
 
@@ -118,18 +42,31 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stem(word))
 
 
+@lru_cache(maxsize=4_096)
+def fold(text: str) -> str:
+    """`normalize` (NFKC, case-folded, noise stripped) with spaces inside Chinese removed."""
+    return _CJK_SPACE.sub("", normalize(text))
+
+
 def _cjk_tokens(run: str) -> list[str]:
-    """Character bigrams of a CJK run, plus content characters on their own."""
-    singles = [char for char in run if char not in CHINESE_STOP_CHARS]
-    if len(run) == 1:
-        return singles
-    return [run[i : i + 2] for i in range(len(run) - 1)] + singles
+    """Character bigrams of a CJK run, plus content characters on their own.
+
+    Bigrams of two stop characters (我的, 了吗, 这个) say nothing about the topic and are left
+    out; a bigram with one (还款, 在线, 个人) may be a word and is kept.
+    """
+    stop = CHINESE_STOP_CHARS
+    singles = [char for char in run if char not in stop]
+    return [a + b for a, b in pairwise(run) if a not in stop or b not in stop] + singles
+
+
+def _latin_tokens(text: str) -> list[str]:
+    return [_stem(word) for word in _WORDS.tokenize(text) if word not in ENGLISH_STOP_WORDS]
 
 
 def word_tokens(text: str) -> list[str]:
     """Matching terms of `text`: stems of English (and other alphabetic) words without stop
     words, digits kept, CJK as bigrams and content characters."""
-    folded = normalize(text)
+    folded = fold(text)
     tokens: list[str] = []
     position = 0
     for match in _CJK_RUN.finditer(folded):
@@ -140,14 +77,27 @@ def word_tokens(text: str) -> list[str]:
     return tokens
 
 
-def _latin_tokens(text: str) -> list[str]:
-    return [_stem(word) for word in _WORDS.tokenize(text) if word not in ENGLISH_STOP_WORDS]
+def char_ngrams(
+    text: str, sizes: tuple[int, ...] = (3, 4), cjk_sizes: tuple[int, ...] = (1, 2)
+) -> list[str]:
+    """Character n-grams of the normalized text with word boundaries marked, for typos.
 
-
-def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4)) -> list[str]:
-    """Character n-grams of the normalized text with word boundaries marked, for typos."""
-    folded = " " + " ".join(_WORDS.tokenize(normalize(text))) + " "
+    A Chinese character carries about what three or four Latin letters do, so CJK runs give
+    n-grams of `cjk_sizes` instead.
+    """
+    folded = fold(text)
     grams: list[str] = []
+    latin: list[str] = []
+    for word in _WORDS.tokenize(folded):
+        position = 0
+        for match in _CJK_RUN.finditer(word):
+            latin.append(word[position : match.start()])
+            run = match.group()
+            for size in cjk_sizes:
+                grams += [run[i : i + size] for i in range(len(run) - size + 1)]
+            position = match.end()
+        latin.append(word[position:])
+    padded = " " + " ".join(w for w in latin if w) + " "
     for size in sizes:
-        grams += [folded[i : i + size] for i in range(len(folded) - size + 1)]
+        grams += [padded[i : i + size] for i in range(len(padded) - size + 1)]
     return [gram for gram in grams if gram.strip()]

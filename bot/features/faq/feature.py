@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
-from typing import cast
 
 from bot.commands import Command
 from bot.config import FaqSettings
 from bot.events import Action, Event, Message, ReactionAdded, Reply
 from bot.features.base import BaseFeature, EventContext, Services
-from bot.features.faq.library import IndexFactory, Library, Ranker
-from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, decide
+from bot.features.faq.library import IndexFactory, Library
+from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, decide
 from bot.text.question import is_question
 from bot.text.semantic import SemanticIndex, UseEmbedder
 from storage.faq import count_feedback, count_use, log_unanswered
@@ -89,8 +88,7 @@ class FaqFeature(BaseFeature):
     async def best(self, community_id: int, text: str) -> tuple[Ranked | None, list[Ranked]]:
         """The confident match (or None) and the two best candidates, for `/faq ask` too."""
         shelf = await self.library.shelf(community_id)
-        index = cast(FaqIndex, shelf.index)  # decide() only calls rank(); both indexes have it
-        return decide(index, text, self.policy()), shelf.index.rank(text, 2)
+        return decide(shelf.index, text, self.policy()), shelf.index.rank(text, 2)
 
     async def _answer(self, event: Message, context: EventContext) -> list[Action]:
         community = context.community.id

@@ -5,25 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.clock import Clock
-from bot.text.matcher import FaqIndex, Ranked
+from bot.text.matcher import FaqIndex, Ranker
 from storage.database import Database
 from storage.faq import Entry, list_entries
 
-
-class Ranker(Protocol):
-    """What answers "which entries fit this text best": the lexical or the semantic index."""
-
-    def rank(self, text: str, limit: int = 2) -> list[Ranked]:
-        """The best `limit` entries, most confident first."""
-        ...
-
-
 IndexFactory = Callable[[Sequence[tuple[Hashable, Sequence[str]]]], Ranker]
 
-__all__ = ["IndexFactory", "Library", "Ranker", "Shelf"]
+__all__ = ["IndexFactory", "Library", "Shelf"]
 
 #: Another process may have changed the FAQ: re-read it at least this often.
 REFRESH = timedelta(minutes=5)

@@ -1,0 +1,442 @@
+"""Benchmark of FAQ matching: quality and speed of `bot.text.matcher` against three baselines.
+
+Shared data (``../shared/data``, see its README): an English FAQ from CLINC150 (150 intents,
+each with its first 5 ``train`` utterances as phrasings; ``val`` must be answered, ``oos_val``,
+``oos_train`` and chit-chat — chatterbot-corpus English and Chinese small talk and 2,000
+#ubuntu IRC lines — must not) and a Chinese FAQ from xSID (the first half of each intent's
+examples as phrasings, the rest asked; chatterbot Chinese as chit-chat). Other data:
+``--entries`` YAML (``[{id, questions: [...], answer}]``) and ``--queries`` JSONL
+(``{"text": ..., "expected": <entry id or null>}`` per line).
+
+Systems at their defaults: **hearth** (`decide` with `DEFAULTS`), **keyword** (the message
+contains a phrasing, as Carl-bot/Dyno autoresponders do), **fuzzy** (rapidfuzz
+``token_set_ratio`` to the best phrasing, with a threshold) and **tfidf** (word TF-IDF cosine
+to the nearest phrasing, with a threshold). Latency is per message, at the FAQ's size and
+with every entry copied ten times under distinct ids. From the repository root (the
+``bench`` extra adds rapidfuzz)::
+
+    .venv/bin/python -m bench.faq [--data DIR] [--systems hearth,fuzzy] [--json]
+    .venv/bin/python bench/faq.py --entries FILE.yaml --queries FILE.jsonl [--json]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/faq.py`: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import argparse
+import functools
+import gc
+import json
+import math
+import platform
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process, utils
+
+from bot.config import FaqSettings
+from bot.text.matcher import DEFAULTS, FaqIndex, MatchPolicy, decide
+from bot.text.normalize import CJK, normalize
+from bot.text.semantic import SemanticIndex, SemanticUnavailable, UseEmbedder
+
+__all__ = ["Query", "Suite", "clinc_suite", "file_suite", "main", "run_suite", "xsid_suite"]
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+PHRASINGS = 5
+IRC_LINES = 2_000
+SCALE = 10
+FUZZY_THRESHOLD = 80.0
+TFIDF_THRESHOLD = 0.74
+GOALS = {"oos_fp": 0.10, "right": 0.50, "wrong": 0.15, "chat_fp": 0.05, "p99_ms": 2.0}
+GOAL_ZH_CHAT_FP = 0.02
+OOS = ("oos_val", "oos_train")
+
+Entry = tuple[str, list[str]]
+Answerer = Callable[[str], str | None]
+Latency = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A message, the entry that should answer it (None: none) and the pool it belongs to."""
+
+    text: str
+    expected: str | None
+    pool: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """An FAQ and the messages asked of it."""
+
+    name: str
+    entries: list[Entry]
+    queries: list[Query]
+
+
+def chatterbot_lines(
+    folder: Path, skip: Iterable[str] = ("coding.yml", "tech_support.yml")
+) -> list[str]:
+    """Every distinct utterance of the chatterbot-corpus files in `folder`, minus `skip`."""
+    lines: dict[str, None] = {}
+    for path in sorted(folder.glob("*.yml")):
+        if path.name in skip:
+            continue
+        for conversation in yaml.safe_load(path.read_text("utf-8")).get("conversations", []):
+            for line in conversation:
+                if str(line).strip():
+                    lines[str(line).strip()] = None
+    return list(lines)
+
+
+_IRC = re.compile(r"^\[\d\d:\d\d\] <([^>]+)> (.*)$")
+
+
+def irc_lines(folder: Path, count: int = IRC_LINES) -> list[str]:
+    """`count` IRC lines, as many from each log, without timestamps, nicks and addressees."""
+    files = sorted(folder.glob("*.raw.txt"))
+    lines: list[str] = []
+    for number, path in enumerate(files):
+        said = [m.groups() for m in map(_IRC.match, path.read_text("utf-8").splitlines()) if m]
+        nicks = {nick.casefold() for nick, _ in said}
+        quota = count * (number + 1) // len(files) - len(lines)
+        for _, text in said:
+            head, separator, rest = text.partition(" ")
+            if separator and head.rstrip(":,").casefold() in nicks and head[-1] in ":,":
+                text = rest
+            if text.strip() and quota > 0:
+                lines.append(text.strip())
+                quota -= 1
+    return lines
+
+
+def clinc_suite(data: Path = DATA) -> Suite:
+    """CLINC150: 150 entries of 5 phrasings; val, oos_val, oos_train and chit-chat messages."""
+    clinc = json.loads((data / "clinc150" / "clinc150_visible.json").read_text("utf-8"))
+    phrasings: dict[str, list[str]] = defaultdict(list)
+    for text, intent in clinc["train"]:
+        if len(phrasings[intent]) < PHRASINGS:
+            phrasings[intent].append(text)
+    queries = [Query(text, intent, "val") for text, intent in clinc["val"]]
+    queries += [Query(text, None, pool) for pool in OOS for text, _ in clinc[pool]]
+    chat = chatterbot_lines(data / "chatterbot_corpus" / "english")
+    chat += chatterbot_lines(data / "chatterbot_corpus" / "chinese")
+    chat += irc_lines(data / "irc_ubuntu")
+    queries += [Query(text, None, "chat") for text in chat]
+    return Suite("clinc150", list(phrasings.items()), queries)
+
+
+def xsid_suite(data: Path = DATA) -> Suite:
+    """xSID Chinese: the first half of each intent's examples as phrasings, the rest asked."""
+    examples: dict[str, list[str]] = defaultdict(list)
+    text = ""
+    for line in (data / "xsid_zh" / "zh.valid.conll").read_text("utf-8").splitlines():
+        if line.startswith("# text = "):
+            text = line.removeprefix("# text = ").strip()
+        elif line.startswith("# intent = "):
+            examples[line.removeprefix("# intent = ").strip()].append(text)
+    entries: list[Entry] = []
+    queries: list[Query] = []
+    for intent, texts in examples.items():
+        half = (len(texts) + 1) // 2
+        entries.append((intent, texts[:half]))
+        queries += [Query(t, intent, "val") for t in texts[half:]]
+    chat = chatterbot_lines(data / "chatterbot_corpus" / "chinese")
+    return Suite("xsid_zh", entries, queries + [Query(t, None, "chat") for t in chat])
+
+
+def file_suite(entries_path: Path, queries_path: Path) -> Suite:
+    """An FAQ from YAML (``[{id, questions, answer}]``) and messages from JSONL."""
+    raw = yaml.safe_load(entries_path.read_text("utf-8")) or []
+    if isinstance(raw, dict):  # `hearth faq export` may wrap the list as {entries: [...]}
+        raw = raw.get("entries") or []
+    entries = [(str(item["id"]), [str(q) for q in item["questions"]]) for item in raw]
+    queries = []
+    for line in queries_path.read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            expected = None if row.get("expected") is None else str(row["expected"])
+            queries.append(Query(row["text"], expected, "val" if expected else "negative"))
+    return Suite(entries_path.stem, entries, queries)
+
+
+def hearth(entries: Sequence[Entry]) -> Answerer:
+    """The FAQ feature's decision at the default policy."""
+    index = FaqIndex(entries)
+    return lambda text: None if (found := decide(index, text, DEFAULTS)) is None else str(found.key)
+
+
+def semantic(entries: Sequence[Entry]) -> Answerer:
+    """Hearth with `faq.semantic = true` at its default settings (needs the [semantic] extra)."""
+    faq = FaqSettings()
+    index = SemanticIndex(entries, _embedder(), weight=faq.semantic_weight)
+    policy = MatchPolicy(faq.semantic_threshold, faq.semantic_margin, faq.only_questions)
+    return lambda text: None if (found := decide(index, text, policy)) is None else str(found.key)
+
+
+@functools.cache
+def _embedder() -> CachedEmbedder:
+    return CachedEmbedder(UseEmbedder())
+
+
+class CachedEmbedder:
+    """Embeds each distinct phrasing once (the 1,500-entry copies repeat the same texts)."""
+
+    def __init__(self, embedder: UseEmbedder) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, Any] = {}
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """Embeddings of `texts`, computing only the ones not seen before."""
+        if len(texts) == 1:  # a question: always computed, so latency is honest
+            return self._embedder.embed(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
+        import numpy
+
+        return numpy.vstack([self._vectors[t] for t in texts])
+
+
+def _semantic_available() -> bool:
+    try:
+        UseEmbedder()
+    except SemanticUnavailable:
+        return False
+    return True
+
+
+def _bounded(text: str) -> str:
+    """Normalized text with single spaces around, so phrase matches fall on word boundaries."""
+    return " " + " ".join(re.findall(r"[^\W_]+", normalize(text))) + " "
+
+
+def keyword(entries: Sequence[Entry]) -> Answerer:
+    """A Carl-bot/Dyno-style autoresponder: the longest phrasing contained in the message."""
+    patterns = [(_bounded(p), key) for key, phrasings in entries for p in phrasings]
+    patterns.sort(key=lambda pair: -len(pair[0]))
+
+    def answer(text: str) -> str | None:
+        message = _bounded(text)
+        for pattern, key in patterns:
+            # CJK is written without spaces: a Chinese phrasing may sit inside a longer run.
+            if pattern.strip() and (
+                pattern in message or (CJK.search(pattern) and pattern.strip() in message)
+            ):
+                return key
+        return None
+
+    return answer
+
+
+def fuzzy(entries: Sequence[Entry], threshold: float = FUZZY_THRESHOLD) -> Answerer:
+    """rapidfuzz ``token_set_ratio``: the best phrasing if it scores at least `threshold`."""
+    keys = [key for key, phrasings in entries for _ in phrasings]
+    choices = [utils.default_process(p) for _, phrasings in entries for p in phrasings]
+    scorer = fuzz.token_set_ratio
+
+    def answer(text: str) -> str | None:
+        query = utils.default_process(text)
+        best = process.extractOne(query, choices, scorer=scorer, score_cutoff=threshold)
+        return None if best is None else keys[best[2]]
+
+    return answer
+
+
+def _words(text: str) -> list[str]:
+    """scikit-learn's default TF-IDF tokens (words of 2+ characters), CJK as characters."""
+    folded = normalize(text)
+    return re.findall(r"(?u)\b\w\w+\b", CJK.sub(" ", folded)) + CJK.findall(folded)
+
+
+def tfidf(entries: Sequence[Entry], threshold: float = TFIDF_THRESHOLD) -> Answerer:
+    """Word TF-IDF (smooth idf, l2) cosine to the nearest phrasing, via an inverted index."""
+    keys = [key for key, phrasings in entries for _ in phrasings]
+    counts = [Counter(_words(p)) for _, phrasings in entries for p in phrasings]
+    frequency = Counter(term for c in counts for term in c)
+    idf = {term: math.log((1 + len(counts)) / (1 + n)) + 1 for term, n in frequency.items()}
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for number, count in enumerate(counts):
+        weights = {term: n * idf[term] for term, n in count.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        for term, weight in weights.items():
+            postings[term].append((number, weight / norm))
+
+    def answer(text: str) -> str | None:
+        query = {t: n * idf[t] for t, n in Counter(_words(text)).items() if t in idf}
+        norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
+        scores: dict[int, float] = defaultdict(float)
+        for term, weight in query.items():
+            for number, doc_weight in postings[term]:
+                scores[number] += weight / norm * doc_weight
+        best = max(scores, key=scores.__getitem__, default=None)
+        return None if best is None or scores[best] < threshold else keys[best]
+
+    return answer
+
+
+SYSTEMS: dict[str, Callable[[Sequence[Entry]], Answerer]] = {
+    f.__name__: f for f in (hearth, semantic, keyword, fuzzy, tfidf)
+}
+
+
+@dataclass(slots=True)
+class Figures:
+    """What one system did on one suite."""
+
+    right: int = 0
+    wrong: int = 0
+    silent: int = 0
+    asked: Counter[str] = field(default_factory=Counter)
+    triggered: Counter[str] = field(default_factory=Counter)
+    latency: dict[int, Latency] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Rates (0..1) and latencies (ms) for the report."""
+        questions = self.right + self.wrong + self.silent
+        figures: dict[str, Any] = {"questions": questions}
+        for outcome in ("right", "wrong", "silent"):
+            figures[outcome] = round(getattr(self, outcome) / max(1, questions), 4)
+        for pool, asked in self.asked.items():
+            figures[f"{pool}_fp"] = round(self.triggered[pool] / asked, 4)
+            figures[f"{pool}_n"] = asked
+        for size, (p50, p99) in self.latency.items():
+            figures[f"p50_ms_{size}"] = round(p50, 4)
+            figures[f"p99_ms_{size}"] = round(p99, 4)
+        return figures
+
+
+def _timed(answer: Answerer, queries: Sequence[Query]) -> tuple[list[str | None], Latency]:
+    """Answers, and p50 and p99 milliseconds per message (garbage collection paused)."""
+    answers: list[str | None] = []
+    times: list[float] = []
+    clock = time.perf_counter_ns
+    gc.collect()
+    gc.disable()
+    try:
+        for query in queries:
+            started = clock()
+            answers.append(answer(query.text))
+            times.append((clock() - started) / 1e6)
+    finally:
+        gc.enable()
+    times.sort()
+    return answers, (times[len(times) // 2], times[min(len(times) - 1, len(times) * 99 // 100)])
+
+
+def run_suite(
+    suite: Suite, systems: Iterable[str] = SYSTEMS, *, scale: int = SCALE
+) -> dict[str, Figures]:
+    """Every system on `suite`: quality at the FAQ's size, latency there and at `scale`×."""
+    scaled = [(f"{key}#{copy}", p) for copy in range(scale) for key, p in suite.entries]
+    results: dict[str, Figures] = {}
+    for name in systems:
+        figures = Figures()
+        answers, latency = _timed(SYSTEMS[name](suite.entries), suite.queries)
+        for query, found in zip(suite.queries, answers, strict=True):
+            if query.expected is None:
+                figures.asked[query.pool] += 1
+                figures.triggered[query.pool] += found is not None
+            elif found is None:
+                figures.silent += 1
+            elif found == query.expected:
+                figures.right += 1
+            else:
+                figures.wrong += 1
+        figures.latency[len(suite.entries)] = latency
+        if scale > 1:
+            figures.latency[len(scaled)] = _timed(SYSTEMS[name](scaled), suite.queries)[1]
+        results[name] = figures
+    return results
+
+
+def goals(clinc: Mapping[str, Any], chinese: Mapping[str, Any] | None) -> dict[str, bool]:
+    """Which of the issue's goals Hearth meets at its defaults."""
+    p99 = max(v for k, v in clinc.items() if k.startswith("p99_ms_"))
+    met = {f"{pool}_fp<=10%": clinc[f"{pool}_fp"] <= GOALS["oos_fp"] for pool in OOS}
+    met["right>=50%"] = clinc["right"] >= GOALS["right"]
+    met["wrong<=15%"] = clinc["wrong"] <= GOALS["wrong"]
+    met["chat_fp<=5%"] = clinc["chat_fp"] <= GOALS["chat_fp"]
+    met["p99<=2ms"] = p99 <= GOALS["p99_ms"]
+    if chinese is not None:
+        met["zh_chat_fp<=2%"] = chinese["chat_fp"] <= GOAL_ZH_CHAT_FP
+    return met
+
+
+def _table(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    first = next(iter(results.values()))
+    pools = [k.removesuffix("_fp") for k in first if k.endswith("_fp")]
+    sizes = sorted(int(k.removeprefix("p50_ms_")) for k in first if k.startswith("p50_ms_"))
+    positives = first["questions"]
+    lines = [
+        f"{suite.name}: {len(suite.entries)} entries, {positives} questions to answer, "
+        + ", ".join(f"{first[pool + '_n']} {pool}" for pool in pools),
+        f"{'system':<9}{'right':>7}{'wrong':>7}{'silent':>7}"
+        + "".join(f"{pool + ' FP':>13}" for pool in pools)
+        + "".join(f"{f'p50/p99 ms @{n}':>19}" for n in sizes),
+    ]
+    for name, row in results.items():
+        cells = [f"{row[k]:>7.1%}" for k in ("right", "wrong", "silent")]
+        cells += [f"{row[pool + '_fp']:>13.1%}" for pool in pools]
+        cells += [f"{row[f'p50_ms_{n}']:>10.3f}/{row[f'p99_ms_{n}']:<8.3f}" for n in sizes]
+        lines.append(f"{name:<9}" + "".join(cells))
+    return [*lines, ""]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the benchmark, print the figures."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.faq", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
+    parser.add_argument("--entries", type=Path, help="FAQ YAML: [{id, questions, answer}]")
+    parser.add_argument("--queries", type=Path, help='JSONL: {"text": ..., "expected": id|null}')
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if (args.entries is None) != (args.queries is None):
+        parser.error("--entries and --queries go together")
+    systems = [name for name in args.systems.split(",") if name]
+    if "semantic" in systems and not _semantic_available():
+        systems.remove("semantic")
+        print('semantic skipped: pip install "hearth-bot[semantic]" to measure it', file=sys.stderr)
+    if unknown := set(systems) - set(SYSTEMS):
+        parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    if args.entries is not None:
+        suites = [file_suite(args.entries, args.queries)]
+    else:
+        suites = [clinc_suite(args.data), xsid_suite(args.data)]
+    report: dict[str, Any] = {
+        "defaults": asdict(DEFAULTS),
+        "baselines": {"fuzzy_threshold": FUZZY_THRESHOLD, "tfidf_threshold": TFIDF_THRESHOLD},
+        "python": platform.python_version(),
+    }
+    lines = [
+        f"hearth: threshold {DEFAULTS.threshold}, margin {DEFAULTS.margin}, only questions "
+        f"{DEFAULTS.only_questions}; fuzzy: token_set_ratio >= {FUZZY_THRESHOLD:g}; "
+        f"tfidf: cosine >= {TFIDF_THRESHOLD:g}",
+        "",
+    ]
+    for suite in suites:
+        results = {name: f.as_dict() for name, f in run_suite(suite, systems).items()}
+        report[suite.name] = results
+        lines += _table(suite, results)
+    if args.entries is None and "hearth" in systems:
+        report["goals"] = goals(report["clinc150"]["hearth"], report["xsid_zh"]["hearth"])
+        verdicts = [f"{goal} {'met' if ok else 'NOT met'}" for goal, ok in report["goals"].items()]
+        lines.append("Goals (hearth at defaults): " + ", ".join(verdicts))
+    print(json.dumps(report) if args.json else "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
