@@ -33,8 +33,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (figures go to docs/performance.md)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.points
+	$(BIN)/python -m bench.faq
 
 i18n: $(STAMP) ## Re-extract user-facing strings and update the catalogs
 	$(BIN)/pybabel extract -k N_ --no-location --sort-output -o bot/locale/hearth.pot bot adapters
