@@ -1,4 +1,5 @@
-"""The `hearth` command line: run, db upgrade, check-config, --version.
+"""The `hearth` command line: run, db upgrade, faq, digest, discord sync, check-config,
+--version.
 
 Every error is one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -10,17 +11,24 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
+from adapters.import_cli import add_import_parser, run_import
 from adapters.runner import serve
 from bot import __version__
 from bot.bootstrap import build_engine, build_services
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HearthError
+from bot.features.digest.periods import KINDS, period_before, period_containing
+from bot.features.digest.render import FORMATS, render
 from bot.features.faq.files import export_faq, import_faq, read_entries, write_entries
+from bot.features.privacy import forget_account
+from bot.i18n import translator
+from bot.logs import configure_logging
 from storage.database import Database, DatabaseError
 
 __all__ = ["main"]
@@ -74,17 +82,35 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--config", type=Path, help="TOML settings file")
 
+    digest = commands.add_parser("digest", help="print a community's digest from the database")
+    digest.add_argument(
+        "--community", help="community name or platform:group-id (optional when only one)"
+    )
+    digest.add_argument("--period", choices=KINDS, default="day", help="day, week or month")
+    digest.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        help="a local day in the period (YYYY-MM-DD; default: the last complete period)",
+    )
+    digest.add_argument("--format", choices=FORMATS, default="text", help="markup of the report")
+    digest.add_argument("--charts", type=Path, metavar="DIR", help="also write PNG charts here")
+    digest.add_argument("--config", type=Path, help="TOML settings file")
+
+    forget = commands.add_parser("forget", help="delete a user's texts and names everywhere")
+    forget.add_argument("--platform", required=True, choices=("discord", "telegram", "console"))
+    forget.add_argument("--user", required=True, help="the platform's user id")
+    forget.add_argument("--config", type=Path, help="TOML settings file")
+
+    add_import_parser(commands)
+
     check = commands.add_parser("check-config", help="validate a settings file and exit")
     check.add_argument("path", nargs="?", type=Path, help="file to check (default ./hearth.toml)")
     return parser
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.logging.level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    secrets = (settings.discord.token, settings.telegram.token, settings.telegram.webhook_secret)
+    configure_logging(settings.logging.level, secrets)
 
 
 def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
@@ -149,6 +175,47 @@ async def _faq(settings: Settings, options: argparse.Namespace) -> None:
     print(f"{community.name!r} → {options.file}: {len(current)} entries")
 
 
+async def _digest(settings: Settings, options: argparse.Namespace) -> None:
+    from bot.features.digest.charts import activity_chart, heatmap_chart
+    from bot.features.digest.feature import DigestFeature
+    from bot.features.digest.metrics import daily_series
+
+    services = build_services(settings)
+    database = services.database
+    try:
+        await database.upgrade()
+        community = await services.directory.find_community(options.community)
+        zone = community.timezone
+        if options.date is None:
+            period = period_before(options.period, services.clock.now(), zone)
+        else:
+            period = period_containing(options.period, options.date, zone)
+        report = await DigestFeature(services).report(community, period)
+        series = []
+        if options.charts is not None:
+            series = await daily_series(database, community_id=community.id, period=period)
+    finally:
+        await database.close()
+    print(render(report, settings.digest, translator(community.language), options.format))
+    if options.charts is not None:
+        options.charts.mkdir(parents=True, exist_ok=True)
+        for path in (
+            activity_chart(series, options.charts / "activity.png"),
+            heatmap_chart(report.matrix, options.charts / "heatmap.png"),
+        ):
+            print(f"chart: {path}", file=sys.stderr)
+
+
+async def _forget(settings: Settings, platform: str, user: str) -> None:
+    services = build_services(settings)
+    try:
+        await services.database.upgrade()
+        count = await forget_account(services, platform, user)
+    finally:
+        await services.database.close()
+    print(f"forgot {platform} user {user} in {count} communities")
+
+
 async def _upgrade(settings: Settings) -> None:
     database = Database(settings.database.url)
     try:
@@ -172,9 +239,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "db":
             asyncio.run(_upgrade(settings))
             return 0
+        if options.command == "forget":
+            asyncio.run(_forget(settings, options.platform, options.user))
+            return 0
         if options.command == "faq":
             asyncio.run(_faq(settings, options))
             return 0
+        if options.command == "digest":
+            asyncio.run(_digest(settings, options))
+            return 0
+        if options.command == "import":
+            return asyncio.run(run_import(settings, options))
         if options.command == "discord":
             asyncio.run(_sync_discord(settings))
             return 0

@@ -97,7 +97,8 @@ def _render(action: Action) -> str:
             lines += [f"{n}. {option}" for n, option in enumerate(action.poll.options, 1)]
         return "\n".join(lines)
     if isinstance(action, DirectMessage):
-        return f"(to @{action.user_id}) {action.text}"
+        attached = f"\n[file: {action.file}]" if action.file else ""
+        return f"(to @{action.user_id}) {action.text}{attached}"
     if isinstance(action, GrantRole):
         return f"(role {action.role_id} → @{action.user_id})"
     if isinstance(action, React):

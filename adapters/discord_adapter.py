@@ -163,7 +163,13 @@ def _refusal(action: Action, error: discord.HTTPException) -> DeliveryFailed:
 
 
 def _attachment(action: Post | DirectMessage) -> dict[str, Any]:
-    """`send` keywords for the action's image: a local file is uploaded, a URL embedded."""
+    """`send` keywords for the action's image or file: a local file is uploaded, a URL
+    embedded."""
+    if isinstance(action, DirectMessage) and action.file:
+        document = Path(action.file)
+        if not document.is_file():
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no file {document}")
+        return {"file": discord.File(document)}
     if not action.image:
         return {}
     if urlparse(action.image).scheme in ("http", "https"):

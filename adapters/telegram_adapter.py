@@ -61,6 +61,7 @@ from bot.events import (
     Reply,
     Role,
 )
+from bot.features.privacy import PrivacyFeature
 from bot.i18n import N_, normalize_language, translator
 
 __all__ = ["ALLOWED_UPDATES", "TelegramAdapter"]
@@ -231,17 +232,32 @@ class TelegramAdapter:
             logger.info("telegram: group %s became supergroup %s (moved: %s)", old, new, moved)
 
     async def _private(self, message: TgMessage) -> None:
-        if parse_command(message, self._bot_username()) is None or message.from_user is None:
+        command = parse_command(message, self._bot_username())
+        if command is None or message.from_user is None:
             return
         code = message.from_user.language_code or ""
         tr = translator(normalize_language(code) or self.default_language)
+        chat = str(message.chat.id)
+        if command.name == "mydata" and self._engine is not None:
+            privacy = next(
+                (f for f in self._engine.features if isinstance(f, PrivacyFeature)), None
+            )
+            if privacy is not None:
+                path = await privacy.export_account(PLATFORM, str(message.from_user.id))
+                try:
+                    text = tr(N_("Here is everything Hearth stores about you."))
+                    await self.perform(DirectMessage(PLATFORM, chat, text, file=str(path)))
+                finally:
+                    path.unlink(missing_ok=True)
+                    path.parent.rmdir()
+                return
         text = tr(
             N_(
                 "Hi! I am Hearth, a community assistant. Add me to your group and make me an "
                 "admin; then send /help in the group to see what I can do."
             )
         )
-        await self.perform(DirectMessage(PLATFORM, str(message.chat.id), text))
+        await self.perform(DirectMessage(PLATFORM, chat, text))
 
     def _bot_username(self) -> str:
         application = self.application
@@ -295,7 +311,11 @@ class TelegramAdapter:
             if action.image:
                 photo = partial(bot.send_photo, action.user_id, _photo(action.image))
                 await self._call(action, photo)
-            return await self._send_text(action, bot, action.user_id, action.text, None, None)
+            first = await self._send_text(action, bot, action.user_id, action.text, None, None)
+            if action.file:
+                document = _document(action.file)
+                await self._call(action, partial(bot.send_document, action.user_id, document))
+            return first
         if isinstance(action, React):
             reaction = [ReactionTypeEmoji(action.emoji)]
             await self._call(
@@ -406,6 +426,12 @@ def _photo(image: str) -> Any:
     """A local file is uploaded; anything else (a URL) is passed for Telegram to fetch."""
     path = Path(image)
     return InputFile(path.read_bytes(), filename=path.name) if path.is_file() else image
+
+
+def _document(file: str) -> InputFile:
+    """A local file to upload, under its own name."""
+    path = Path(file)
+    return InputFile(path.read_bytes(), filename=path.name)
 
 
 def _role_of(member: ChatMember) -> Role:

@@ -15,8 +15,10 @@ from bot.engine import Engine
 from bot.features.activity import ActivityFeature
 from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
+from bot.features.digest.feature import DigestFeature
 from bot.features.faq.feature import FaqFeature
 from bot.features.points.feature import PointsFeature
+from bot.features.privacy import PrivacyFeature
 from bot.features.schedule.feature import ScheduleFeature
 from storage.database import Database
 from storage.writer import ActivityWriter
@@ -62,8 +64,10 @@ def build_engine(
     features: tuple[Feature, ...] = (
         ActivityFeature(services),
         CommunityFeature(services),
+        PrivacyFeature(services),
         PointsFeature(services),
         FaqFeature(services),
         ScheduleFeature(services),
+        DigestFeature(services),
     )
     return Engine(services, features)

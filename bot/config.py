@@ -9,6 +9,7 @@ is allowed, e.g. ``defaults.timezone: unknown time zone 'Mars/Base'; use an IANA
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -287,6 +288,58 @@ class ScheduleSettings(_Section):
         return self.promo_caps.get(community, self.weekly_promo_cap)
 
 
+_RECIPIENT = re.compile(r"^[a-z]+:[^\s:]+$")
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class DigestSettings(_Section):
+    """Digests: what they measure against, and when and to whom they are sent."""
+
+    #: The /digest command and scheduled digests.
+    enabled: bool = True
+    #: Send a daily digest (of yesterday) at `daily_time`, local to the community.
+    daily: bool = True
+    daily_time: str = Field(default="09:00", pattern=_CLOCK)
+    #: Send a weekly digest (of last week, Monday to Sunday) on `weekly_day` at `weekly_time`.
+    weekly: bool = True
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_time: str = Field(default="09:00", pattern=_CLOCK)
+    #: A digest missed while Hearth was down is still sent (once) if at most this late.
+    grace_hours: int = Field(default=6, ge=0, le=23)
+    #: By community name: "platform:user-id" of who gets each digest by direct message.
+    #: Without recipients a digest goes to the moderators' channel (/modchannel).
+    daily_recipients: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    weekly_recipients: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: Lifecycle windows in days: new (joined within), active (active within), at risk
+    #: (active within at_risk_days but not within active_days); dormant beyond.
+    new_days: int = Field(default=7, ge=1, le=365)
+    active_days: int = Field(default=7, ge=1, le=365)
+    at_risk_days: int = Field(default=30, ge=2, le=365)
+    #: Health-check targets; a missed one is flagged in the digest.
+    target_weekly_active: float = Field(default=0.60, ge=0, le=1)
+    target_retention_7d: float = Field(default=0.35, ge=0, le=1)
+    target_first_reply_minutes: int = Field(default=30, ge=1, le=10_080)
+    #: Attach a PNG chart (30 days of activity, hour × weekday heatmap) to digests.
+    charts: bool = True
+
+    @field_validator("daily_recipients", "weekly_recipients")
+    @classmethod
+    def _recipients(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, recipients in value.items():
+            for recipient in recipients:
+                if not _RECIPIENT.match(recipient):
+                    raise ValueError(
+                        f"{name}: {recipient!r} is not platform:user-id, e.g. telegram:12345"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _windows(self) -> DigestSettings:
+        if self.at_risk_days <= self.active_days:
+            raise ValueError("at_risk_days must be more than active_days")
+        return self
+
+
 class Settings(_Section):
     """All of Hearth's settings."""
 
@@ -299,6 +352,7 @@ class Settings(_Section):
     points: PointsSettings = PointsSettings()
     faq: FaqSettings = FaqSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    digest: DigestSettings = DigestSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -192,6 +192,8 @@ class DirectMessage:
     text: str
     image: str | None = None
     group_id: str | None = None
+    #: A local file sent as a document (e.g. the member's data export).
+    file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ __all__ = [
     "Account",
     "Base",
     "Community",
+    "DigestRun",
     "FaqEntry",
     "FaqQuestion",
     "FaqUnanswered",
@@ -170,8 +171,11 @@ class MessageLog(Base):
         UniqueConstraint(
             "community_id", "platform", "channel_id", "message_id", name="uq_messages_once"
         ),
-        Index("ix_messages_community_id_sent_at", "community_id", "sent_at"),
+        # Covers the digests' scans of a time window (who was active, messages, not commands).
+        Index("ix_messages_activity", "community_id", "sent_at", "member_id", "is_command"),
         Index("ix_messages_member_id_sent_at", "member_id", "sent_at"),
+        # Digests: replies to a message (first human reply, replies to scheduled posts).
+        Index("ix_messages_community_id_reply_to", "community_id", "reply_to"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -221,7 +225,9 @@ class ReactionLog(Base):
             "emoji",
             name="uq_reactions_once",
         ),
-        Index("ix_reactions_community_id_at", "community_id", "at"),
+        Index("ix_reactions_activity", "community_id", "at", "member_id"),
+        # Digests: a member's reactions in a window (retention, lifecycle segments).
+        Index("ix_reactions_member_id_at", "member_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -442,4 +448,23 @@ class ScheduleRun(Base):
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class DigestRun(Base):
+    """One digest of one period of a community: claimed before it is sent, so two processes
+    sharing the database never send it twice (the unique key decides the race)."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("community_id", "kind", "period_start"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    #: day or week.
+    kind: Mapped[str] = mapped_column(String(8))
+    #: The period's first local day (ISO date).
+    period_start: Mapped[str] = mapped_column(String(10))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: pending (claimed), sent or failed.
+    outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(String(500))

@@ -296,7 +296,8 @@ async def test_command_menus_are_registered_per_scope_and_language(tg: Bot) -> N
     by_scope = {(c["scope"]["type"], c.get("language_code")): c["commands"] for c in calls}
     members = {c["command"] for c in by_scope[("default", None)]}
     admins = {c["command"] for c in by_scope[("all_chat_administrators", None)]}
-    assert members == {"checkin", "faq", "help", "leaderboard", "levels", "rank", "top"}
+    assert {"checkin", "faq", "help", "leaderboard", "rank", "mydata", "forgetme"} <= members
+    assert not members & {"language", "timezone", "modchannel", "points", "schedule"}
     assert {"help", "language", "timezone", "modchannel", "points", "levels"} <= admins
     zh_help = [c for c in by_scope[("default", "zh")] if c["command"] == "help"]
     assert zh_help[0]["description"] == "显示你可以使用的命令，或某个命令的用法。"
@@ -416,3 +417,17 @@ async def test_edits_are_not_counted_and_bots_are_recognised(tg: Bot) -> None:
         assert list(texts) == ["first version", "beep"]
         bots = (await session.execute(select(Member.display_name).where(Member.is_bot))).scalars()
         assert list(bots) == ["OtherBot"]
+
+
+async def test_private_mydata_sends_a_json_file(tg: Bot) -> None:
+    await tg.fake.push(message("hello everyone", message_id=31))
+    await tg.until_count(MessageLog, 1)
+    private = {"id": 11, "type": "private", "first_name": "Alice"}
+    update = message("/mydata")
+    update["message"]["chat"] = private
+    await tg.fake.push(update)
+    (document,) = await tg.fake.wait_for("sendDocument")
+    assert document["chat_id"] == "11"
+    assert document["document"]["file"] == "hearth-data-telegram-11.json"
+    (intro,) = tg.fake.sent("sendMessage")
+    assert intro["text"] == "Here is everything Hearth stores about you."

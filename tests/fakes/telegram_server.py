@@ -236,6 +236,17 @@ class FakeTelegram:
             params, photo=[{"file_id": "p1", "file_unique_id": "u1", "width": 1, "height": 1}]
         )
 
+    async def _m_sendDocument(self, params: JSON) -> JSON | web.Response:
+        refused = self._forbidden_dm(params)
+        return refused or self._message(
+            params,
+            document={
+                "file_id": "d1",
+                "file_unique_id": "u2",
+                "file_name": params.get("document", {}).get("file", ""),
+            },
+        )
+
     async def _m_sendPoll(self, params: JSON) -> JSON:
         options = [
             {

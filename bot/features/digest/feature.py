@@ -1,0 +1,243 @@
+"""Digests: `/digest [day|week|month]` posts one now; a background loop sends the daily and
+weekly digests at their local times, each claimed in the database first so that it is sent
+exactly once however many Hearth processes share the database.
+
+Fire times come from the scheduled posts' trigger parser (``daily 09:00``, ``weekly mon
+09:00`` in the community's time zone), so digests follow local time across daylight saving
+changes like every other schedule. Tests call `tick()` with a manual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.commands import Command, CommandCall, Param
+from bot.config import DigestSettings
+from bot.engine import defuse_mass_mentions
+from bot.events import Action, DirectMessage, Place, Post, Role
+from bot.features.base import BaseFeature, Services
+from bot.features.digest.metrics import Report, build_report, daily_series
+from bot.features.digest.periods import KINDS, Kind, Period, period_before
+from bot.features.digest.render import format_for_platform, render
+from bot.features.points.curve import Curve
+from bot.features.schedule.triggers import parse_when
+from bot.i18n import N_, translator
+from storage.digest import claim_digest, finish_digest
+from storage.identity import CommunityInfo, list_communities
+
+__all__ = ["DigestFeature"]
+
+logger = logging.getLogger(__name__)
+CHECK_EVERY = 60.0
+
+
+class DigestFeature(BaseFeature):
+    """Community health reports for moderators, on demand and on schedule."""
+
+    name = "digest"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self._task: asyncio.Task[None] | None = None
+        self._charts: Path | None = None
+        self._drawing = asyncio.Lock()
+
+    @property
+    def settings(self) -> DigestSettings:
+        """The [digest] settings."""
+        return self.services.settings.digest
+
+    def commands(self) -> Sequence[Command]:
+        """`/digest [day|week|month]` for moderators (none when digests are turned off)."""
+        if not self.settings.enabled:
+            return ()
+        kind = Param("period", choices=KINDS, required=False, help=N_("day, week or month"))
+        return (
+            Command(
+                name="digest",
+                handler=self._command,
+                help=N_("Post the digest of yesterday, last week or last month here."),
+                role=Role.MODERATOR,
+                params=(kind,),
+                feature=self.name,
+            ),
+        )
+
+    async def start(self) -> None:
+        """Start sending scheduled digests, unless this process is not a worker."""
+        wanted = self.settings.daily or self.settings.weekly
+        if self.settings.enabled and wanted and self.services.settings.schedule.worker:
+            self._task = asyncio.create_task(self._loop(), name="digest")
+
+    async def stop(self) -> None:
+        """Stop the loop and remove chart files."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._charts is not None:
+            shutil.rmtree(self._charts, ignore_errors=True)
+            self._charts = None
+
+    async def report(self, community: CommunityInfo, period: Period) -> Report:
+        """The numbers of one community's period."""
+        settings = self.services.settings
+        return await build_report(
+            self.services.database,
+            community_id=community.id,
+            community=community.name,
+            period=period,
+            settings=self.settings,
+            curve=Curve(settings.points.for_community(community.name).curve),
+            faq=settings.faq.enabled,
+        )
+
+    async def chart(self, community: CommunityInfo, report: Report, path: Path) -> Path:
+        """Draw the digest's chart (30 days of activity and the heatmap) to `path`."""
+        from bot.features.digest.charts import digest_chart
+
+        series = await daily_series(
+            self.services.database, community_id=community.id, period=report.period
+        )
+        async with self._drawing:  # pyplot keeps global state: one drawing at a time
+            return await asyncio.to_thread(digest_chart, series, report.matrix, path)
+
+    async def _compose(
+        self, community: CommunityInfo, period: Period, platform: str
+    ) -> tuple[str, str | None]:
+        report = await self.report(community, period)
+        fmt = format_for_platform(platform)
+        text = defuse_mass_mentions(
+            render(report, self.settings, translator(community.language), fmt)
+        )
+        image = None
+        if self.settings.charts:
+            if self._charts is None:
+                self._charts = Path(tempfile.mkdtemp(prefix="hearth-digest-"))
+            # One file per community and kind: a new digest replaces the previous chart.
+            target = self._charts / f"digest-{community.id}-{period.kind}.png"
+            try:
+                image = str(await self.chart(community, report, target))
+            except Exception:
+                logger.exception("drawing the digest chart of community %s failed", community.id)
+        return text, image
+
+    async def _command(self, call: CommandCall) -> Sequence[Action]:
+        kind: Kind = call.args.get("period") or "day"
+        community = call.community
+        period = period_before(kind, self.services.clock.now(), community.timezone)
+        place = call.event.place
+        text, image = await self._compose(community, period, place.platform)
+        return [Post(place, text, image=image)]
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                logger.exception("checking scheduled digests failed; trying again later")
+            await asyncio.sleep(CHECK_EVERY)
+
+    def _plans(self) -> list[tuple[Kind, str]]:
+        s = self.settings
+        plans: list[tuple[Kind, str]] = []
+        if s.daily:
+            plans.append(("day", f"daily {s.daily_time}"))
+        if s.weekly:
+            plans.append(("week", f"weekly {s.weekly_day} {s.weekly_time}"))
+        return plans
+
+    def _fired(self, expression: str, timezone: str, now: datetime) -> datetime | None:
+        """The latest fire time of `expression` within the grace window before `now`."""
+        when = parse_when(expression, default_timezone=timezone, anchor=now)
+        fire = when.next_at(now - timedelta(hours=self.settings.grace_hours))
+        found = None
+        while fire is not None and fire <= now:
+            found, fire = fire, when.after(fire)
+        return found
+
+    def _targets(self, community: CommunityInfo, kind: Kind) -> list[Place | tuple[str, str]]:
+        """Direct-message recipients (platform, user id), or the moderators' channel."""
+        table = self.settings.daily_recipients if kind == "day" else self.settings.weekly_recipients
+        recipients = table.get(community.name, ())
+        if recipients:
+            return [(r.partition(":")[0], r.partition(":")[2]) for r in recipients]
+        ref = community.mod_channel
+        return [] if ref is None else [Place(ref.platform, ref.group, ref.channel, ref.thread)]
+
+    async def tick(self) -> list[tuple[int, str, str]]:
+        """Send every digest due now; returns (community id, kind, first day) of each sent."""
+        if not self.settings.enabled:
+            return []
+        now = self.services.clock.now()
+        platforms = self.services.dispatcher.platforms()
+        async with self.services.database.session() as session:
+            communities = await list_communities(session)
+        sent: list[tuple[int, str, str]] = []
+        for community in communities:
+            for kind, expression in self._plans():
+                fire = self._fired(expression, community.timezone, now)
+                if fire is None:
+                    continue
+                targets = self._targets(community, kind)
+                reachable = [t for t in targets if _platform(t) in platforms]
+                if not targets or len(reachable) < len(targets):
+                    continue  # another process (with that adapter) will send it
+                period = period_before(kind, fire, community.timezone)
+                try:
+                    if await self._send(community, period, targets, now):
+                        sent.append((community.id, kind, period.first.isoformat()))
+                except Exception:
+                    logger.exception("the %s digest of community %s failed", kind, community.id)
+        return sent
+
+    async def _send(
+        self,
+        community: CommunityInfo,
+        period: Period,
+        targets: list[Place | tuple[str, str]],
+        now: datetime,
+    ) -> bool:
+        cid, kind, start = community.id, period.kind, period.first.isoformat()
+        async with self.services.database.session() as session, session.begin():
+            claimed = await claim_digest(
+                session, community_id=cid, kind=kind, period_start=start, now=now
+            )
+        if not claimed:
+            return False
+        failures = []
+        try:
+            for target in targets:
+                text, image = await self._compose(community, period, _platform(target))
+                action: Action = (
+                    Post(target, text, image=image)
+                    if isinstance(target, Place)
+                    else DirectMessage(target[0], target[1], text, image=image)
+                )
+                delivery = await self.services.dispatcher.deliver(action)
+                if not delivery.ok:
+                    failures.append(delivery.detail or "the platform refused it")
+        except Exception as error:
+            logger.exception("the %s digest of community %s failed", period.kind, community.id)
+            failures.append(f"{type(error).__name__}: {error}")
+        outcome = "failed" if failures and len(failures) == len(targets) else "sent"
+        async with self.services.database.session() as session, session.begin():
+            await finish_digest(
+                session,
+                community_id=cid,
+                kind=kind,
+                period_start=start,
+                outcome=outcome,
+                detail="; ".join(failures),
+            )
+        return outcome == "sent"
+
+
+def _platform(target: Place | tuple[str, str]) -> str:
+    return target.platform if isinstance(target, Place) else target[0]

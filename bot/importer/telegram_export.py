@@ -1,0 +1,243 @@
+"""Telegram Desktop's JSON export (`result.json`, "Export chat history" → JSON) → events.
+
+Decisions, matching what the live Telegram adapter records:
+
+- The group id is the Bot API chat id: the export gives supergroups and channels without
+  their ``-100`` prefix and basic groups without their minus sign.
+- ``from_id`` is ``user<id>`` for people (and bots, which the export cannot tell apart) and
+  ``channel<id>`` for anonymous admins and channels posting in the group; the latter become an
+  account with the chat's Bot API id, marked as a bot (live, they come from Telegram's
+  GroupAnonymousBot), so they earn no points. Deleted accounts have ``from: null``.
+- A message without text (media without a caption, stickers) is skipped, as live.
+- Service messages: ``invite_members``/``create_group`` are joins of the members named,
+  ``join_group_by_link``/``join_group_by_request`` a join of the actor, ``remove_members``
+  leaves. The export names invited or removed members without their id, so a name is matched
+  to an account seen in the export (the actor, a sender); a name not yet seen waits for its
+  first message, and one never seen is counted as skipped.
+- Reactions: each reactor listed in ``recent``; the rest of ``count`` has no reactor and is
+  skipped. A reaction's time is the message's (the export's reaction times are local time
+  without a zone).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.events import Author, MemberJoined, MemberLeft, Message, Place, ReactionAdded
+from bot.importer.stream import ExportError, ExportHeader, MessageReader, Skipped, Timed
+
+__all__ = ["PLATFORM", "TelegramExport", "bot_api_chat_id", "message_text"]
+
+PLATFORM = "telegram"
+_SUPERGROUPS = frozenset(
+    {"private_supergroup", "public_supergroup", "private_channel", "public_channel"}
+)
+_JOINS = frozenset({"invite_members", "create_group"})
+_SELF_JOINS = frozenset({"join_group_by_link", "join_group_by_request"})
+DELETED = "Deleted Account"
+_NAMES_KEPT = 200_000
+_PENDING_KEPT = 100_000
+
+
+def bot_api_chat_id(kind: str, export_id: object) -> str:
+    """The Bot API chat id of an exported chat (``-100<id>`` or ``-<id>``).
+
+    Raises:
+        ExportError: the export is not of a group or channel.
+    """
+    raw = str(export_id)
+    if not raw.removeprefix("-").isdigit():
+        raise ExportError(f"the export's chat id {export_id!r} is not a number")
+    if raw.startswith("-"):  # already a Bot API id
+        return raw
+    if kind in _SUPERGROUPS:
+        return f"-100{raw}"
+    if kind == "private_group":
+        return f"-{raw}"
+    raise ExportError(f"this is a {kind!r} export; only groups and channels can be imported")
+
+
+def message_text(text: object) -> str:
+    """The plain text of an export's ``text``: a string, or a list of strings and entities."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, list):
+        return "".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in text
+            if isinstance(part, str | dict)
+        )
+    return ""
+
+
+def _mentions(text: object) -> tuple[str, ...]:
+    if not isinstance(text, list):
+        return ()
+    found: list[str] = []
+    for part in text:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "mention_name" and part.get("user_id") is not None:
+            found.append(str(part["user_id"]))
+        elif part.get("type") == "mention":
+            found.append(str(part.get("text", "")).removeprefix("@"))
+    return tuple(dict.fromkeys(found))
+
+
+def _author(sender_id: object, name: object) -> Author | None:
+    if not isinstance(sender_id, str):
+        return None
+    display = name if isinstance(name, str) and name else DELETED
+    if sender_id.startswith("user") and sender_id[4:].isdigit():
+        return Author(sender_id[4:], display)
+    if sender_id.startswith("channel") and sender_id[7:].isdigit():
+        return Author(f"-100{sender_id[7:]}", display, is_bot=True)
+    return None
+
+
+def _emoji(reaction: dict[str, Any]) -> str | None:
+    kind = reaction.get("type")
+    if kind == "emoji" and reaction.get("emoji"):
+        return str(reaction["emoji"])
+    if kind == "custom_emoji" and reaction.get("document_id"):
+        return f"custom:{reaction['document_id']}"
+    return None
+
+
+class TelegramExport:
+    """One Telegram export file, read as a stream of timed import items."""
+
+    def __init__(self, path: Path) -> None:
+        self.reader = MessageReader(path)
+        fields = self.reader.header()
+        if "chats" in fields or "id" not in fields:
+            raise ExportError(
+                f"{path}: not a single-chat export (export one group with Telegram Desktop: "
+                "the group's menu → Export chat history → JSON)"
+            )
+        group_id = bot_api_chat_id(str(fields.get("type", "")), fields["id"])
+        self.header = ExportHeader(PLATFORM, group_id, str(fields.get("name") or group_id), path)
+        self.place = Place(PLATFORM, group_id, group_id)
+        self._names: OrderedDict[str, Author] = OrderedDict()
+        self._pending: OrderedDict[str, list[tuple[bool, datetime]]] = OrderedDict()
+        self._at = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def items(self) -> Iterator[Timed]:
+        """Every message, join, leave, reaction and skip, in file order."""
+        for raw in self.reader.messages():
+            at = self._time(raw)
+            if at is None:
+                yield self._at, Skipped("no date")
+                continue
+            self._at = at
+            kind = raw.get("type")
+            if kind == "message":
+                yield from self._message(raw, at)
+            elif kind == "service":
+                yield from self._service(raw, at)
+            else:
+                yield at, Skipped(f"unknown kind: {kind}")
+        unresolved = sum(len(times) for times in self._pending.values())
+        if unresolved:
+            yield self._at, Skipped("join/leave of a name never seen (no id)", unresolved)
+
+    @staticmethod
+    def _time(raw: dict[str, Any]) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(int(raw["date_unixtime"]), UTC)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return None
+
+    def _message(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
+        author = _author(raw.get("from_id"), raw.get("from"))
+        if author is None:
+            yield at, Skipped("no author")
+            return
+        yield from self._learn(author)
+        text = message_text(raw.get("text"))
+        message_id = str(raw.get("id"))
+        reply = raw.get("reply_to_message_id")
+        if not text:
+            yield at, Skipped("no text (media without caption)")
+        else:
+            yield (
+                at,
+                Message(
+                    place=self.place,
+                    message_id=message_id,
+                    author=author,
+                    text=text,
+                    sent_at=at,
+                    reply_to=None if reply is None else str(reply),
+                    mentions=_mentions(raw.get("text")),
+                ),
+            )
+        for reaction in raw.get("reactions") or ():
+            yield from self._reactions(reaction, message_id, author, at)
+
+    def _reactions(
+        self, reaction: dict[str, Any], message_id: str, author: Author, at: datetime
+    ) -> Iterator[Timed]:
+        emoji = _emoji(reaction)
+        recent = [r for r in reaction.get("recent") or () if isinstance(r, dict)]
+        count = max(int(reaction.get("count") or 0), len(recent))
+        if emoji is None:
+            yield at, Skipped(f"reaction: {reaction.get('type')}", count)
+            return
+        known = 0
+        for entry in recent:
+            reactor = _author(entry.get("from_id"), entry.get("from"))
+            if reactor is not None:
+                known += 1
+                yield at, ReactionAdded(self.place, message_id, reactor, emoji, at, author.user_id)
+        if count > known:
+            yield at, Skipped("reaction without reactor", count - known)
+
+    def _service(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
+        action = str(raw.get("action"))
+        actor = _author(raw.get("actor_id"), raw.get("actor"))
+        if actor is not None:
+            yield from self._learn(actor)
+        if action in _SELF_JOINS and actor is not None:
+            yield at, MemberJoined(PLATFORM, self.header.group_id, actor, at)
+        elif action in _JOINS or action == "remove_members":
+            joined = action != "remove_members"
+            for name in raw.get("members") or ():
+                yield from self._member_event(str(name), joined, at, actor)
+        else:
+            yield at, Skipped(f"service: {action}")
+
+    def _member_event(
+        self, name: str, joined: bool, at: datetime, actor: Author | None
+    ) -> Iterator[Timed]:
+        known = actor if actor is not None and actor.name == name else self._names.get(name)
+        if known is not None:
+            yield at, self._event(known, joined, at)
+            return
+        self._pending.setdefault(name, []).append((joined, at))
+        if len(self._pending) > _PENDING_KEPT:
+            _, dropped = self._pending.popitem(last=False)
+            yield at, Skipped("join/leave of a name never seen (no id)", len(dropped))
+
+    def _event(self, author: Author, joined: bool, at: datetime) -> MemberJoined | MemberLeft:
+        group = self.header.group_id
+        if joined:
+            return MemberJoined(PLATFORM, group, author, at)
+        return MemberLeft(PLATFORM, group, author, at)
+
+    def _learn(self, author: Author) -> Iterator[Timed]:
+        """Remember a name's account; release the joins and leaves that waited for it."""
+        if author.name == DELETED:
+            return
+        if author.name in self._names:
+            self._names.move_to_end(author.name)
+            return
+        self._names[author.name] = author
+        if len(self._names) > _NAMES_KEPT:
+            self._names.popitem(last=False)
+        for joined, at in self._pending.pop(author.name, ()):
+            yield at, self._event(author, joined, at)

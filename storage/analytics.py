@@ -1,0 +1,215 @@
+"""Activity metrics for digests, aggregated in SQL: messages, active members, per-day series,
+top posters and channels, and activity by time of day.
+
+Periods arrive as UTC instants (`start` inclusive, `end` exclusive) and, for per-day results,
+as a list of local midnights (`bounds`): day ``i`` is ``[bounds[i], bounds[i + 1])``. Callers
+compute them in the community's time zone, so every function here is exact across daylight
+saving changes and the same on SQLite and PostgreSQL.
+
+"Active" means posted (a message or a command) or reacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Member, MessageLog, ReactionLog, UTCDateTime
+
+__all__ = [
+    "ChannelCount",
+    "MemberCount",
+    "count_active",
+    "daily_activity",
+    "day_index",
+    "day_start",
+    "member_activity_exists",
+    "message_buckets",
+    "top_channels",
+    "top_posters",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCount:
+    """A member, their display name and a number (messages, XP, thanks…)."""
+
+    member_id: int
+    name: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCount:
+    """A channel and how many messages it had."""
+
+    platform: str
+    channel_id: str
+    messages: int
+
+
+def day_index(column: Any, bounds: Sequence[datetime]) -> Any:
+    """SQL for the index of the local day (``bounds[i] <= column < bounds[i + 1]``) of a time.
+
+    The caller restricts `column` to ``[bounds[0], bounds[-1])``.
+    """
+    whens = [(column < literal(bound, UTCDateTime()), i) for i, bound in enumerate(bounds[1:])]
+    return case(*whens, else_=len(bounds) - 1)
+
+
+def day_start(index: Any, bounds: Sequence[datetime]) -> Any:
+    """SQL for ``bounds[index]`` given a day index expression (indexes past the end clamp)."""
+    whens = {i: literal(bound, UTCDateTime()) for i, bound in enumerate(bounds)}
+    return case(whens, value=index, else_=literal(bounds[-1], UTCDateTime()))
+
+
+def _activity(community_id: int, start: datetime, end: datetime) -> Any:
+    """(member_id, at) of every message, command and reaction in ``[start, end)``."""
+    posts = select(MessageLog.member_id.label("member_id"), MessageLog.sent_at.label("at")).where(
+        MessageLog.community_id == community_id,
+        MessageLog.sent_at >= start,
+        MessageLog.sent_at < end,
+    )
+    reactions = select(ReactionLog.member_id, ReactionLog.at).where(
+        ReactionLog.community_id == community_id,
+        ReactionLog.at >= start,
+        ReactionLog.at < end,
+    )
+    return union_all(posts, reactions).subquery("activity")
+
+
+def _posts(community_id: int, start: datetime, end: datetime) -> list[Any]:
+    return [
+        MessageLog.community_id == community_id,
+        MessageLog.sent_at >= start,
+        MessageLog.sent_at < end,
+        MessageLog.is_command.is_(False),
+    ]
+
+
+async def count_active(
+    session: AsyncSession, *, community_id: int, windows: Sequence[tuple[datetime, datetime]]
+) -> list[int]:
+    """Distinct members who posted or reacted in each ``[start, end)`` window, in one scan
+    grouped by member (cheaper than one DISTINCT per window)."""
+    activity = _activity(community_id, min(w[0] for w in windows), max(w[1] for w in windows))
+    at = activity.c.at
+    flags = [
+        func.max(case(((at >= start) & (at < end), 1), else_=0)).label(f"w{i}")
+        for i, (start, end) in enumerate(windows)
+    ]
+    members = select(*flags).group_by(activity.c.member_id).subquery("members")
+    query = select(*(func.coalesce(func.sum(column), 0) for column in members.c))
+    return [int(n) for n in (await session.execute(query)).one()]
+
+
+async def daily_activity(
+    session: AsyncSession, *, community_id: int, bounds: Sequence[datetime]
+) -> list[tuple[int, int]]:
+    """(messages, active members) of each local day delimited by `bounds`."""
+    days = len(bounds) - 1
+    result = [(0, 0)] * days
+    posts = (
+        select(day_index(MessageLog.sent_at, bounds).label("day"), func.count())
+        .where(*_posts(community_id, bounds[0], bounds[-1]))
+        .group_by("day")
+    )
+    counts = {int(day): int(n) for day, n in (await session.execute(posts)).all()}
+    activity = _activity(community_id, bounds[0], bounds[-1])
+    active = select(
+        day_index(activity.c.at, bounds).label("day"), func.count(distinct(activity.c.member_id))
+    ).group_by("day")
+    members = {int(day): int(n) for day, n in (await session.execute(active)).all()}
+    for day in range(days):
+        result[day] = (counts.get(day, 0), members.get(day, 0))
+    return result
+
+
+def _epoch(session: AsyncSession, column: Any) -> Any:
+    """SQL for whole seconds since 1970 of a stored time (dialect-specific)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.floor(extract("epoch", column)), BigInteger)
+
+
+async def message_buckets(
+    session: AsyncSession, *, community_id: int, start: datetime, end: datetime, seconds: int = 900
+) -> dict[int, int]:
+    """Messages per `seconds`-long slot since `start` (slot ``k`` begins at start + k·seconds).
+
+    Callers turn slots into local hours and weekdays: every time zone's offset is a multiple
+    of 15 minutes, so 900-second slots never straddle a local hour.
+    """
+    origin = int(start.timestamp())
+    slot = cast(func.floor((_epoch(session, MessageLog.sent_at) - origin) / seconds), Integer)
+    query = (
+        select(slot.label("slot"), func.count())
+        .where(*_posts(community_id, start, end))
+        .group_by("slot")
+    )
+    return {int(k): int(n) for k, n in (await session.execute(query)).all()}
+
+
+async def top_posters(
+    session: AsyncSession, *, community_id: int, start: datetime, end: datetime, limit: int = 5
+) -> list[MemberCount]:
+    """The members with the most messages (not commands) in ``[start, end)``."""
+    count = func.count().label("n")
+    query = (
+        select(MessageLog.member_id, Member.display_name, count)
+        .join(Member, Member.id == MessageLog.member_id)
+        .where(*_posts(community_id, start, end), Member.is_bot.is_(False))
+        .group_by(MessageLog.member_id, Member.display_name)
+        .order_by(count.desc(), Member.display_name, MessageLog.member_id)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [MemberCount(int(m), str(name), int(n)) for m, name, n in rows]
+
+
+async def top_channels(
+    session: AsyncSession, *, community_id: int, start: datetime, end: datetime, limit: int = 5
+) -> list[ChannelCount]:
+    """The channels with the most messages (not commands) in ``[start, end)``."""
+    count = func.count().label("n")
+    query = (
+        select(MessageLog.platform, MessageLog.channel_id, count)
+        .where(*_posts(community_id, start, end))
+        .group_by(MessageLog.platform, MessageLog.channel_id)
+        .order_by(count.desc(), MessageLog.platform, MessageLog.channel_id)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [ChannelCount(str(p), str(c), int(n)) for p, c, n in rows]
+
+
+def member_activity_exists(member_id: Any, start: Any, end: Any) -> Any:
+    """SQL: the member posted or reacted in ``[start, end)`` (both may be SQL expressions;
+    a `start` of None means since the beginning)."""
+    # Aliases: the enclosing query may select from the same tables.
+    message, reaction = aliased(MessageLog), aliased(ReactionLog)
+    posted = [message.member_id == member_id, message.sent_at < end]
+    reacted = [reaction.member_id == member_id, reaction.at < end]
+    if start is not None:
+        posted.append(message.sent_at >= start)
+        reacted.append(reaction.at >= start)
+    return select(message.id).where(*posted).exists() | (
+        select(reaction.id).where(*reacted).exists()
+    )

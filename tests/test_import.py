@@ -1,0 +1,244 @@
+"""History import from Telegram Desktop and DiscordChatExporter exports (tests/data)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import build_services
+from bot.clock import ManualClock
+from bot.errors import HearthError
+from bot.features.base import Services
+from bot.importer import (
+    DiscordExport,
+    ExportError,
+    Importer,
+    ImportSummary,
+    Progress,
+    TelegramExport,
+    merged,
+)
+from bot.importer.telegram_export import bot_api_chat_id, message_text
+from storage.activity import count_member_events, count_messages, count_reactions
+from storage.models import MessageLog, PointsLedger, PointsTotal
+from tests.conftest import make_settings
+
+DATA = Path(__file__).parent / "data"
+TELEGRAM = DATA / "telegram_export.json"
+DISCORD = DATA / "discord_export.json"
+THREAD = DATA / "discord_thread_export.json"
+
+
+@pytest.fixture
+async def services(db_url: str, clock: ManualClock) -> AsyncIterator[Services]:
+    built = build_services(make_settings(db_url), clock=clock)
+    await built.database.upgrade()
+    yield built
+    await built.database.close()
+
+
+async def _import_telegram(
+    services: Services, path: Path = TELEGRAM, **options: bool
+) -> ImportSummary:
+    export = TelegramExport(path)
+    importer = Importer(services, batch_size=4, **options)
+    await importer.open_group(export.header)
+    return await importer.run(export.items())
+
+
+async def _counts(services: Services, community_id: int) -> tuple[int, int, int, int]:
+    async with services.database.session() as session:
+        return (
+            await count_messages(session, community_id=community_id),
+            await count_member_events(session, community_id=community_id, kind="join"),
+            await count_member_events(session, community_id=community_id, kind="leave"),
+            await count_reactions(session, community_id=community_id),
+        )
+
+
+async def test_telegram_export_counts_and_is_idempotent(services: Services) -> None:
+    first = await _import_telegram(services)
+    assert (first.messages, first.new_messages) == (8, 8)
+    assert (first.joins, first.leaves, first.new_member_events) == (3, 1, 4)
+    assert (first.reactions, first.new_reactions) == (3, 3)
+    assert first.members == 6  # Alice, Bob, Carol, a deleted account, the channel, a bot
+    assert first.skipped == {
+        "service: migrate_from_group": 1,
+        "service: pin_message": 1,
+        "unknown kind: hologram": 1,
+        "no text (media without caption)": 1,
+        "reaction without reactor": 1,
+        "join/leave of a name never seen (no id)": 1,
+    }
+    community = (await services.directory.group("telegram", "-1001234567890")).community
+    assert community.name == "Tea House"
+    assert await _counts(services, community.id) == (8, 3, 1, 3)
+
+    again = await _import_telegram(services)
+    assert (again.messages, again.new_messages, again.new_member_events) == (8, 0, 0)
+    assert again.new_reactions == 0
+    assert await _counts(services, community.id) == (8, 3, 1, 3)
+
+
+async def test_telegram_rows_match_the_live_shape(services: Services) -> None:
+    await _import_telegram(services)
+    async with services.database.session() as session:
+        rows = (
+            await session.execute(
+                select(MessageLog.message_id, MessageLog.reply_to, MessageLog.mentions)
+                .where(MessageLog.message_id.in_(["4", "14"]))
+                .order_by(MessageLog.message_id)
+            )
+        ).all()
+        commands = (
+            await session.execute(select(MessageLog.message_id).where(MessageLog.is_command))
+        ).scalars()
+        assert list(commands) == ["14"]
+        text = (
+            await session.execute(select(MessageLog.text).where(MessageLog.message_id == "4"))
+        ).scalar_one()
+    assert [tuple(row) for row in rows] == [("14", None, 0), ("4", "3", 1)]
+    assert text == "Thanks @alice! This is a great place for oolong fans"
+
+
+async def test_discord_exports_merge_channels_and_threads(services: Services) -> None:
+    exports = [DiscordExport(DISCORD), DiscordExport(THREAD)]
+    importer = Importer(services)
+    for export in exports:
+        await importer.open_group(export.header)
+    summary = await importer.run(merged(exports))
+    assert (summary.messages, summary.joins, summary.reactions) == (5, 1, 2)
+    assert summary.skipped == {
+        "system: ThreadCreated": 1,
+        "system: ChannelPinnedMessage": 1,
+        "unknown kind: StageRaiseHand": 1,
+        "reaction without reactor": 1,
+    }
+    group = await services.directory.group("discord", "811000000000000001")
+    assert await _counts(services, group.community.id) == (5, 1, 0, 2)
+    async with services.database.session() as session:
+        thread = (
+            await session.execute(
+                select(MessageLog.channel_id, MessageLog.thread_id).where(
+                    MessageLog.message_id == "1200000000000000101"
+                )
+            )
+        ).one()
+    assert tuple(thread) == ("811000000000000100", "811000000000000200")
+
+
+async def test_truncated_file_names_the_position_and_keeps_earlier_rows(
+    services: Services, tmp_path: Path
+) -> None:
+    data = TELEGRAM.read_bytes()
+    cut = data.index(b'"I was here before')  # inside message id 7 (index 6)
+    broken = tmp_path / "result.json"
+    broken.write_bytes(data[:cut])
+    with pytest.raises(ExportError) as caught:
+        await _import_telegram(services, broken)
+    message = str(caught.value)
+    assert "ends early" in message
+    assert f"near byte {len(data[:cut]):,}" in message
+    assert "after message index 5 (id 6)" in message
+    community = (await services.directory.group("telegram", "-1001234567890")).community
+    messages, joins, _, reactions = await _counts(services, community.id)
+    assert (messages, joins, reactions) == (3, 3, 1)  # ids 3, 4 and 6; Alice, Bob, Carol
+
+
+async def test_malformed_json_is_an_error_with_the_position(tmp_path: Path) -> None:
+    broken = tmp_path / "result.json"
+    broken.write_text(TELEGRAM.read_text(encoding="utf-8").replace('"id": 3,', '"id": 3,,'))
+    export = TelegramExport(broken)
+    with pytest.raises(ExportError, match=r"is malformed near byte .* after message index 1"):
+        list(export.items())
+
+
+async def test_award_points_marks_the_ledger_and_awards_once(services: Services) -> None:
+    await _import_telegram(services, award_points=True)
+    await _import_telegram(services, award_points=True)
+    async with services.database.session() as session:
+        ledger = (
+            await session.execute(
+                select(PointsLedger.reason, PointsLedger.source).order_by(PointsLedger.id)
+            )
+        ).all()
+        totals = (await session.execute(select(PointsTotal))).scalars().all()
+        ledger_sum = (await session.execute(select(func.sum(PointsLedger.amount)))).scalar_one()
+    # Not the channel (it posts as a bot) or the command; Telegram exports cannot tell bot
+    # users from people, so the reminder bot's message earns like any member's.
+    sources = [source for _, source in ledger]
+    assert {reason for reason, _ in ledger} == {"message"}
+    assert all(source.startswith("import:telegram:-1001234567890:") for source in sources)
+    assert len(sources) == len(set(sources))
+    assert "import:telegram:-1001234567890:9" not in sources  # the channel posts as a bot
+    assert "import:telegram:-1001234567890:14" not in sources  # a command
+    assert sum(total.xp for total in totals) == ledger_sum
+    assert all(total.day_xp == 0 and total.last_message_xp_at is None for total in totals)
+
+
+async def test_community_option_places_the_group_or_refuses(services: Services) -> None:
+    other = await services.directory.find_community("discord:811000000000000001")
+    export = TelegramExport(TELEGRAM)
+    await Importer(services, community=other).open_group(export.header)
+    group = await services.directory.group("telegram", "-1001234567890")
+    assert group.community.id == other.id
+    console = await services.directory.find_community("console:lobby")
+    with pytest.raises(HearthError, match="already belongs to community"):
+        await Importer(services, community=console).open_group(export.header)
+
+
+@pytest.mark.parametrize(
+    ("kind", "export_id", "expected"),
+    [
+        ("private_supergroup", 1234567890, "-1001234567890"),
+        ("public_channel", 42, "-10042"),
+        ("private_group", 987654, "-987654"),
+        ("private_supergroup", "-1001234567890", "-1001234567890"),
+    ],
+)
+def test_bot_api_chat_ids(kind: str, export_id: object, expected: str) -> None:
+    assert bot_api_chat_id(kind, export_id) == expected
+
+
+def test_personal_chats_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text('{"name": "Bob", "type": "personal_chat", "id": 222, "messages": []}')
+    with pytest.raises(ExportError, match="only groups and channels"):
+        TelegramExport(path)
+
+
+def test_text_as_string_or_entities() -> None:
+    assert message_text("plain") == "plain"
+    assert message_text(["a ", {"type": "link", "text": "https://x.y"}, "!"]) == "a https://x.y!"
+    assert message_text(None) == ""
+
+
+def test_progress_plain_lines_and_terminal_bar() -> None:
+    now = [0.0]
+    plain = io.StringIO()
+    progress = Progress(
+        plain, total_bytes=200, position=lambda: 100, tty=False, every=5, clock=lambda: now[0]
+    )
+    progress.tick(10, 2)
+    now[0] = 5.0
+    progress.tick(50_000, 7)
+    progress.done(50_000, 7)
+    lines = plain.getvalue().splitlines()
+    assert lines[0] == "import: 50% of the file, 50,000 messages · 7 members · 10,000 msg/s"
+    assert len(lines) == 2
+    bar = io.StringIO()
+    tty = Progress(bar, total_bytes=100, position=lambda: 100, tty=True, clock=lambda: 2.0)
+    tty.done(10, 1)
+    assert bar.getvalue().startswith("\r[" + "#" * 24 + "] 100% 10 messages")
+    assert bar.getvalue().endswith("\n")
+
+
+def test_data_files_are_valid_json(tmp_path: Path) -> None:
+    for path in (TELEGRAM, DISCORD, THREAD):
+        shutil.copy(path, tmp_path / path.name)
+        assert sum(1 for _ in (tmp_path / path.name).open("rb")) > 10

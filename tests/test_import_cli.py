@@ -1,0 +1,49 @@
+"""`hearth import` as a real subprocess: summary, idempotency, broken file, bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.test_cli import hearth
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
+    export = str(DATA / "telegram_export.json")
+    first = hearth("import", "telegram", export, "--award-points", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout.splitlines()
+    assert out[0].endswith("→ community 'Tea House' (telegram:-1001234567890)")
+    assert "messages: 8 read, 8 new" in out
+    assert "joins: 3, leaves: 1 (4 new)" in out
+    assert any(line.startswith("points: ") for line in out)
+    assert "import: 100% of the file, 8 messages · 6 members" in first.stderr
+
+    second = hearth("import", "telegram", export, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "messages: 8 read, 0 new" in second.stdout.splitlines()
+
+    broken = tmp_path / "cut.json"
+    broken.write_bytes((DATA / "telegram_export.json").read_bytes()[:3000])
+    third = hearth("import", "telegram", str(broken), cwd=tmp_path)
+    assert third.returncode == 1
+    assert "stopped early; imported so far:" in third.stdout
+    error = third.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"hearth: error: {broken}: the JSON ends early near byte 3,000")
+    assert "Traceback" not in third.stderr
+    with sqlite3.connect(tmp_path / "hearth.db") as db:
+        assert db.execute("SELECT count(*) FROM messages").fetchone() == (8,)
+        sources = db.execute("SELECT DISTINCT reason FROM points_ledger").fetchall()
+    assert sources == [("message",)]
+
+
+def test_import_discord_files_and_missing_file(tmp_path: Path) -> None:
+    files = [str(DATA / "discord_export.json"), str(DATA / "discord_thread_export.json")]
+    result = hearth("import", "discord", *files, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "messages: 5 read, 5 new" in result.stdout.splitlines()
+    missing = hearth("import", "discord", str(tmp_path / "nope.json"), cwd=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith("nope.json: no such file")
