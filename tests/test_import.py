@@ -43,10 +43,10 @@ async def services(db_url: str, clock: ManualClock) -> AsyncIterator[Services]:
 
 
 async def _import_telegram(
-    services: Services, path: Path = TELEGRAM, **options: bool
+    services: Services, path: Path = TELEGRAM, *, award_points: bool = False
 ) -> ImportSummary:
     export = TelegramExport(path)
-    importer = Importer(services, batch_size=4, **options)
+    importer = Importer(services, batch_size=4, award_points=award_points)
     await importer.open_group(export.header)
     return await importer.run(export.items())
 

@@ -3,8 +3,9 @@
 The engine would answer FAQ questions and announce level-ups; an import must send nothing.
 So imported events go straight to the log's tables, with the same rows and unique keys as
 `ActivityFeature` (a message is once per community, platform, channel and message id), in
-one transaction per batch: importing a file twice adds nothing. Identity goes through the
-same `Directory` as live events, so imported accounts are the live members.
+one transaction per batch: importing a file twice adds nothing. Groups go through the same
+`Directory` as live events and accounts through the same tables (created in bulk), so
+imported accounts are the live members.
 """
 
 from __future__ import annotations
