@@ -85,7 +85,7 @@ class ActivitySettings(_Section):
     """What the activity log keeps."""
 
     store_message_text: bool = True
-    text_retention_days: int = Field(default=90, ge=1, le=3650)
+    text_retention_days: int = Field(default=30, ge=1, le=3650)
 
 
 class ConsoleSettings(_Section):
