@@ -7,7 +7,9 @@ at a fixed rate of about 11,100 a day (1,000,000 over 90 days), so a longer hist
 community observed for longer; and one reaction per five messages. Activity is skewed like a
 real community: member weights follow a Zipf law (a few members write most messages), hours
 follow a daily cycle (quiet at night, busiest in the evening) and weekends are busier. One
-message in ten is a question and one in six is a reply to a recent message.
+message in ten is a question and one in six is a reply to a recent message. As the activity
+writer does, each message carries its question flag and `member_days` gets one row per member
+and UTC day with a message or a reaction.
 
 Timed, with `DigestFeature.report` (every query of a digest plus the previous period's, as
 `/digest`, the scheduled digests and `hearth digest` run them), after a warm-up:
@@ -50,6 +52,7 @@ from bot.clock import ManualClock
 from bot.config import parse_settings
 from bot.features.digest.feature import DigestFeature
 from bot.features.digest.periods import Kind, period_before
+from bot.text.question import is_question
 from storage.database import Database
 from storage.identity import get_community
 
@@ -73,6 +76,11 @@ TEXTS = (
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _day(stamp: str) -> str:
+    """The stored UTC midnight of a stored time."""
+    return stamp[:10] + " 00:00:00.000000"
 
 
 def _hour_weights() -> list[float]:
@@ -123,13 +131,15 @@ def _activity(
     authors = rng.choices(range(1, members + 1), weights=weights, k=messages)
     times = sorted(_times(messages, days, rng))
     rows = []
+    days: set[tuple[str, int]] = set()
+    questions = {text: int(is_question(text)) for text in TEXTS}
     for i, (author, moment) in enumerate(zip(authors, times, strict=True)):
         text = rng.choice(TEXTS)
         reply = str(i - rng.randrange(1, 20)) if i > 20 and rng.random() < 1 / 6 else None
         sent = _stamp(max(moment, joined[author - 1]))
-        rows.append(
-            (1, 1, author, "discord", f"c{i % 7}", None, str(i), reply, 0, sent, len(text), 0, text)
-        )
+        days.add((_day(sent), author))
+        head = (1, 1, author, "discord", f"c{i % 7}", None, str(i), reply, 0, sent)
+        rows.append((*head, len(text), 0, text, questions[text]))
         if len(rows) == 100_000:
             _insert_messages(db, rows)
             rows = []
@@ -143,6 +153,10 @@ def _activity(
         "INSERT OR IGNORE INTO reactions (community_id, member_id, platform, channel_id, "
         "message_id, emoji, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         reactions,
+    )
+    days.update((_day(row[-1]), row[1]) for row in reactions)
+    db.executemany(
+        "INSERT INTO member_days (community_id, day, member_id) VALUES (1, ?, ?)", sorted(days)
     )
 
 
@@ -173,8 +187,8 @@ def make_dataset(path: Path, messages: int, members: int, seed: int = 1) -> None
 def _insert_messages(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     db.executemany(
         "INSERT INTO messages (community_id, group_id, member_id, platform, channel_id, "
-        "thread_id, message_id, reply_to, mentions, sent_at, length, is_command, text) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "thread_id, message_id, reply_to, mentions, sent_at, length, is_command, text, "
+        "is_question) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import MemberEvent, MessageLog, ReactionLog
+from storage.models import Base, MemberDay, MemberEvent, MessageLog, ReactionLog
 
 __all__ = [
     "Row",
@@ -21,9 +21,12 @@ __all__ = [
     "insert_ignoring_duplicates",
     "message_author",
     "purge_message_text",
+    "record_active_days",
+    "utc_day",
 ]
 
 Row = Mapping[str, Any]
+_MEMBER_DAYS = Base.metadata.tables[MemberDay.__tablename__]
 
 
 def _insert_or_ignore(session: AsyncSession, table: Table) -> Any:
@@ -41,6 +44,22 @@ async def insert_ignoring_duplicates(
     """Insert `rows` into `table`; a row that repeats a unique key is skipped, not an error."""
     if rows:
         await session.execute(_insert_or_ignore(session, table), list(rows))
+
+
+def utc_day(moment: datetime) -> datetime:
+    """The UTC midnight starting the UTC day of an aware `moment`."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def record_active_days(
+    session: AsyncSession, *, messages: Iterable[Row] = (), reactions: Iterable[Row] = ()
+) -> None:
+    """Keep the `member_days` rollup in step with logged message and reaction rows (call in
+    the transaction that inserts them; repeats are harmless)."""
+    days = {(row["community_id"], utc_day(row["sent_at"]), row["member_id"]) for row in messages}
+    days.update((row["community_id"], utc_day(row["at"]), row["member_id"]) for row in reactions)
+    rows = [{"community_id": c, "day": d, "member_id": m} for c, d, m in sorted(days)]
+    await insert_ignoring_duplicates(session, table=_MEMBER_DAYS, rows=rows)
 
 
 async def insert_if_absent(session: AsyncSession, *, table: Table, row: Row) -> bool:

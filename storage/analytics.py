@@ -6,14 +6,18 @@ as a list of local midnights (`bounds`): day ``i`` is ``[bounds[i], bounds[i + 1
 compute them in the community's time zone, so every function here is exact across daylight
 saving changes and the same on SQLite and PostgreSQL.
 
-"Active" means posted (a message or a command) or reacted.
+"Active" means posted (a message or a command) or reacted. Active members over long windows
+are counted on the `member_days` rollup (one row per member and UTC day) for the whole UTC
+days inside a window, and on the messages and reactions themselves only for the partial days
+at its edges, so the count is exact in every time zone and reads at most two days of raw rows
+per window edge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +27,7 @@ from sqlalchemy import (
     cast,
     distinct,
     extract,
+    false,
     func,
     literal,
     select,
@@ -31,11 +36,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Member, MessageLog, ReactionLog, UTCDateTime
+from storage.activity import utc_day
+from storage.models import Member, MemberDay, MessageLog, ReactionLog, UTCDateTime
 
 __all__ = [
     "ChannelCount",
     "MemberCount",
+    "active_flags",
     "count_active",
     "daily_activity",
     "day_index",
@@ -104,19 +111,102 @@ def _posts(community_id: int, start: datetime, end: datetime) -> list[Any]:
     ]
 
 
+def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The UTC midnights bounding the whole UTC days inside ``[start, end)`` (first ≥ last
+    when there are none)."""
+    first = utc_day(start)
+    if first < start.astimezone(UTC):
+        first += timedelta(days=1)
+    return first, utc_day(end)
+
+
+def _merged(spans: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(span for span in spans if span[0] < span[1]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def active_flags(community_id: int, windows: Sequence[tuple[datetime, datetime]]) -> Any:
+    """Subquery: one row per member active in any ``[start, end)`` of `windows`, with
+    `member_id` and, for each window ``i``, a column ``w{i}`` that is 1 if they were active in
+    it, else 0.
+
+    Whole UTC days come from `member_days`; the partial days at a window's edges from the
+    messages and reactions (read once for all windows).
+    """
+    days = [_whole_days(start, end) for start, end in windows]
+    edges: list[tuple[datetime, datetime]] = []
+    for (start, end), (first, last) in zip(windows, days, strict=True):
+        edges += [(start, end)] if first >= last else [(start, first), (last, end)]
+    whole = [(first, last) for first, last in days if first < last]
+    parts: list[Any] = []
+    if whole:
+        parts.append(
+            select(
+                MemberDay.member_id.label("member_id"),
+                MemberDay.day.label("at"),
+                literal(1).label("rolled"),
+            ).where(
+                MemberDay.community_id == community_id,
+                MemberDay.day >= min(first for first, _ in whole),
+                MemberDay.day < max(last for _, last in whole),
+            )
+        )
+    for start, end in _merged(edges):
+        parts.append(
+            select(
+                MessageLog.member_id.label("member_id"),
+                MessageLog.sent_at.label("at"),
+                literal(0).label("rolled"),
+            ).where(
+                MessageLog.community_id == community_id,
+                MessageLog.sent_at >= start,
+                MessageLog.sent_at < end,
+            )
+        )
+        parts.append(
+            select(
+                ReactionLog.member_id.label("member_id"),
+                ReactionLog.at.label("at"),
+                literal(0).label("rolled"),
+            ).where(
+                ReactionLog.community_id == community_id,
+                ReactionLog.at >= start,
+                ReactionLog.at < end,
+            )
+        )
+    if not parts:  # only empty windows
+        parts.append(
+            select(
+                MemberDay.member_id.label("member_id"),
+                MemberDay.day.label("at"),
+                literal(0).label("rolled"),
+            ).where(false())
+        )
+    combined: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    activity = combined.subquery("activity")
+    at, rolled = activity.c.at, activity.c.rolled
+    flags = []
+    for i, ((start, end), (first, last)) in enumerate(zip(windows, days, strict=True)):
+        raw = (rolled == 0) & (at >= start) & (at < end)
+        inside = raw | ((rolled == 1) & (at >= first) & (at < last)) if first < last else raw
+        flags.append(func.max(case((inside, 1), else_=0)).label(f"w{i}"))
+    member = activity.c.member_id
+    return select(member.label("member_id"), *flags).group_by(member).subquery("flags")
+
+
 async def count_active(
     session: AsyncSession, *, community_id: int, windows: Sequence[tuple[datetime, datetime]]
 ) -> list[int]:
     """Distinct members who posted or reacted in each ``[start, end)`` window, in one scan
-    grouped by member (cheaper than one DISTINCT per window)."""
-    activity = _activity(community_id, min(w[0] for w in windows), max(w[1] for w in windows))
-    at = activity.c.at
-    flags = [
-        func.max(case(((at >= start) & (at < end), 1), else_=0)).label(f"w{i}")
-        for i, (start, end) in enumerate(windows)
-    ]
-    members = select(*flags).group_by(activity.c.member_id).subquery("members")
-    query = select(*(func.coalesce(func.sum(column), 0) for column in members.c))
+    grouped by member (cheaper than one DISTINCT per window; see `active_flags`)."""
+    members = active_flags(community_id, windows)
+    columns = [members.c[f"w{i}"] for i in range(len(windows))]
+    query = select(*(func.coalesce(func.sum(column), 0) for column in columns))
     return [int(n) for n in (await session.execute(query)).one()]
 
 

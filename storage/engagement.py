@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -48,6 +48,8 @@ class Candidate:
     id: int
     text: str
     sent_at: datetime
+    #: The question flag stored when logged (None: unknown, detect it from `text`).
+    question: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +74,23 @@ class ScheduledPosts:
 async def question_candidates(
     session: AsyncSession, *, community_id: int, start: datetime, end: datetime
 ) -> list[Candidate]:
-    """Messages (not commands) with stored text in ``[start, end)``, for question detection."""
-    query = select(MessageLog.id, MessageLog.text, MessageLog.sent_at).where(
+    """Messages (not commands) with stored text in ``[start, end)`` that may be questions:
+    those flagged as questions when logged, and those logged without the flag."""
+    query = select(
+        MessageLog.id, MessageLog.text, MessageLog.sent_at, MessageLog.is_question
+    ).where(
         MessageLog.community_id == community_id,
         MessageLog.sent_at >= start,
         MessageLog.sent_at < end,
         MessageLog.is_command.is_(False),
         MessageLog.text.is_not(None),
+        or_(MessageLog.is_question.is_(True), MessageLog.is_question.is_(None)),
     )
     rows = (await session.execute(query)).all()
-    return [Candidate(int(i), str(text), at) for i, text, at in rows]
+    return [
+        Candidate(int(i), str(text), at, None if flag is None else bool(flag))
+        for i, text, at, flag in rows
+    ]
 
 
 async def first_human_replies(

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, literal, or_, select, union_all
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.analytics import MemberCount, day_index, day_start, member_activity_exists
-from storage.models import Member, MemberEvent, MessageLog, ReactionLog
+from storage.analytics import (
+    MemberCount,
+    active_flags,
+    day_index,
+    day_start,
+    member_activity_exists,
+)
+from storage.models import Member, MemberEvent, MessageLog
 
 __all__ = [
     "SEGMENTS",
@@ -126,34 +132,6 @@ async def cohort_retention(
     return Retention(int(size), int(kept))
 
 
-def _window(community_id: int, start: datetime, end: datetime) -> Any:
-    """Per member active in ``[start, end)``: the last activity and the messages sent."""
-    posts = select(
-        MessageLog.member_id.label("member_id"),
-        MessageLog.sent_at.label("at"),
-        case((MessageLog.is_command.is_(False), 1), else_=0).label("message"),
-    ).where(
-        MessageLog.community_id == community_id,
-        MessageLog.sent_at >= start,
-        MessageLog.sent_at < end,
-    )
-    reactions = select(ReactionLog.member_id, ReactionLog.at, literal(0)).where(
-        ReactionLog.community_id == community_id,
-        ReactionLog.at >= start,
-        ReactionLog.at < end,
-    )
-    activity = union_all(posts, reactions).subquery("activity")
-    return (
-        select(
-            activity.c.member_id,
-            func.max(activity.c.at).label("last"),
-            func.sum(activity.c.message).label("messages"),
-        )
-        .group_by(activity.c.member_id)
-        .subquery("window")
-    )
-
-
 def _membership(community_id: int, end: datetime) -> Any:
     """Per member with join or leave events before `end`: the last join and the last leave."""
     is_join, is_leave = MemberEvent.kind == "join", MemberEvent.kind == "leave"
@@ -176,18 +154,20 @@ def _member_states(
     active_since: datetime,
     at_risk_since: datetime,
 ) -> Any:
-    """One row per current human member at `end`: id, name, segment, messages in the at-risk
-    window. Two grouped scans (activity since `at_risk_since`, member events) joined to the
-    members, so the cost follows the window and the member count, not the history."""
-    window = _window(community_id, at_risk_since, end)
+    """One row per current human member at `end`: id, name, segment, and for at-risk members
+    their messages in the at-risk window (0 for the others). Two grouped scans (who was active
+    since `active_since` and since `at_risk_since`, mostly from the `member_days` rollup;
+    member events) joined to the members, so the cost follows the window and the member
+    count, not the history."""
+    window = active_flags(community_id, [(active_since, end), (at_risk_since, end)])
     events = _membership(community_id, end)
     gone = events.c.left.is_not(None) & (
         events.c.joined.is_(None) | (events.c.joined < events.c.left)
     )
     segment = case(
         (events.c.joined >= new_since, "new"),
-        (window.c.last >= active_since, "active"),
-        (window.c.last.is_not(None), "at_risk"),
+        (window.c.w0 == 1, "active"),
+        (window.c.w1 == 1, "at_risk"),
         (member_activity_exists(Member.id, None, at_risk_since), "dormant"),
         else_="never",
     )
@@ -196,7 +176,6 @@ def _member_states(
             Member.id.label("member_id"),
             Member.display_name.label("name"),
             segment.label("segment"),
-            func.coalesce(window.c.messages, 0).label("messages"),
         )
         .outerjoin(window, window.c.member_id == Member.id)
         .outerjoin(events, events.c.member_id == Member.id)
@@ -231,6 +210,21 @@ async def segments(
     segment and rank its members.
     """
     states = _member_states(community_id, end, new_since, active_since, at_risk_since)
+    # Messages (not commands) in the at-risk window, counted for at-risk members only.
+    sent = (
+        select(func.count())
+        .where(
+            MessageLog.member_id == states.c.member_id,
+            MessageLog.sent_at >= at_risk_since,
+            MessageLog.sent_at < end,
+            MessageLog.community_id == community_id,
+            MessageLog.is_command.is_(False),
+        )
+        .scalar_subquery()
+    )
+    states = select(
+        states, case((states.c.segment == "at_risk", sent), else_=0).label("messages")
+    ).subquery("scored")
     ranked = select(
         states,
         func.count().over(partition_by=states.c.segment).label("size"),

@@ -34,6 +34,7 @@ __all__ = [
     "LevelRole",
     "Member",
     "MemberAccount",
+    "MemberDay",
     "MemberEvent",
     "MessageLog",
     "PointsLedger",
@@ -192,6 +193,21 @@ class MessageLog(Base):
     length: Mapped[int] = mapped_column(Integer)
     is_command: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str | None] = mapped_column(Text)
+    # `bot.text.question.is_question` of the text, set when logged; None (rows logged before
+    # migration 0008): unknown, the digest runs the detector on the stored text.
+    is_question: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class MemberDay(Base):
+    """A member was active (posted, ran a command or reacted) on a UTC day (`day` is its
+    midnight): a rollup of `messages` and `reactions` written with them, so digests count
+    active members over weeks without reading every message."""
+
+    __tablename__ = "member_days"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
 
 
 class MemberEvent(Base):

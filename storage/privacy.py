@@ -18,6 +18,7 @@ from storage.models import (
     FaqUnanswered,
     Member,
     MemberAccount,
+    MemberDay,
     MemberEvent,
     MessageLog,
     PointsLedger,
@@ -98,6 +99,15 @@ async def member_export(
             "kind",
             "at",
         ),
+        "active_days": [
+            _plain(day)
+            for day in await _all(
+                session,
+                select(MemberDay.day)
+                .where(MemberDay.member_id == member_id)
+                .order_by(MemberDay.day),
+            )
+        ],
         "reactions": _rows(
             await _all(session, select(ReactionLog).where(ReactionLog.member_id == member_id)),
             "channel_id",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.activity import Row, insert_ignoring_duplicates
+from storage.activity import Row, insert_ignoring_duplicates, record_active_days
 from storage.database import Database
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
 
@@ -82,6 +82,9 @@ class ActivityWriter:
                 rows = batch.get(table.name)
                 if rows:
                     await insert_ignoring_duplicates(session, table=table, rows=rows)
+            await record_active_days(
+                session, messages=batch.get("messages", ()), reactions=batch.get("reactions", ())
+            )
 
     def _requeue(self, batch: Mapping[str, Sequence[Row]], count: int) -> None:
         for name, rows in batch.items():

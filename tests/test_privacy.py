@@ -35,6 +35,7 @@ async def test_mydata_sends_everything_about_the_member_by_dm(any_harness: Harne
     assert data["member"]["display_name"] == "alice"  # type: ignore[index]
     texts = [m["text"] for m in data["messages"]]  # type: ignore[attr-defined]
     assert texts == ["大家好，我是新来的", "/checkin"]
+    assert len(data["active_days"]) == 1  # type: ignore[arg-type]
     assert data["points"]["xp"] > 0  # type: ignore[index]
     assert {e["reason"] for e in data["points_ledger"]} >= {"message", "checkin"}  # type: ignore[attr-defined]
     assert all("bob" not in json.dumps(m) for m in data["messages"])  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.features.base import BaseFeature, EventContext
+from bot.text.question import is_question
 from storage.activity import purge_message_text
 
 __all__ = ["ActivityFeature"]
@@ -46,12 +47,15 @@ def _message_row(
         "length": len(text),
         "is_command": False,
         "text": text,
+        "is_question": False,
     }
 
 
 def _keep_text(row: dict[str, Any], keep: bool) -> dict[str, Any]:
+    """Drop the text unless kept; the question flag matters only beside a kept text."""
     if not keep:
         row["text"] = None
+        row["is_question"] = None
     return row
 
 
@@ -69,6 +73,7 @@ class ActivityFeature(BaseFeature):
             row = _message_row(context, event.place, event.message_id, event.sent_at, event.text)
             row["reply_to"] = event.reply_to
             row["mentions"] = len(event.mentions)
+            row["is_question"] = keep_text and is_question(event.text)
             await writer.add("messages", _keep_text(row, keep_text))
         elif isinstance(event, CommandInvoked) and event.message_id is not None:
             text = f"/{event.name} {event.args}".rstrip()

@@ -24,6 +24,8 @@ from bot.importer.members import MemberIds
 from bot.importer.points import Candidate, ImportPoints
 from bot.importer.progress import Progress
 from bot.importer.stream import ExportHeader, ImportItem, Skipped, Timed
+from bot.text.question import is_question
+from storage.activity import record_active_days
 from storage.identity import CommunityInfo, GroupInfo
 from storage.importing import GroupElsewhere, add_group_to_community, insert_new
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
@@ -197,6 +199,8 @@ class Importer:
             "length": len(text),
             "is_command": is_command,
             "text": text if keep else None,
+            # Only needed where the text is kept (the digest counts stored questions).
+            "is_question": (not is_command and is_question(text)) if keep else None,
         }
         self._messages.append(row)
         if self._award and not is_command and not message.author.is_bot:
@@ -219,6 +223,7 @@ class Importer:
             reactions = await insert_new(
                 session, table=_REACTIONS, rows=self._reactions, returning=("id",)
             )
+            await record_active_days(session, messages=self._messages, reactions=self._reactions)
         self.summary.new_messages += len(new)
         self.summary.new_member_events += len(events)
         self.summary.new_reactions += len(reactions)

@@ -2,7 +2,8 @@
 
 Every count is aggregated by the database (`storage.analytics`, `storage.lifecycle`,
 `storage.engagement`); Python only maps 15-minute slots to local hours and weekdays, detects
-questions in message text, takes a median and turns XP into levels with the curve.
+questions in the text of messages logged without a question flag, takes a median and turns XP
+into levels with the curve.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ async def _questions(
 ) -> Questions:
     start, end = period.start, period.end
     candidates = await question_candidates(session, community_id=community_id, start=start, end=end)
-    asked = [c for c in candidates if is_question(c.text)]
+    asked = [c for c in candidates if c.question or (c.question is None and is_question(c.text))]
     replies = await first_human_replies(session, ids=[c.id for c in asked])
     waits = sorted(replies[c.id] - c.sent_at for c in asked if c.id in replies)
     logged = await count_unanswered(session, community_id=community_id, start=start, end=end)
