@@ -289,12 +289,28 @@ async def _prepare(path: Path, messages: Sequence[Message]) -> tuple[int, int, d
 # --- the three paths -----------------------------------------------------------------------
 
 
-async def run_engine(messages: Sequence[Message], path: Path, batch_size: int | None) -> Phase:
-    """Push `messages` through `Engine.handle`; time first handle to end of stop (the flush)."""
+#: The activity path alone: the other features are switched off by their own settings (they
+#: still see every event), so the figure is the logging pipeline the issue asks about.
+ACTIVITY_ONLY: dict[str, Any] = {
+    "points": {"enabled": False},
+    "faq": {"enabled": False},
+    "schedule": {"enabled": False},
+    "digest": {"enabled": False},
+}
+
+
+async def run_engine(
+    messages: Sequence[Message], path: Path, batch_size: int | None, *, full: bool = False
+) -> Phase:
+    """Push `messages` through `Engine.handle`; time first handle to end of stop (the flush).
+
+    With `full`, every feature is on at its defaults (points, FAQ matching, schedules…).
+    """
     database: dict[str, Any] = {"url": _url(path)}
     if batch_size is not None:
         database["batch_size"] = batch_size
-    settings = parse_settings({"database": database}, environ={})
+    sections = {} if full else ACTIVITY_ONLY
+    settings = parse_settings({"database": database, **sections}, environ={})
     engine = build_engine(settings, clock=ManualClock(START))
     await engine.start()
     handle = engine.handle

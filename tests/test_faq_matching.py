@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.features.faq.files import read_entries
 from bot.text.matcher import DEFAULTS, FaqIndex, MatchPolicy, Ranked, decide
@@ -260,3 +262,53 @@ def test_chinese_faq_accuracy_floor() -> None:
     chat = _chat_lines()
     triggered = [line for line in chat if decide(index, line, DEFAULTS) is not None]
     assert len(triggered) / len(chat) <= ZH_CHAT_FALSE_TRIGGERS, triggered
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "how",
+                "what's",
+                "i'd",
+                "like",
+                "can't",
+                "help",
+                "me",
+                "the",
+                "build",
+                "works",
+                "please",
+                "forgot",
+                "my",
+                "password",
+                ",",
+                "do",
+                "you",
+                "know",
+                "lost",
+                "ok",
+                "谢谢",
+                "怎么",
+                "好的",
+                "?",
+                "PLEASE",
+                "Help",
+                "wonder",
+                "x",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_the_word_precheck_never_changes_the_answer(words: list[str]) -> None:
+    import bot.text.question as q
+
+    text = " ".join(words)
+    slow = bool(
+        "?" in text
+        or q._ENGLISH_START.match(text)
+        or q._ENGLISH_ANYWHERE.search(text)
+        or q._CHINESE.search(text)
+    )
+    assert q.is_question(text) == slow, text

@@ -87,15 +87,82 @@ _CHINESE = re.compile(
 )
 
 
+_WORD = re.compile(r"[a-z']+")
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ANYWHERE_WORDS = frozenset(
+    [
+        "what",
+        "what's",
+        "why",
+        "how",
+        "when",
+        "where",
+        "which",
+        "who",
+        "will",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "is",
+        "are",
+        "please",
+        "pls",
+        "plz",
+        "wondering",
+        "wonder",
+        "assistance",
+        "help",
+        "need",
+        "want",
+        "like",
+        "i'd",
+        "cant",
+        "can't",
+        "cannot",
+        "couldnt",
+        "couldn't",
+        "unable",
+        "work",
+        "working",
+        "wont",
+        "won't",
+        "forget",
+        "forgot",
+        "forgotten",
+        "declined",
+        "locked",
+        "lost",
+        "missing",
+        "stolen",
+        "broken",
+    ]
+)
+
+#: How much of a message the word patterns look at.
+SCAN = 280
+
+
 def is_question(text: str) -> bool:
     """True if `text` asks for something: a question mark, an English interrogative,
     request or imperative at the start, a reported problem, or a Chinese question word,
     particle or request."""
-    text = _CJK_SPACE.sub("", unicodedata.normalize("NFKC", text)).strip()
+    if "?" in text or "？" in text:
+        return True
+    # A question shows in its first sentences; long posts are not scanned to the end.
+    text = _CJK_SPACE.sub("", unicodedata.normalize("NFKC", text[:SCAN]))
+    text = text.strip()
     if not text:
         return False
-    if "?" in text:
+    if _ENGLISH_START.match(text):
         return True
-    return bool(
-        _ENGLISH_START.match(text) or _ENGLISH_ANYWHERE.search(text) or _CHINESE.search(text)
-    )
+    # Every pattern of _ENGLISH_ANYWHERE needs one of these words: skip the slow search
+    # when none occurs (most chat), which keeps logging fast.
+    if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(text.lower())) and _ENGLISH_ANYWHERE.search(
+        text
+    ):
+        return True
+    return bool(_HAS_CJK.search(text) and _CHINESE.search(text))

@@ -40,6 +40,7 @@ class PointsFeature(BaseFeature):
         super().__init__(services)
         self.book = PointsBook(services.database)
         self._curves: dict[str, Curve] = {}
+        self._rules: dict[str, PointsRules] = {}
         self._next_message_xp: dict[int, datetime] = {}
         self._recent_texts: dict[int, deque[tuple[str, datetime]]] = {}
         self._authors: OrderedDict[tuple[int, str, str, str], int] = OrderedDict()
@@ -51,8 +52,13 @@ class PointsFeature(BaseFeature):
         return points_commands(self)
 
     def rules_for(self, community: CommunityInfo) -> PointsRules:
-        """The community's earning rules."""
-        return self.services.settings.points.for_community(community.name)
+        """The community's earning rules (settings are immutable: resolved once per name)."""
+        rules_ = self._rules.get(community.name)
+        if rules_ is None:
+            rules_ = self._rules[community.name] = self.services.settings.points.for_community(
+                community.name
+            )
+        return rules_
 
     def curve_for(self, community: CommunityInfo) -> Curve:
         """The community's level curve (built once per community)."""
