@@ -231,8 +231,7 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     def _build_client(self) -> discord.Client:
-        # Hearth has no voice features: skip discord.py's warnings about voice libraries.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        discord_commands.quiet_voice_warnings()
         options: dict[str, Any] = {
             "intents": _intents(),
             "allowed_mentions": _NO_PINGS,

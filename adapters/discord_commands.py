@@ -437,6 +437,11 @@ async def sync_guild_commands(
     return len(synced)
 
 
+def quiet_voice_warnings() -> None:
+    """Hearth has no voice features: skip discord.py's warnings about voice libraries."""
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+
+
 async def sync_global_commands(token: str, registry: CommandRegistry) -> int:
     """Log in with `token` and register the registry's commands globally; returns how many.
 
@@ -445,7 +450,7 @@ async def sync_global_commands(token: str, registry: CommandRegistry) -> int:
         HearthError: Discord refused the command list.
     """
     payload = command_payloads(registry, global_scope=True)
-    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    quiet_voice_warnings()
     client = discord.Client(intents=discord.Intents(guilds=True))
     try:
         async with client:

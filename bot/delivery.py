@@ -9,7 +9,6 @@ returns what happened (`Delivery`), for callers with their own retry policy (sch
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from bot.events import (
     action_platform,
 )
 from bot.i18n import N_, Translator, translator
+from bot.recent import Recent
 from storage.identity import CommunityInfo
 
 __all__ = ["Delivery", "Dispatcher", "Sink"]
@@ -87,7 +87,7 @@ class Dispatcher:
         self._clock = clock
         self._sinks: dict[str, Sink] = {}
         self._noted: dict[tuple[int, str, str, str], datetime] = {}
-        self._tags: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._tags: Recent[tuple[str, str, str], str] = Recent(TAGGED_MESSAGES)
 
     def attach(self, platform: str, sink: Sink) -> None:
         """Deliver `platform`'s actions through `sink` from now on."""
@@ -134,9 +134,7 @@ class Dispatcher:
             logger.exception("delivering %r on %s failed", action, platform)
             return Delivery(ok=False, detail=f"{type(error).__name__}: {error}")
         if sent is not None and isinstance(action, Reply) and action.tag is not None:
-            self._tags[(platform, action.place.channel_id, sent)] = action.tag
-            if len(self._tags) > TAGGED_MESSAGES:
-                self._tags.popitem(last=False)
+            self._tags.put((platform, action.place.channel_id, sent), action.tag)
         return Delivery(ok=True, message_id=sent)
 
     def tag_of(self, platform: str, channel_id: str, message_id: str) -> str | None:

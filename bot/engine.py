@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -35,6 +34,7 @@ from bot.events import (
 )
 from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
+from bot.recent import Recent
 
 __all__ = ["Engine"]
 
@@ -50,18 +50,13 @@ class _RecentKeys:
     """Remembers the last `capacity` event keys, to drop redelivered updates cheaply."""
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        # OrderedDict pops its oldest key in O(1); a dict's next(iter()) slows down as
-        # deleted slots pile up at its front.
-        self._keys: OrderedDict[tuple[str, ...], None] = OrderedDict()
+        self._keys: Recent[tuple[str, ...], None] = Recent(capacity)
 
     def seen(self, key: tuple[str, ...]) -> bool:
         """Return True if `key` was seen before; remember it otherwise."""
         if key in self._keys:
             return True
-        self._keys[key] = None
-        if len(self._keys) > self._capacity:
-            self._keys.popitem(last=False)
+        self._keys.put(key, None)
         return False
 
 

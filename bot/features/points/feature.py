@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,6 +18,7 @@ from bot.features.points import rules
 from bot.features.points.book import Applied, PointsBook
 from bot.features.points.curve import Curve
 from bot.i18n import N_, translator
+from bot.recent import Recent
 from bot.text.normalize import content_weight, fingerprint
 from bot.text.thanks import is_thanks
 from storage.activity import message_author
@@ -43,7 +44,7 @@ class PointsFeature(BaseFeature):
         self._rules: dict[str, PointsRules] = {}
         self._next_message_xp: dict[int, datetime] = {}
         self._recent_texts: dict[int, deque[tuple[str, datetime]]] = {}
-        self._authors: OrderedDict[tuple[int, str, str, str], int] = OrderedDict()
+        self._authors: Recent[tuple[int, str, str, str], int] = Recent(RECENT_AUTHORS)
 
     def commands(self) -> Sequence[Command]:
         """The points commands."""
@@ -86,9 +87,7 @@ class PointsFeature(BaseFeature):
 
     def _remember_author(self, context: EventContext, event: Message) -> None:
         key = (context.community.id, event.place.platform, event.place.channel_id, event.message_id)
-        self._authors[key] = context.member_id
-        if len(self._authors) > RECENT_AUTHORS:
-            self._authors.popitem(last=False)
+        self._authors.put(key, context.member_id)
 
     async def _author_of(self, community_id: int, place: Place, message_id: str) -> int | None:
         cached = self._authors.get((community_id, place.platform, place.channel_id, message_id))
