@@ -36,6 +36,15 @@ def add_import_parser(commands: Any) -> None:
         "telegram", help="a Telegram Desktop JSON export of one group (result.json)"
     )
     telegram.add_argument("files", nargs=1, type=Path, metavar="FILE", help="result.json")
+    telegram.add_argument(
+        "--bot",
+        action="append",
+        default=[],
+        metavar="USER_ID",
+        help="a Telegram user id that is a bot (repeatable): exports have no bot flag, and "
+        "bots are otherwise recognised by inline buttons, their name, or Hearth having seen "
+        "them live",
+    )
     discord = sources.add_parser(
         "discord", help="DiscordChatExporter JSON exports (one file per channel)"
     )
@@ -49,17 +58,18 @@ def add_import_parser(commands: Any) -> None:
         sub.add_argument(
             "--award-points",
             action="store_true",
-            help="award message XP under the live rules (ledger source import:…)",
+            help="award points under the live rules: message XP, thanks and reactions received "
+            "(ledger source import:…)",
         )
         sub.add_argument("--config", type=Path, help="TOML settings file")
 
 
-def _open(source: str, files: list[Path]) -> tuple[list[Any], Iterator[Timed]]:
+def _open(source: str, files: list[Path], bots: list[str]) -> tuple[list[Any], Iterator[Timed]]:
     for path in files:
         if not path.is_file():
             raise HearthError(f"{path}: no such file")
     if source == "telegram":
-        export = TelegramExport(files[0])
+        export = TelegramExport(files[0], bots=[bot.removeprefix("user") for bot in bots])
         return [export], export.items()
     exports = [DiscordExport(path) for path in files]
     return exports, merged(exports)
@@ -71,7 +81,7 @@ async def run_import(settings: Settings, options: argparse.Namespace) -> int:
     Raises:
         HearthError: unreadable export (after keeping what was read), unknown community.
     """
-    exports, items = _open(options.import_source, options.files)
+    exports, items = _open(options.import_source, options.files, getattr(options, "bot", []))
     services = build_services(settings)
     database = services.database
     try:

@@ -1,27 +1,33 @@
-"""Storage for history imports: inserts that report which rows were new, and placing an
-exported group in a chosen community."""
+"""Storage for history imports: bulk inserts that skip repeated rows (counting or returning
+the new ones), bulk member creation, and placing an exported group in a chosen community."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Boolean, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import Row, insert_ignoring_duplicates
-from storage.models import Account, Base, Community, Group, Member, MemberAccount
+from storage.activity import Row, insert_ignoring_duplicates, utc_day
+from storage.models import Account, Base, Community, Group, Member, MemberAccount, MemberDay
 
 __all__ = [
     "GroupElsewhere",
+    "add_active_days",
     "add_group_to_community",
     "ensure_members",
+    "insert_counting",
     "insert_new",
+    "mark_bots",
 ]
 
 _CHUNK = 500
+_MEMBERS = Base.metadata.tables[Member.__tablename__]
+_MEMBER_DAYS = Base.metadata.tables[MemberDay.__tablename__]
 
 
 class GroupElsewhere(Exception):
@@ -49,6 +55,92 @@ async def insert_new(
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
     result = await session.execute(statement, list(rows))
     return [tuple(row) for row in result.all()]
+
+
+async def insert_counting(session: AsyncSession, *, table: Table, rows: Sequence[Row]) -> int:
+    """Insert `rows` (all with the same keys), skipping those that repeat a unique key; return
+    how many were new.
+
+    On SQLite the rows go to the driver as one ``executemany`` of plain tuples (``INSERT OR
+    IGNORE``; the driver sums the inserted rows), bypassing SQLAlchemy's per-row compilation
+    and parameter processing, which cost most of an import's time. Values still pass through
+    each column type's own bind processor, so they are stored exactly as SQLAlchemy stores them.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        return len(await insert_new(session, table=table, rows=rows, returning=("community_id",)))
+    names = list(rows[0])
+    converters: list[tuple[str, Callable[[Any], Any]]] = []
+    plain: list[str] = []
+    for name in names:
+        column_type = table.c[name].type
+        # sqlite3 binds a Python bool as the integer 1/0, as Boolean's processor would.
+        processor = (
+            None if isinstance(column_type, Boolean) else column_type.bind_processor(dialect)
+        )
+        if processor is None:
+            plain.append(name)
+        else:
+            converters.append((name, processor))
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in [*plain, *(name for name, _ in converters)])
+    marks = ", ".join("?" * len(names))
+    statement = f"INSERT OR IGNORE INTO {quote(table.name)} ({columns}) VALUES ({marks})"
+    params = _tuples(rows, plain, converters)
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(statement, params)
+    return int(result.rowcount)
+
+
+def _tuples(
+    rows: Sequence[Row], plain: list[str], converters: list[tuple[str, Callable[[Any], Any]]]
+) -> list[tuple[Any, ...]]:
+    """Rows as tuples: the plain columns, then the converted ones."""
+    get: Callable[[Row], tuple[Any, ...]]
+    if len(plain) == 1:
+        name = plain[0]
+
+        def get(row: Row) -> tuple[Any, ...]:
+            return (row[name],)
+    else:
+        get = itemgetter(*plain)
+    if not converters:
+        return [get(row) for row in rows]
+    if len(converters) == 1:
+        ((key, convert),) = converters
+        return [(*get(row), convert(row[key])) for row in rows]
+    return [(*get(row), *(convert(row[key]) for key, convert in converters)) for row in rows]
+
+
+async def add_active_days(
+    session: AsyncSession, *, messages: Iterable[Row] = (), reactions: Iterable[Row] = ()
+) -> None:
+    """`storage.activity.record_active_days` in bulk: the `member_days` rollup of logged
+    message and reaction rows (call in the transaction that inserts them)."""
+    days = {(row["community_id"], row["member_id"], utc_day(row["sent_at"])) for row in messages}
+    days.update((row["community_id"], row["member_id"], utc_day(row["at"])) for row in reactions)
+    rows = [{"community_id": c, "member_id": m, "day": d} for c, m, d in sorted(days)]
+    await insert_counting(session, table=_MEMBER_DAYS, rows=rows)
+
+
+async def mark_bots(
+    session: AsyncSession, *, platform: str, users: Sequence[str], members: Sequence[int]
+) -> None:
+    """Mark accounts (platform user ids) and members as bots (never the other way)."""
+    for start in range(0, len(users), _CHUNK):
+        await session.execute(
+            update(Account)
+            .where(
+                Account.platform == platform, Account.external_id.in_(users[start : start + _CHUNK])
+            )
+            .values(is_bot=True)
+        )
+    for start in range(0, len(members), _CHUNK):
+        await session.execute(
+            update(Member).where(Member.id.in_(members[start : start + _CHUNK])).values(is_bot=True)
+        )
 
 
 async def add_group_to_community(
@@ -94,13 +186,14 @@ async def ensure_members(
     platform: str,
     accounts: Sequence[tuple[str, str, bool]],
     now: datetime,
-) -> dict[str, int]:
+) -> dict[str, tuple[int, bool]]:
     """Member ids in a community of many platform accounts, creating those that are new, in a
     few statements (`storage.identity.ensure_member` does one account at a time).
 
-    `accounts` are (user id, name, is bot). Returns user id → member id. Safe against a
-    concurrent creator: the unique (community, account) key decides, and members created
-    here that lost that race are deleted again.
+    `accounts` are (user id, name, is bot). Returns user id → (member id, the account's stored
+    bot flag: an existing account keeps the one it has, e.g. from the live adapter).
+    Safe against a concurrent creator: the unique (community, account) key decides, and members
+    created here that lost that race are deleted again.
     """
     account_table = Base.metadata.tables[Account.__tablename__]
     link_table = Base.metadata.tables[MemberAccount.__tablename__]
@@ -112,38 +205,52 @@ async def ensure_members(
             for user, name, is_bot in accounts
         ],
     )
-    account_ids: dict[str, int] = {}
+    account_ids: dict[str, tuple[int, bool]] = {}
     users = [user for user, _, _ in accounts]
     for start in range(0, len(users), _CHUNK):
         chunk = users[start : start + _CHUNK]
-        query = select(Account.external_id, Account.id).where(
+        query = select(Account.external_id, Account.id, Account.is_bot).where(
             Account.platform == platform, Account.external_id.in_(chunk)
         )
-        account_ids.update({str(row[0]): int(row[1]) for row in await session.execute(query)})
-    links = await _links(session, community_id, list(account_ids.values()))
-    missing = [(user, name, bot) for user, name, bot in accounts if account_ids[user] not in links]
+        account_ids.update(
+            {str(row[0]): (int(row[1]), bool(row[2])) for row in await session.execute(query)}
+        )
+    accounts_of = [account for account, _ in account_ids.values()]
+    links = await _links(session, community_id, accounts_of)
+    missing = [
+        (user, name, bot) for user, name, bot in accounts if account_ids[user][0] not in links
+    ]
     if missing:
-        created = []
-        for user, name, bot in missing:
-            member = Member(
-                community_id=community_id, display_name=name[:200], is_bot=bot, created_at=now
-            )
-            session.add(member)
-            created.append((account_ids[user], member))
-        await session.flush()
+        statement = insert(_MEMBERS).returning(_MEMBERS.c.id, sort_by_parameter_order=True)
+        created_ids = await session.execute(
+            statement,
+            [
+                {
+                    "community_id": community_id,
+                    "display_name": name[:200],
+                    "is_bot": bot,
+                    "created_at": now,
+                }
+                for _, name, bot in missing
+            ],
+        )
+        created = [
+            (account_ids[user][0], int(member))
+            for (user, _, _), (member,) in zip(missing, created_ids.all(), strict=True)
+        ]
         await insert_ignoring_duplicates(
             session,
             table=link_table,
             rows=[
-                {"community_id": community_id, "account_id": account, "member_id": member.id}
+                {"community_id": community_id, "account_id": account, "member_id": member}
                 for account, member in created
             ],
         )
-        links = await _links(session, community_id, list(account_ids.values()))
-        lost = [member.id for account, member in created if links[account] != member.id]
+        links = await _links(session, community_id, accounts_of)
+        lost = [member for account, member in created if links[account] != member]
         if lost:
             await session.execute(delete(Member).where(Member.id.in_(lost)))
-    return {user: links[account_ids[user]] for user in users}
+    return {user: (links[account_ids[user][0]], account_ids[user][1]) for user in users}
 
 
 async def _links(session: AsyncSession, community_id: int, accounts: list[int]) -> dict[int, int]:

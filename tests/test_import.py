@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import build_services
 from bot.clock import ManualClock
 from bot.errors import HearthError
+from bot.events import Author
 from bot.features.base import Services
 from bot.importer import (
     DiscordExport,
@@ -23,15 +24,18 @@ from bot.importer import (
     TelegramExport,
     merged,
 )
+from bot.importer.telegram_bots import looks_like_bot_name
 from bot.importer.telegram_export import bot_api_chat_id, message_text
 from storage.activity import count_member_events, count_messages, count_reactions
-from storage.models import MessageLog, PointsLedger, PointsTotal
+from storage.models import Account, Member, MessageLog, PointsLedger, PointsTotal
 from tests.conftest import make_settings
 
 DATA = Path(__file__).parent / "data"
 TELEGRAM = DATA / "telegram_export.json"
 DISCORD = DATA / "discord_export.json"
 THREAD = DATA / "discord_thread_export.json"
+FORUM = DATA / "telegram_forum_export.json"
+FORUM_GROUP = "-1002223334445"
 
 
 @pytest.fixture
@@ -43,9 +47,13 @@ async def services(db_url: str, clock: ManualClock) -> AsyncIterator[Services]:
 
 
 async def _import_telegram(
-    services: Services, path: Path = TELEGRAM, *, award_points: bool = False
+    services: Services,
+    path: Path = TELEGRAM,
+    *,
+    award_points: bool = False,
+    bots: tuple[str, ...] = (),
 ) -> ImportSummary:
-    export = TelegramExport(path)
+    export = TelegramExport(path, bots=bots)
     importer = Importer(services, batch_size=4, award_points=award_points)
     await importer.open_group(export.header)
     return await importer.run(export.items())
@@ -168,15 +176,17 @@ async def test_award_points_marks_the_ledger_and_awards_once(services: Services)
             )
         ).all()
         totals = (await session.execute(select(PointsTotal))).scalars().all()
-        ledger_sum = (await session.execute(select(func.sum(PointsLedger.amount)))).scalar_one()
-    # Not the channel (it posts as a bot) or the command; Telegram exports cannot tell bot
-    # users from people, so the reminder bot's message earns like any member's.
+        xp = select(func.sum(PointsLedger.amount)).where(PointsLedger.currency == "xp")
+        ledger_sum = (await session.execute(xp)).scalar_one()
+    # Not the channel (it posts as a bot), the command, or "Tea Reminder Bot" (a bot's name).
     sources = [source for _, source in ledger]
-    assert {reason for reason, _ in ledger} == {"message"}
+    assert {reason for reason, _ in ledger} == {"message", "thanks", "reaction"}
     assert all(source.startswith("import:telegram:-1001234567890:") for source in sources)
-    assert len(sources) == len(set(sources))
+    assert len(ledger) == len(set(ledger)) + 1  # the thanks: an XP and a reputation row
     assert "import:telegram:-1001234567890:9" not in sources  # the channel posts as a bot
     assert "import:telegram:-1001234567890:14" not in sources  # a command
+    assert "import:telegram:-1001234567890:16" not in sources  # the reminder bot
+    assert ("thanks", "import:telegram:-1001234567890:4") in ledger  # Bob thanks Alice
     assert sum(total.xp for total in totals) == ledger_sum
     assert all(total.day_xp == 0 and total.last_message_xp_at is None for total in totals)
 
@@ -242,3 +252,165 @@ def test_data_files_are_valid_json(tmp_path: Path) -> None:
     for path in (TELEGRAM, DISCORD, THREAD):
         shutil.copy(path, tmp_path / path.name)
         assert sum(1 for _ in (tmp_path / path.name).open("rb")) > 10
+
+
+async def _rows(services: Services) -> dict[str, tuple[str, str | None, str | None]]:
+    async with services.database.session() as session:
+        rows = await session.execute(
+            select(
+                MessageLog.message_id,
+                MessageLog.channel_id,
+                MessageLog.thread_id,
+                MessageLog.reply_to,
+            )
+        )
+        return {str(m): (str(c), t, r) for m, c, t, r in rows}
+
+
+async def test_forum_topics_land_in_the_live_thread_ids(services: Services) -> None:
+    summary = await _import_telegram(services, FORUM)
+    rows = await _rows(services)
+    # Live: message_thread_id is the topic_created message's id, and the implicit reply to
+    # it is not a reply; a reply inside the topic is in the topic and stays a reply.
+    assert rows["12"] == (FORUM_GROUP, "11", None)
+    assert rows["13"] == (FORUM_GROUP, "11", "12")
+    assert rows["14"] == (FORUM_GROUP, "11", "13")
+    assert rows["22"] == (FORUM_GROUP, "11", "13")
+    assert rows["15"] == (FORUM_GROUP, None, None)  # the General topic
+    assert rows["20"] == (FORUM_GROUP, None, None)  # a reply to another chat's message
+    assert summary.skipped["service: topic_created"] == 1
+
+
+async def test_migrated_group_history_lands_in_the_supergroup_without_merging(
+    services: Services,
+) -> None:
+    first = await _import_telegram(services, FORUM)
+    rows = await _rows(services)
+    # The basic group's message 10 (exported as 10 - 1,000,000,000) and the supergroup's
+    # message 10 are two messages of the one live group, and a reply inside the old history
+    # points at the old message.
+    assert rows["-999999990"] == (FORUM_GROUP, None, None)
+    assert rows["-999999989"] == (FORUM_GROUP, None, "-999999990")
+    assert rows["10"] == (FORUM_GROUP, None, None)
+    assert (first.messages, first.new_messages) == (14, 14)
+    assert first.skipped["service: migrate_to_supergroup"] == 1
+    assert first.skipped["service: migrate_from_group"] == 1
+    group = await services.directory.group("telegram", FORUM_GROUP)
+    again = await _import_telegram(services, FORUM)
+    assert (again.messages, again.new_messages) == (14, 0)
+    async with services.database.session() as session:
+        assert await count_messages(session, community_id=group.community.id) == 14
+
+
+async def _bot_flags(services: Services) -> dict[str, bool]:
+    async with services.database.session() as session:
+        accounts = await session.execute(select(Account.name, Account.is_bot))
+        members = await session.execute(select(Member.display_name, Member.is_bot))
+        flags = {str(name): bool(bot) for name, bot in accounts}
+        assert flags == {str(name): bool(bot) for name, bot in members}
+        return flags
+
+
+async def test_bots_are_recognised_and_earn_nothing(services: Services) -> None:
+    await _import_telegram(services, FORUM, award_points=True)
+    flags = await _bot_flags(services)
+    # Rose attaches inline buttons (and stays a bot); GroupHelpBot is named like a bot. Dave
+    # sent a message via an inline bot with its buttons, and Talbot is a name, not a bot.
+    assert flags == {
+        "Alice": False,
+        "Bob": False,
+        "Carol": False,
+        "Dave": False,
+        "Rose": True,
+        "GroupHelpBot": True,
+        "Talbot": False,
+    }
+    async with services.database.session() as session:
+        earners = set(
+            (
+                await session.execute(
+                    select(Member.display_name)
+                    .join(PointsLedger, PointsLedger.member_id == Member.id)
+                    .distinct()
+                )
+            ).scalars()
+        )
+    assert earners == {"Alice", "Bob", "Carol", "Dave", "Talbot"}
+
+
+async def test_known_bots_from_live_and_the_command_line(services: Services) -> None:
+    group = await services.directory.group("telegram", FORUM_GROUP, "Tea Lab")
+    # Seen live, where Telegram says it is a bot.
+    await services.directory.member(group.community.id, "telegram", Author("555", "Talbot", True))
+    await _import_telegram(services, FORUM, award_points=True, bots=("444",))
+    flags = await _bot_flags(services)
+    assert flags["Talbot"]
+    assert flags["Dave"]
+    async with services.database.session() as session:
+        ledger = (await session.execute(select(PointsLedger.source))).scalars().all()
+    assert not any(source.endswith((":17", ":21")) for source in ledger)
+
+
+async def test_award_points_follows_the_live_rules_for_thanks_and_reactions(
+    services: Services,
+) -> None:
+    await _import_telegram(services, FORUM, award_points=True)
+    again = await _import_telegram(services, FORUM, award_points=True)
+    assert again.points_xp == 0
+    async with services.database.session() as session:
+        ledger = (
+            await session.execute(
+                select(
+                    Member.display_name,
+                    PointsLedger.currency,
+                    PointsLedger.amount,
+                    PointsLedger.reason,
+                    PointsLedger.source,
+                )
+                .join(Member, Member.id == PointsLedger.member_id)
+                .where(PointsLedger.reason != "message")
+                .order_by(PointsLedger.id)
+            )
+        ).all()
+        totals = {
+            name: (xp, rep)
+            for name, xp, rep in await session.execute(
+                select(Member.display_name, PointsTotal.xp, PointsTotal.reputation).join(
+                    Member, Member.id == PointsTotal.member_id
+                )
+            )
+        }
+        sums = dict(
+            (
+                await session.execute(
+                    select(Member.display_name, func.sum(PointsLedger.amount))
+                    .join(Member, Member.id == PointsLedger.member_id)
+                    .where(PointsLedger.currency == "xp")
+                    .group_by(Member.display_name)
+                )
+            ).all()
+        )
+        bob = (
+            await session.execute(select(Member.id).where(Member.display_name == "Bob"))
+        ).scalar_one()
+    prefix = f"import:telegram:{FORUM_GROUP}:"
+    rules = services.settings.points
+    # Bob thanks Alice in the old group and, on another day, in the topic; his second
+    # thanks that day (message 22) counts once a day per pair, as live. Bob's reaction earns
+    # Alice reaction XP; Rose's reaction to Talbot is a bot's and earns nothing.
+    assert [tuple(row) for row in ledger] == [
+        ("Alice", "xp", rules.thanks_xp, "thanks", f"{prefix}-999999989"),
+        ("Alice", "rep", rules.thanks_reputation, "thanks", f"{prefix}-999999989"),
+        ("Alice", "xp", rules.reaction_xp, "reaction", f"{prefix}13:reaction:{bob}"),
+        ("Alice", "xp", rules.thanks_xp, "thanks", f"{prefix}14"),
+        ("Alice", "rep", rules.thanks_reputation, "thanks", f"{prefix}14"),
+    ]
+    assert totals["Alice"][1] == 2 * rules.thanks_reputation
+    assert {name: xp for name, (xp, _) in totals.items()} == sums
+
+
+def test_bot_names() -> None:
+    for name in ("Tea Reminder Bot", "tea_reminder_bot", "GroupHelpBot", "@combot_BOT"):
+        assert looks_like_bot_name(name), name
+    for name in ("Talbot", "Abbot", "Bob", "Robot Wars fan", "Bot ler"):
+        assert not looks_like_bot_name(name), name

@@ -18,7 +18,7 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     assert out[0].endswith("→ community 'Tea House' (telegram:-1001234567890)")
     assert "messages: 8 read, 8 new" in out
     assert "joins: 3, leaves: 1 (4 new)" in out
-    assert any(line.startswith("points: ") for line in out)
+    assert any(line.startswith("points: ") and "reputation" in line for line in out)
     assert "import: 100% of the file, 8 messages · 6 members" in first.stderr
 
     second = hearth("import", "telegram", export, cwd=tmp_path)
@@ -35,8 +35,10 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     assert "Traceback" not in third.stderr
     with sqlite3.connect(tmp_path / "hearth.db") as db:
         assert db.execute("SELECT count(*) FROM messages").fetchone() == (8,)
-        sources = db.execute("SELECT DISTINCT reason FROM points_ledger").fetchall()
-    assert sources == [("message",)]
+        reasons = db.execute("SELECT DISTINCT reason FROM points_ledger ORDER BY reason").fetchall()
+        bots = db.execute("SELECT name FROM accounts WHERE is_bot ORDER BY name").fetchall()
+    assert reasons == [("message",), ("reaction",), ("thanks",)]
+    assert bots == [("Tea House",), ("Tea Reminder Bot",)]
 
 
 def test_import_discord_files_and_missing_file(tmp_path: Path) -> None:
@@ -47,3 +49,18 @@ def test_import_discord_files_and_missing_file(tmp_path: Path) -> None:
     missing = hearth("import", "discord", str(tmp_path / "nope.json"), cwd=tmp_path)
     assert missing.returncode == 1
     assert missing.stderr.strip().endswith("nope.json: no such file")
+
+
+def test_import_telegram_bot_option(tmp_path: Path) -> None:
+    export = str(DATA / "telegram_forum_export.json")
+    result = hearth("import", "telegram", export, "--bot", "user555", "--bot", "444", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "hearth.db") as db:
+        bots = db.execute(
+            "SELECT display_name FROM members WHERE is_bot ORDER BY display_name"
+        ).fetchall()
+        topics = db.execute(
+            "SELECT DISTINCT thread_id FROM messages WHERE thread_id IS NOT NULL"
+        ).fetchall()
+    assert bots == [("Dave",), ("GroupHelpBot",), ("Rose",), ("Talbot",)]
+    assert topics == [("11",)]

@@ -10,6 +10,7 @@ imported accounts are the live members.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -20,14 +21,20 @@ from typing import Any
 from bot.errors import HearthError
 from bot.events import MemberJoined, Message, ReactionAdded
 from bot.features.base import Services
+from bot.importer.earnings import Earnings, MessageSeen, ReactionSeen
 from bot.importer.members import MemberIds
-from bot.importer.points import Candidate, ImportPoints
+from bot.importer.points import ImportPoints
 from bot.importer.progress import Progress
 from bot.importer.stream import ExportHeader, ImportItem, Skipped, Timed
 from bot.text.question import is_question
-from storage.activity import record_active_days
 from storage.identity import CommunityInfo, GroupInfo
-from storage.importing import GroupElsewhere, add_group_to_community, insert_new
+from storage.importing import (
+    GroupElsewhere,
+    add_active_days,
+    add_group_to_community,
+    insert_counting,
+    insert_new,
+)
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
 
 __all__ = ["ImportSummary", "Importer"]
@@ -36,6 +43,7 @@ logger = logging.getLogger(__name__)
 _MESSAGES = Base.metadata.tables[MessageLog.__tablename__]
 _EVENTS = Base.metadata.tables[MemberEvent.__tablename__]
 _REACTIONS = Base.metadata.tables[ReactionLog.__tablename__]
+_YIELD_EVERY = 256
 
 
 @dataclass(slots=True)
@@ -52,6 +60,7 @@ class ImportSummary:
     members: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     points_xp: int = 0
+    points_reputation: int = 0
     points_members: int = 0
 
     def lines(self) -> list[str]:
@@ -63,7 +72,10 @@ class ImportSummary:
             f"reactions: {self.reactions:,} read, {self.new_reactions:,} new",
         ]
         if self.points_xp or self.points_members:
-            lines.append(f"points: {self.points_xp:,} XP to {self.points_members:,} members")
+            lines.append(
+                f"points: {self.points_xp:,} XP and {self.points_reputation:,} reputation to "
+                f"{self.points_members:,} members"
+            )
         total = sum(self.skipped.values())
         reasons = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(self.skipped.items()))
         lines.append(f"skipped: {total:,}" + (f" ({reasons})" if reasons else ""))
@@ -90,8 +102,12 @@ class Importer:
         self._messages: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
         self._reactions: list[dict[str, Any]] = []
-        self._candidates: list[tuple[dict[str, Any], str]] = []
+        self._seen_messages: list[MessageSeen] = []
+        self._seen_reactions: list[ReactionSeen] = []
+        self._communities: dict[int, CommunityInfo] = {}
+        self._earnings = Earnings(self._communities)
         self._members = MemberIds(services.database, services.clock)
+        self._writing: asyncio.Task[None] | None = None
         activity = services.settings.activity
         self._keep_text = activity.store_message_text
         self._text_since = services.clock.now() - timedelta(days=activity.text_retention_days)
@@ -122,6 +138,7 @@ class Importer:
                 ) from None
         group = await self._services.directory.group(header.platform, header.group_id, header.name)
         self._groups[(header.platform, header.group_id)] = group
+        self._communities[group.community.id] = group.community
         if self._award and group.community.id not in self._points:
             rules = self._services.settings.points.for_community(group.community.name)
             self._points[group.community.id] = ImportPoints(
@@ -133,12 +150,14 @@ class Importer:
         """Import every item; what was read is written even when reading fails midway."""
         summary = self.summary
         try:
-            for _, item in items:
+            for count, (_, item) in enumerate(items):
                 self._take(item)
                 if len(self._messages) + len(self._events) + len(self._reactions) >= (
                     self._batch_size
                 ):
-                    await self.flush()
+                    await self._start_flush()
+                elif count % _YIELD_EVERY == 0 and self._writing is not None:
+                    await asyncio.sleep(0)  # let the batch being written take its next step
                 if progress is not None:
                     progress.tick(summary.messages, len(self._members))
         finally:
@@ -172,6 +191,10 @@ class Importer:
                 "at": item.at,
             }
             self._reactions.append(row)
+            if self._award and item.message_author_id is not None:
+                written_by: dict[str, Any] = {}
+                self._members.find(written_by, community, platform, item.message_author_id)
+                self._seen_reactions.append(ReactionSeen(row, written_by))
         else:
             joined = isinstance(item, MemberJoined)
             self.summary.joins += joined
@@ -203,55 +226,90 @@ class Importer:
             "is_question": (not is_command and is_question(text)) if keep else None,
         }
         self._messages.append(row)
-        if self._award and not is_command and not message.author.is_bot:
-            self._candidates.append((row, text))
+        if self._award:
+            self._seen_messages.append(MessageSeen(row, text, message.mentions))
         return row
 
     async def flush(self) -> None:
-        """Write the queued rows in one transaction, then award points for new messages."""
+        """Write every queued row (and award points for the new ones); wait until done."""
+        await self._start_flush()
+        await self._wait()
+
+    async def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    async def _start_flush(self) -> None:
+        """Start writing the queued rows, after the batch before them is written.
+
+        The database works in its own thread (the driver releases the GIL), so while one batch
+        is written the next one is parsed: SQLite's time hides behind the parser's.
+        """
+        await self._wait()
         if not (self._messages or self._events or self._reactions):
             return
         await self._members.resolve()
-        async with self._services.database.session() as session, session.begin():
-            new = await insert_new(
-                session,
-                table=_MESSAGES,
-                rows=self._messages,
-                returning=("community_id", "channel_id", "message_id"),
-            )
-            events = await insert_new(session, table=_EVENTS, rows=self._events, returning=("id",))
-            reactions = await insert_new(
-                session, table=_REACTIONS, rows=self._reactions, returning=("id",)
-            )
-            await record_active_days(session, messages=self._messages, reactions=self._reactions)
-        self.summary.new_messages += len(new)
-        self.summary.new_member_events += len(events)
-        self.summary.new_reactions += len(reactions)
+        messages, reactions, events = self._messages, self._reactions, self._events
         self._messages, self._events, self._reactions = [], [], []
-        candidates, self._candidates = self._candidates, []
-        if candidates:
-            await self._award_points(candidates, {tuple(key) for key in new})
+        seen = self._seen_messages, self._seen_reactions
+        self._seen_messages, self._seen_reactions = [], []
+        self._writing = asyncio.create_task(self._write(messages, reactions, events, seen))
+
+    async def _write(
+        self,
+        messages: list[dict[str, Any]],
+        reactions: list[dict[str, Any]],
+        events: list[dict[str, Any]],
+        seen: tuple[list[MessageSeen], list[ReactionSeen]],
+    ) -> None:
+        """Write one batch in one transaction, then award points for its new rows."""
+        new_messages: set[tuple[Any, ...]] = set()
+        new_reactions: set[tuple[Any, ...]] = set()
+        async with self._services.database.session() as session, session.begin():
+            if self._award:  # which rows are new, not only how many
+                keys = ("community_id", "channel_id", "message_id")
+                found = await insert_new(session, table=_MESSAGES, rows=messages, returning=keys)
+                new_messages = {tuple(key) for key in found}
+                reaction_keys = ("community_id", "channel_id", "message_id", "member_id", "emoji")
+                found = await insert_new(
+                    session, table=_REACTIONS, rows=reactions, returning=reaction_keys
+                )
+                new_reactions = {tuple(key) for key in found}
+                self.summary.new_messages += len(new_messages)
+                self.summary.new_reactions += len(new_reactions)
+            else:
+                self.summary.new_messages += await insert_counting(
+                    session, table=_MESSAGES, rows=messages
+                )
+                self.summary.new_reactions += await insert_counting(
+                    session, table=_REACTIONS, rows=reactions
+                )
+            self.summary.new_member_events += await insert_counting(
+                session, table=_EVENTS, rows=events
+            )
+            await add_active_days(session, messages=messages, reactions=reactions)
+        if self._award:
+            await self._award_points(*seen, new_messages, new_reactions)
 
     async def _award_points(
-        self, candidates: list[tuple[dict[str, Any], str]], new: set[tuple[Any, ...]]
+        self,
+        seen_messages: list[MessageSeen],
+        seen_reactions: list[ReactionSeen],
+        new_messages: set[tuple[Any, ...]],
+        new_reactions: set[tuple[Any, ...]],
     ) -> None:
-        by_community: dict[int, list[Candidate]] = {}
-        for row, text in candidates:
-            community = row["community_id"]
-            if (community, row["channel_id"], row["message_id"]) in new:
-                by_community.setdefault(community, []).append(
-                    Candidate(
-                        community,
-                        row["member_id"],
-                        row["platform"],
-                        row["channel_id"],
-                        row["message_id"],
-                        text,
-                        row["sent_at"],
-                    )
-                )
-        for community, chosen in by_community.items():
-            points = self._points[community]
-            await points.award(sorted(chosen, key=lambda c: c.at))
+        async with self._services.database.session() as session, session.begin():
+            earned = await self._earnings.of_batch(
+                session,
+                seen_messages,
+                seen_reactions,
+                new_messages=new_messages,
+                new_reactions=new_reactions,
+                bots=self._members.bots,
+            )
+        for community, earnings in earned.items():
+            await self._points[community].award(earnings)
         self.summary.points_xp = sum(p.xp for p in self._points.values())
-        self.summary.points_members = sum(len(p.members) for p in self._points.values())
+        self.summary.points_reputation = sum(p.reputation for p in self._points.values())
+        self.summary.points_members = len(set().union(*(p.members for p in self._points.values())))

@@ -1,17 +1,26 @@
-"""Points for imported messages, under the live message rules, marked as imported.
+"""Points for imported history, under the live rules, marked as imported.
 
-Each member's imported messages are replayed through `rules.message_xp` on a *simulated*
-totals row (its own day, daily cap and cooldown, starting empty), in time order, together
-with the live filters (bots, commands, no-XP channels, minimum content weight, repeats in the
-window). The XP it grants is then added to the member's real totals through `PointsBook`
-(compare-and-swap, ledger and period rows in one transaction), without touching the live
-counters (today's XP, last message XP time): history must not use up today's cap.
+What earns, as live (`bot.features.points.feature`), for history new to the log only (so an
+import run twice awards once):
 
-Ledger rows keep reason ``message`` (so reports by reason count them as message XP) and get
-source ``import:<platform>:<channel>:<message id>`` (live ones are ``message:<id>``): imported
-XP can be told apart, or removed, by its source. Only messages new to the log earn, so an
-import run twice awards once. Thanks and reactions received earn nothing on import, and no
-level-up is announced or rewarded with a role.
+- a message: message XP, with the live filters (bots, commands, no-XP channels, minimum
+  content weight, repeats in the window) and limits (cooldown, daily cap);
+- a thanks (a reply to, or a mention of, someone, that `is_thanks`): thanks XP and reputation
+  for the receiver, once a day per giver and receiver (the live ``thanks_given`` rows);
+- a reaction received from another member: reaction XP, within the daily reaction cap.
+
+Each member's imported earnings are replayed in time order on a *simulated* totals row (its
+own day, daily caps and cooldown, starting empty). What it grants is then added to the
+member's real totals through `PointsBook` (compare-and-swap, ledger and period rows in one
+transaction), without touching the live counters (today's XP, last message XP time): history
+must not use up today's cap.
+
+Ledger rows keep the live reasons (``message``, ``thanks``, ``reaction``, so reports by reason
+count them) and get sources starting ``import:`` (live ones are ``message:<id>`` and
+``reaction:<id>:<member>``): ``import:<platform>:<channel>:<message id>`` for a message and the
+thanks in it, and ``…:<message id>:reaction:<reactor member id>`` for a reaction. Imported
+points can be told apart, or removed, by their source. No level-up is announced or rewarded
+with a role.
 """
 
 from __future__ import annotations
@@ -30,22 +39,31 @@ from storage.database import Database
 from storage.identity import CommunityInfo
 from storage.points import LedgerEntry, Totals
 
-__all__ = ["SOURCE_PREFIX", "Candidate", "ImportPoints"]
+__all__ = ["SOURCE_PREFIX", "Earning", "ImportPoints", "source_of"]
 
 SOURCE_PREFIX = "import:"
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An imported message that may earn XP once it is known to be new."""
+def source_of(platform: str, channel_id: str, message_id: str) -> str:
+    """The ledger source of an imported message (and of the thanks it gives)."""
+    return f"{SOURCE_PREFIX}{platform}:{channel_id}:{message_id}"
 
-    community_id: int
+
+@dataclass(frozen=True, slots=True)
+class Earning:
+    """Something imported that may earn `member_id` points, once known to be new.
+
+    `kind` is "message" (XP for its author; `text` and `channel_id` feed the filters),
+    "thanks" (the receiver earns; `giver` thanked) or "reaction" (the message's author earns).
+    """
+
+    kind: str
     member_id: int
-    platform: str
-    channel_id: str
-    message_id: str
-    text: str
     at: datetime
+    source: str
+    text: str = ""
+    channel_id: str = ""
+    giver: int | None = None
 
 
 @dataclass(slots=True)
@@ -55,7 +73,7 @@ class _Replay:
 
 
 class ImportPoints:
-    """Replays message XP for one community's imported messages."""
+    """Replays the live earning rules over one community's imported history."""
 
     def __init__(
         self, database: Database, community: CommunityInfo, points_rules: PointsRules
@@ -67,69 +85,100 @@ class ImportPoints:
         self._rng = random.Random()
         self._replays: dict[int, _Replay] = {}
         self.xp = 0
+        self.reputation = 0
         self.members: set[int] = set()
 
-    def _earned(self, candidate: Candidate) -> LedgerEntry | None:
-        member = candidate.member_id
+    @property
+    def enabled(self) -> bool:
+        """False when the community's points are switched off."""
+        return self._rules.enabled
+
+    def _replay(self, member: int) -> _Replay:
         replay = self._replays.get(member)
         if replay is None:
             fresh = Totals(member_id=member, community_id=self._community.id)
             replay = self._replays[member] = _Replay(fresh, deque(maxlen=20))
-        if self._filtered(replay, candidate):
+        return replay
+
+    def _change(self, earning: Earning, replay: _Replay) -> rules.Change | None:
+        day = rules.local_day(earning.at, self._community.timezone)
+        if earning.kind == "thanks":
+            assert earning.giver is not None
+            return rules.thanks(
+                replay.totals,
+                self._rules,
+                self._curve,
+                day=day,
+                at=earning.at,
+                source=earning.source,
+                giver=earning.giver,
+            )
+        if earning.kind == "reaction":
+            return rules.reaction_xp(
+                replay.totals,
+                self._rules,
+                self._curve,
+                day=day,
+                at=earning.at,
+                source=earning.source,
+            )
+        if self._filtered(replay, earning):
             return None
         # Deterministic per message, so a re-import after a rollback grants the same amounts.
-        self._rng.seed(f"{candidate.platform}:{candidate.channel_id}:{candidate.message_id}")
-        change = rules.message_xp(
+        self._rng.seed(earning.source)
+        return rules.message_xp(
             replay.totals,
             self._rules,
             self._curve,
             amount=self._rng.randint(self._rules.message_xp_min, self._rules.message_xp_max),
-            day=rules.local_day(candidate.at, self._community.timezone),
-            at=candidate.at,
-            source=(
-                f"{SOURCE_PREFIX}{candidate.platform}:{candidate.channel_id}:{candidate.message_id}"
-            ),
+            day=day,
+            at=earning.at,
+            source=earning.source,
         )
-        if change is None:
-            return None
-        replay.totals = change.totals
-        return change.entries[0] if change.entries else None
 
-    def _filtered(self, replay: _Replay, candidate: Candidate) -> bool:
-        """The live filters: no-XP channel, too short, or repeated within the window."""
+    def _filtered(self, replay: _Replay, earning: Earning) -> bool:
+        """The live message filters: no-XP channel, too short, or repeated within the window."""
         if (
-            candidate.channel_id in self._rules.no_xp_channels
-            or content_weight(candidate.text) < self._rules.min_message_length
+            earning.channel_id in self._rules.no_xp_channels
+            or content_weight(earning.text) < self._rules.min_message_length
         ):
             return True
         window = timedelta(minutes=self._rules.repeat_window_minutes)
-        while replay.recent and candidate.at - replay.recent[0][1] > window:
+        while replay.recent and earning.at - replay.recent[0][1] > window:
             replay.recent.popleft()
-        mark = fingerprint(candidate.text)
+        mark = fingerprint(earning.text)
         repeated = any(seen == mark for seen, _ in replay.recent)
-        replay.recent.append((mark, candidate.at))
+        replay.recent.append((mark, earning.at))
         return repeated
 
-    async def award(self, candidates: list[Candidate]) -> None:
-        """Award XP for new imported messages (in time order), one transaction per member."""
+    async def award(self, earnings: list[Earning]) -> None:
+        """Award points for new imported history (any order), one transaction per member."""
         if not self._rules.enabled:
             return
         earned: dict[int, list[LedgerEntry]] = {}
-        for candidate in candidates:
-            entry = self._earned(candidate)
-            if entry is not None:
-                earned.setdefault(candidate.member_id, []).append(entry)
+        for earning in sorted(earnings, key=lambda e: e.at):
+            replay = self._replay(earning.member_id)
+            change = self._change(earning, replay)
+            if change is not None:
+                replay.totals = change.totals
+                earned.setdefault(earning.member_id, []).extend(change.entries)
         for member, entries in earned.items():
-            gained = sum(entry.amount for entry in entries)
+            xp = sum(e.amount for e in entries if e.currency == "xp")
+            rep = sum(e.amount for e in entries if e.currency == "rep")
 
             def add(
-                before: Totals, gained: int = gained, entries: list[LedgerEntry] = entries
+                before: Totals, xp: int = xp, rep: int = rep, entries: list[LedgerEntry] = entries
             ) -> rules.Change:
-                xp = before.xp + gained
-                return rules.Change(
-                    replace(before, xp=xp, level=self._curve.level_for(xp)), tuple(entries)
+                total = before.xp + xp
+                after = replace(
+                    before,
+                    xp=total,
+                    level=self._curve.level_for(total),
+                    reputation=before.reputation + rep,
                 )
+                return rules.Change(after, tuple(entries))
 
             await self._book.apply(self._community, member, add)
-            self.xp += gained
+            self.xp += xp
+            self.reputation += rep
             self.members.add(member)

@@ -4,10 +4,23 @@ Decisions, matching what the live Telegram adapter records:
 
 - The group id is the Bot API chat id: the export gives supergroups and channels without
   their ``-100`` prefix and basic groups without their minus sign.
-- ``from_id`` is ``user<id>`` for people (and bots, which the export cannot tell apart) and
-  ``channel<id>`` for anonymous admins and channels posting in the group; the latter become an
-  account with the chat's Bot API id, marked as a bot (live, they come from Telegram's
-  GroupAnonymousBot), so they earn no points. Deleted accounts have ``from: null``.
+- ``from_id`` is ``user<id>`` for people and bots, and ``channel<id>`` (or ``chat<id>``) for
+  anonymous admins and channels posting in the group; the latter become an account with the
+  chat's Bot API id, marked as a bot (live, they come from Telegram's GroupAnonymousBot), so
+  they earn no points. Deleted accounts have ``from: null``. Which users are bots: see
+  `bot.importer.telegram_bots`.
+- Forum topics: the export has no topic field; a message in a topic replies to the topic's
+  ``topic_created`` service message (when it replies to nothing else). Such a message gets
+  the topic as ``thread_id`` (the live adapter's ``message_thread_id``: the id of that service
+  message) and no ``reply_to`` (live ignores that implicit reply too); a reply to a message in
+  a topic is in that topic. A reply to a message the export no longer has (or one read more
+  than 200,000 topic messages earlier) lands in the General topic (no thread).
+- A supergroup upgraded from a basic group: Telegram Desktop exports the basic group's history
+  first, with message ids moved down by 1,000,000,000 (negative; replies inside it too), then
+  the supergroup's, which starts again at 1. Both land in the supergroup's group and channel,
+  as live (where the upgrade moves the group to its new id), and the negative ids keep the two
+  histories' message ids apart, so neither drops nor merges the other's messages.
+- A reply to a message in another chat (``reply_to_peer_id``) is not a reply here.
 - A message without text (media without a caption, stickers) is skipped, as live.
 - Service messages: ``invite_members``/``create_group`` are joins of the members named,
   ``join_group_by_link``/``join_group_by_request`` a join of the actor, ``remove_members``
@@ -22,13 +35,15 @@ Decisions, matching what the live Telegram adapter records:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.events import Author, MemberJoined, MemberLeft, Message, Place, ReactionAdded
 from bot.importer.stream import ExportError, ExportHeader, MessageReader, Skipped, Timed
+from bot.importer.telegram_bots import BotRule
+from bot.recent import Recent
 
 __all__ = ["PLATFORM", "TelegramExport", "bot_api_chat_id", "message_text"]
 
@@ -41,6 +56,8 @@ _SELF_JOINS = frozenset({"join_group_by_link", "join_group_by_request"})
 DELETED = "Deleted Account"
 _NAMES_KEPT = 200_000
 _PENDING_KEPT = 100_000
+_TOPIC_MESSAGES_KEPT = 200_000
+_TOPIC_CREATED = "topic_created"
 
 
 def bot_api_chat_id(kind: str, export_id: object) -> str:
@@ -88,14 +105,19 @@ def _mentions(text: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _author(sender_id: object, name: object) -> Author | None:
+def _author(
+    sender_id: object, name: object, bots: BotRule, raw: dict[str, Any] | None = None
+) -> Author | None:
     if not isinstance(sender_id, str):
         return None
     display = name if isinstance(name, str) and name else DELETED
     if sender_id.startswith("user") and sender_id[4:].isdigit():
-        return Author(sender_id[4:], display)
+        user = sender_id[4:]
+        return Author(user, display, bots.is_bot(user, display, raw))
     if sender_id.startswith("channel") and sender_id[7:].isdigit():
         return Author(f"-100{sender_id[7:]}", display, is_bot=True)
+    if sender_id.startswith("chat") and sender_id[4:].isdigit():
+        return Author(f"-{sender_id[4:]}", display, is_bot=True)
     return None
 
 
@@ -111,7 +133,7 @@ def _emoji(reaction: dict[str, Any]) -> str | None:
 class TelegramExport:
     """One Telegram export file, read as a stream of timed import items."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, bots: Iterable[str] = ()) -> None:
         self.reader = MessageReader(path)
         fields = self.reader.header()
         if "chats" in fields or "id" not in fields:
@@ -122,6 +144,9 @@ class TelegramExport:
         group_id = bot_api_chat_id(str(fields.get("type", "")), fields["id"])
         self.header = ExportHeader(PLATFORM, group_id, str(fields.get("name") or group_id), path)
         self.place = Place(PLATFORM, group_id, group_id)
+        self.bots = BotRule(bots)
+        self._topics: dict[int, Place] = {}  # topic_created message id → the topic's place
+        self._topic_of: Recent[int, int] = Recent(_TOPIC_MESSAGES_KEPT)
         self._names: OrderedDict[str, Author] = OrderedDict()
         self._pending: OrderedDict[str, list[tuple[bool, datetime]]] = OrderedDict()
         self._at = datetime(1970, 1, 1, tzinfo=UTC)
@@ -153,7 +178,7 @@ class TelegramExport:
             return None
 
     def _message(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
-        author = _author(raw.get("from_id"), raw.get("from"))
+        author = _author(raw.get("from_id"), raw.get("from"), self.bots, raw)
         if author is None:
             yield at, Skipped("no author")
             return
@@ -161,13 +186,19 @@ class TelegramExport:
         text = message_text(raw.get("text"))
         message_id = str(raw.get("id"))
         reply = raw.get("reply_to_message_id")
+        place = self.place
+        if reply is not None:
+            if "reply_to_peer_id" in raw:
+                reply = None  # a reply to a message in another chat
+            elif self._topics:
+                place, reply = self._topic(raw.get("id"), reply)
         if not text:
             yield at, Skipped("no text (media without caption)")
         else:
             yield (
                 at,
                 Message(
-                    place=self.place,
+                    place=place,
                     message_id=message_id,
                     author=author,
                     text=text,
@@ -178,6 +209,20 @@ class TelegramExport:
             )
         for reaction in raw.get("reactions") or ():
             yield from self._reactions(reaction, message_id, author, at)
+
+    def _topic(self, message_id: object, reply: object) -> tuple[Place, object]:
+        """The place of a message replying to `reply` in a forum, and its real reply."""
+        if not isinstance(reply, int) or not isinstance(message_id, int):
+            return self.place, reply
+        topic = self._topics.get(reply)
+        if topic is not None:  # the implicit reply to the topic's creation: not a reply
+            self._topic_of.put(message_id, reply)
+            return topic, None
+        root = self._topic_of.get(reply)
+        if root is None:
+            return self.place, reply
+        self._topic_of.put(message_id, root)
+        return self._topics[root], reply
 
     def _reactions(
         self, reaction: dict[str, Any], message_id: str, author: Author, at: datetime
@@ -190,7 +235,7 @@ class TelegramExport:
             return
         known = 0
         for entry in recent:
-            reactor = _author(entry.get("from_id"), entry.get("from"))
+            reactor = _author(entry.get("from_id"), entry.get("from"), self.bots)
             if reactor is not None:
                 known += 1
                 yield at, ReactionAdded(self.place, message_id, reactor, emoji, at, author.user_id)
@@ -199,10 +244,16 @@ class TelegramExport:
 
     def _service(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
         action = str(raw.get("action"))
-        actor = _author(raw.get("actor_id"), raw.get("actor"))
+        actor = _author(raw.get("actor_id"), raw.get("actor"), self.bots)
         if actor is not None:
             yield from self._learn(actor)
-        if action in _SELF_JOINS and actor is not None:
+        if action == _TOPIC_CREATED and isinstance(raw.get("id"), int):
+            topic = raw["id"]
+            self._topics[topic] = Place(
+                PLATFORM, self.place.group_id, self.place.channel_id, str(topic)
+            )
+            yield at, Skipped(f"service: {action}")
+        elif action in _SELF_JOINS and actor is not None:
             yield at, MemberJoined(PLATFORM, self.header.group_id, actor, at)
         elif action in _JOINS or action == "remove_members":
             joined = action != "remove_members"
