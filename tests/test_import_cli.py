@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -36,8 +37,15 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "hearth.db") as db:
         assert db.execute("SELECT count(*) FROM messages").fetchone() == (8,)
         reasons = db.execute("SELECT DISTINCT reason FROM points_ledger ORDER BY reason").fetchall()
+        # Times are stored as SQLAlchemy stores them (the fast insert path must agree).
+        times = db.execute(
+            "SELECT sent_at FROM messages UNION ALL SELECT at FROM reactions "
+            "UNION ALL SELECT at FROM member_events UNION ALL SELECT day FROM member_days"
+        ).fetchall()
         bots = db.execute("SELECT name FROM accounts WHERE is_bot ORDER BY name").fetchall()
     assert reasons == [("message",), ("reaction",), ("thanks",)]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", at) for (at,) in times)
+    assert ("2025-12-20 11:05:00.000000",) in times
     assert bots == [("Tea House",), ("Tea Reminder Bot",)]
 
 
@@ -62,5 +70,7 @@ def test_import_telegram_bot_option(tmp_path: Path) -> None:
         topics = db.execute(
             "SELECT DISTINCT thread_id FROM messages WHERE thread_id IS NOT NULL"
         ).fetchall()
+        first = db.execute("SELECT sent_at FROM messages ORDER BY sent_at LIMIT 1").fetchone()
     assert bots == [("Dave",), ("GroupHelpBot",), ("Rose",), ("Talbot",)]
     assert topics == [("11",)]
+    assert first == ("2025-11-01 10:00:00.000000",)  # as SQLAlchemy writes times

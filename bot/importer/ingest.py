@@ -5,7 +5,11 @@ So imported events go straight to the log's tables, with the same rows and uniqu
 `ActivityFeature` (a message is once per community, platform, channel and message id), in
 one transaction per batch: importing a file twice adds nothing. Groups go through the same
 `Directory` as live events and accounts through the same tables (created in bulk), so
-imported accounts are the live members.
+imported accounts are the live members, and accounts recognised as bots are marked so.
+
+A batch is written while the next one is parsed (the database driver works in its own
+thread); batches are written one after another, in file order. With `--award-points` each
+batch learns which of its rows were new (``RETURNING``) and awards points for those only.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ logger = logging.getLogger(__name__)
 _MESSAGES = Base.metadata.tables[MessageLog.__tablename__]
 _EVENTS = Base.metadata.tables[MemberEvent.__tablename__]
 _REACTIONS = Base.metadata.tables[ReactionLog.__tablename__]
-_YIELD_EVERY = 256
+_YIELD_EVERY = 64  # items between looks at the batch, the writer and the progress
 
 
 @dataclass(slots=True)
@@ -97,6 +101,7 @@ class Importer:
         self._community = community
         self._award = award_points
         self._batch_size = batch_size
+        self._check_every = max(1, min(_YIELD_EVERY, batch_size))
         self._groups: dict[tuple[str, str], GroupInfo] = {}
         self._points: dict[int, ImportPoints] = {}
         self._messages: list[dict[str, Any]] = []
@@ -152,11 +157,13 @@ class Importer:
         try:
             for count, (_, item) in enumerate(items):
                 self._take(item)
+                if count % self._check_every:
+                    continue
                 if len(self._messages) + len(self._events) + len(self._reactions) >= (
                     self._batch_size
                 ):
                     await self._start_flush()
-                elif count % _YIELD_EVERY == 0 and self._writing is not None:
+                elif self._writing is not None:
                     await asyncio.sleep(0)  # let the batch being written take its next step
                 if progress is not None:
                     progress.tick(summary.messages, len(self._members))

@@ -147,6 +147,7 @@ class TelegramExport:
         self.bots = BotRule(bots)
         self._topics: dict[int, Place] = {}  # topic_created message id → the topic's place
         self._topic_of: Recent[int, int] = Recent(_TOPIC_MESSAGES_KEPT)
+        self._senders: Recent[tuple[object, object], Author] = Recent(_NAMES_KEPT)
         self._names: OrderedDict[str, Author] = OrderedDict()
         self._pending: OrderedDict[str, list[tuple[bool, datetime]]] = OrderedDict()
         self._at = datetime(1970, 1, 1, tzinfo=UTC)
@@ -177,8 +178,19 @@ class TelegramExport:
         except (KeyError, TypeError, ValueError, OverflowError):
             return None
 
+    def _sender(self, raw: dict[str, Any]) -> Author | None:
+        """The message's author; one `Author` per account and name, rebuilt when a message
+        may show that the account is a bot (inline buttons)."""
+        key = (raw.get("from_id"), raw.get("from"))
+        author = self._senders.get(key)
+        if author is None or ("inline_bot_buttons" in raw and not author.is_bot):
+            author = _author(key[0], key[1], self.bots, raw)
+            if author is not None:
+                self._senders.put(key, author)
+        return author
+
     def _message(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
-        author = _author(raw.get("from_id"), raw.get("from"), self.bots, raw)
+        author = self._sender(raw)
         if author is None:
             yield at, Skipped("no author")
             return
