@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.engine import Engine
-from bot.events import Action
+from bot.events import Action, Role
 
 __all__ = ["Adapter"]
 
@@ -30,4 +30,9 @@ class Adapter(Protocol):
                 the engine tells the community's moderators; or, with problem UNSUPPORTED,
                 the platform has no such thing (role grants on Telegram).
         """
+        ...
+
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        """The account's current role in a group of this platform, or None when the
+        platform cannot tell (the engine then keeps what it knew)."""
         ...

@@ -164,6 +164,10 @@ class ConsoleAdapter:
             self.stdout.write(f"{PREFIX}{line}\n")
         self.stdout.flush()
 
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        """The console's user is an admin when started with admin rights; anyone else a member."""
+        return Role.ADMIN if self.admin and user_id == self.user else Role.MEMBER
+
     async def perform(self, action: Action) -> str | None:
         """Print the action as `hearth> ` lines."""
         self._write(_render(action))

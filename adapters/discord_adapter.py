@@ -24,23 +24,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import discord
 
 from adapters import discord_commands
-from adapters.chunks import split_message
 from adapters.discord_commands import (
     MESSAGE_LIMIT,
     PLATFORM,
     Interactions,
     author_of,
     command_event,
+    invoker_role,
     place_of,
 )
+from adapters.discord_send import NO_PINGS, DiscordSender, snowflake
 from bot.clock import Clock
 from bot.config import DiscordSettings, Settings
 from bot.engine import Engine
@@ -48,27 +46,18 @@ from bot.errors import ConfigError, DeliveryFailed, DeliveryProblem
 from bot.events import (
     Action,
     Author,
-    DirectMessage,
     Event,
-    GrantRole,
     MemberJoined,
     MemberLeft,
     Message,
-    Place,
-    Poll,
-    Post,
-    React,
     ReactionAdded,
-    Reply,
+    Role,
 )
 
 __all__ = ["MESSAGE_LIMIT", "PLATFORM", "DiscordAdapter", "sync_global_commands"]
 
 logger = logging.getLogger(__name__)
 
-POLL_QUESTION_LIMIT = 300
-POLL_ANSWER_LIMIT = 55
-POLL_DURATION = timedelta(hours=24)
 DEFER_AFTER = 2.0
 DRAIN_TIMEOUT = 5.0
 _PORTAL = "https://discord.com/developers/applications → your application → Bot → Privileged"
@@ -83,8 +72,6 @@ MEMBERS_WARNING = (
     "without it: joins and leaves are not recorded. Enable it in the developer portal "
     f"({_PORTAL} Gateway Intents → Server Members Intent) and restart Hearth."
 )
-_NO_PINGS = discord.AllowedMentions.none()
-_REPLY_PING = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
 _COUNTED = (discord.MessageType.default, discord.MessageType.reply)
 
 
@@ -119,7 +106,7 @@ def _message_event(message: discord.Message) -> Message | None:
     if message.type is discord.MessageType.reply and reference is not None:
         reply_to = None if reference.message_id is None else str(reference.message_id)
     return Message(
-        place=place_of(message.guild.id, message.channel, message.channel.id),
+        place=place_of(message.guild.id, message.channel, message.channel.id, message.guild.name),
         message_id=str(message.id),
         author=author_of(message.author, webhook=message.webhook_id is not None),
         text=message.content,
@@ -127,68 +114,6 @@ def _message_event(message: discord.Message) -> Message | None:
         reply_to=reply_to,
         mentions=tuple(str(user.id) for user in message.mentions),
     )
-
-
-def _snowflake(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a Discord id") from None
-
-
-def _ids(action: Action) -> str:
-    if isinstance(action, Reply | React):
-        place, message = action.place, action.message_id
-        channel = place.thread_id or place.channel_id
-        return f"guild {place.group_id}, channel {channel}, message {message}"
-    if isinstance(action, Post):
-        place = action.target
-        return f"guild {place.group_id}, channel {place.thread_id or place.channel_id}"
-    if isinstance(action, GrantRole):
-        return f"guild {action.group_id}, user {action.user_id}, role {action.role_id}"
-    return f"user {action.user_id}"
-
-
-def _refusal(action: Action, error: discord.HTTPException) -> DeliveryFailed:
-    if isinstance(error, discord.Forbidden):
-        dm = isinstance(action, DirectMessage)
-        problem = DeliveryProblem.DM_CLOSED if dm else DeliveryProblem.FORBIDDEN
-    elif isinstance(error, discord.NotFound):
-        problem = DeliveryProblem.NOT_FOUND
-    else:
-        problem = DeliveryProblem.FAILED
-    detail = f"HTTP {error.status}, code {error.code}: {error.text}"
-    logger.warning("discord refused %s (%s): %s", type(action).__name__, _ids(action), detail)
-    return DeliveryFailed(action, problem, detail)
-
-
-def _attachment(action: Post | DirectMessage) -> dict[str, Any]:
-    """`send` keywords for the action's image or file: a local file is uploaded, a URL
-    embedded."""
-    if isinstance(action, DirectMessage) and action.file:
-        document = Path(action.file)
-        if not document.is_file():
-            raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no file {document}")
-        return {"file": discord.File(document)}
-    if not action.image:
-        return {}
-    if urlparse(action.image).scheme in ("http", "https"):
-        return {"embed": discord.Embed().set_image(url=action.image)}
-    path = Path(action.image)
-    if not path.is_file():
-        raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no image file {path}")
-    return {"file": discord.File(path)}
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _native_poll(poll: Poll) -> discord.Poll:
-    native = discord.Poll(_clip(poll.question, POLL_QUESTION_LIMIT), duration=POLL_DURATION)
-    for option in poll.options:
-        native.add_answer(text=_clip(option, POLL_ANSWER_LIMIT))
-    return native
 
 
 class DiscordAdapter:
@@ -225,6 +150,7 @@ class DiscordAdapter:
         self.interactions = Interactions(
             ephemeral_replies=settings.discord.ephemeral_replies, defer_after=defer_after
         )
+        self.sender = DiscordSender(self.interactions)
         self._synced: set[int] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
 
@@ -234,7 +160,7 @@ class DiscordAdapter:
         discord_commands.quiet_voice_warnings()
         options: dict[str, Any] = {
             "intents": _intents(),
-            "allowed_mentions": _NO_PINGS,
+            "allowed_mentions": NO_PINGS,
             "chunk_guilds_at_startup": False,  # members are fetched when needed
             "max_messages": None,  # edits and deletes are not used: no message cache
             **self.client_options,
@@ -357,7 +283,9 @@ class DiscordAdapter:
         author_id = payload.message_author_id
         await self._feed(
             ReactionAdded(
-                place=place_of(payload.guild_id, channel, payload.channel_id),
+                place=place_of(
+                    payload.guild_id, channel, payload.channel_id, guild.name if guild else None
+                ),
                 message_id=str(payload.message_id),
                 reactor=reactor,
                 emoji=str(payload.emoji),
@@ -376,6 +304,25 @@ class DiscordAdapter:
         if event is not None:
             await self.interactions.handle(interaction, self._feed(event))
 
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        """The member's role from their guild permissions and roles now (a member who left
+        is a plain member); None when Discord cannot be asked."""
+        client = self.client
+        guild = None if client is None else client.get_guild(snowflake(group_id))
+        if guild is None:
+            return None
+        try:
+            member = guild.get_member(snowflake(user_id)) or await guild.fetch_member(
+                snowflake(user_id)
+            )
+        except discord.NotFound:
+            return Role.MEMBER
+        except (discord.HTTPException, ValueError):
+            logger.warning("discord: fetching member %s of guild %s failed", user_id, group_id)
+            return None
+        roles = [(str(role.id), role.name) for role in member.roles]
+        return invoker_role(member.guild_permissions.value, roles, self.settings)
+
     # ------------------------------------------------------------------ actions
 
     async def perform(self, action: Action) -> str | None:
@@ -389,93 +336,7 @@ class DiscordAdapter:
         client = self.client
         if client is None or client.is_closed() or client.user is None:
             raise DeliveryFailed(action, DeliveryProblem.FAILED, "not connected to Discord")
-        try:
-            if isinstance(action, Reply):
-                return await self._reply(client, action)
-            if isinstance(action, Post):
-                return await self._post(client, action)
-            if isinstance(action, DirectMessage):
-                dm = await client.create_dm(discord.Object(_snowflake(action.user_id)))
-                return await self._send(dm, action.text, **_attachment(action))
-            if isinstance(action, GrantRole):
-                await self._grant(client, action)
-            else:
-                await self._react(client, action)
-            return None
-        except discord.HTTPException as error:
-            raise _refusal(action, error) from error
-        except ValueError as error:
-            raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
-
-    @staticmethod
-    def _channel(client: discord.Client, place: Place) -> discord.PartialMessageable:
-        channel = _snowflake(place.thread_id or place.channel_id)
-        return client.get_partial_messageable(channel, guild_id=_snowflake(place.group_id))
-
-    async def _send(
-        self,
-        channel: discord.abc.Messageable,
-        text: str,
-        *,
-        reference: discord.MessageReference | None = None,
-        **extras: Any,
-    ) -> str | None:
-        """Send `text` in pieces of at most 2,000 characters; extras go with the last one.
-        Returns the id of the first message sent."""
-        pieces: list[str | None] = list(split_message(text, MESSAGE_LIMIT)) or [None]
-        first: str | None = None
-        try:
-            for index, piece in enumerate(pieces):
-                options: dict[str, Any] = {"allowed_mentions": _NO_PINGS}
-                if index == 0 and reference is not None:
-                    options = {"reference": reference, "allowed_mentions": _REPLY_PING}
-                if index == len(pieces) - 1:
-                    options.update(extras)
-                if piece is not None or extras:
-                    sent = await channel.send(piece, **options)
-                    first = first or str(sent.id)
-            return first
-        finally:
-            upload = extras.get("file")
-            if isinstance(upload, discord.File):
-                upload.close()  # discord.py closes it after sending; not if never sent
-
-    async def _reply(self, client: discord.Client, reply: Reply) -> str | None:
-        if await self.interactions.answer(reply):
-            return None
-        # Discord has no private replies outside interactions: a message reply is public.
-        channel = self._channel(client, reply.place)
-        reference = None
-        if reply.message_id and reply.message_id.isdigit():
-            reference = discord.MessageReference(
-                message_id=int(reply.message_id),
-                channel_id=channel.id,
-                guild_id=_snowflake(reply.place.group_id),
-                fail_if_not_exists=False,
-            )
-        return await self._send(channel, reply.text, reference=reference)
-
-    async def _post(self, client: discord.Client, post: Post) -> str | None:
-        extras = _attachment(post)
-        if post.poll is not None:
-            extras["poll"] = _native_poll(post.poll)
-        return await self._send(self._channel(client, post.target), post.text, **extras)
-
-    async def _grant(self, client: discord.Client, grant: GrantRole) -> None:
-        guild_id, user_id = _snowflake(grant.group_id), _snowflake(grant.user_id)
-        guild = client.get_guild(guild_id) or await client.fetch_guild(guild_id)
-        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
-        reason = grant.reason or None
-        await member.add_roles(discord.Object(_snowflake(grant.role_id)), reason=reason)
-        stale = [discord.Object(_snowflake(r)) for r in grant.revoke if r != grant.role_id]
-        if stale:
-            await member.remove_roles(*stale, reason=reason)
-
-    async def _react(self, client: discord.Client, react: React) -> None:
-        message = self._channel(client, react.place).get_partial_message(
-            _snowflake(react.message_id)
-        )
-        await message.add_reaction(react.emoji)
+        return await self.sender.perform(client, action)
 
 
 async def sync_global_commands(settings: Settings, engine: Engine) -> int:

@@ -374,11 +374,13 @@ class Interactions:
         return True
 
 
-def place_of(guild_id: int, channel: object, channel_id: int) -> Place:
+def place_of(
+    guild_id: int, channel: object, channel_id: int, guild_name: str | None = None
+) -> Place:
     """Where a message or command is: in a thread, the parent channel and the thread."""
     if isinstance(channel, discord.Thread) and channel.parent_id is not None:
-        return Place(PLATFORM, str(guild_id), str(channel.parent_id), str(channel.id))
-    return Place(PLATFORM, str(guild_id), str(channel_id))
+        return Place(PLATFORM, str(guild_id), str(channel.parent_id), str(channel.id), guild_name)
+    return Place(PLATFORM, str(guild_id), str(channel_id), group_name=guild_name)
 
 
 def author_of(user: discord.abc.User, *, webhook: bool = False) -> Author:
@@ -403,7 +405,12 @@ def command_event(
     user = interaction.user
     roles = [(str(role.id), role.name) for role in getattr(user, "roles", ())]
     return CommandInvoked(
-        place=place_of(interaction.guild_id, interaction.channel, interaction.channel_id or 0),
+        place=place_of(
+            interaction.guild_id,
+            interaction.channel,
+            interaction.channel_id or 0,
+            interaction.guild.name if interaction.guild is not None else None,
+        ),
         invoker=author_of(user),
         name=name,
         args=args,

@@ -52,11 +52,17 @@ class MemoryAdapter:
         self.channel = channel
         self.performed: list[Action] = []
         self.refuse: Callable[[Action], DeliveryFailed | None] = lambda action: None
+        #: Members' current roles as the platform would report them (unknown if absent).
+        self.roles: dict[str, Role] = {}
         self._ids = itertools.count(1)
-        engine.attach(platform, self.perform)
+        engine.attach(platform, self.perform, self.member_role)
 
     async def run(self, engine: Engine) -> None:
         """Nothing to receive on its own: tests call `send` and friends."""
+
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        """The role set in `roles` for `user_id`; None (unknown) otherwise."""
+        return self.roles.get(user_id)
 
     async def perform(self, action: Action) -> str | None:
         """Record the action, unless `refuse` says the platform refuses it; messages sent get

@@ -67,7 +67,7 @@ async def serve(
     """
     await engine.start()
     for adapter in adapters:
-        engine.attach(adapter.name, adapter.perform)
+        engine.attach(adapter.name, adapter.perform, adapter.member_role)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from telegram import (
     Bot,
     BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
     ChatMember,
     InputFile,
@@ -61,6 +62,7 @@ from bot.events import (
     Reply,
     Role,
 )
+from bot.features.digest.feature import DigestFeature
 from bot.features.privacy import PrivacyFeature
 from bot.i18n import N_, normalize_language, translator
 
@@ -160,10 +162,11 @@ class TelegramAdapter:
 
     async def _register_commands(self, bot: Bot, engine: Engine) -> None:
         try:
-            for language, members, admins in command_menus(engine.registry):
+            for language, members, admins, private in command_menus(engine.registry):
                 code = None if language == "en" else language.split("_")[0]
                 await bot.set_my_commands(members, BotCommandScopeDefault(), code)
                 await bot.set_my_commands(admins, BotCommandScopeAllChatAdministrators(), code)
+                await bot.set_my_commands(private, BotCommandScopeAllPrivateChats(), code)
         except TelegramError:
             logger.exception("telegram: could not register the command menu; commands still work")
 
@@ -251,6 +254,18 @@ class TelegramAdapter:
                     path.unlink(missing_ok=True)
                     path.parent.rmdir()
                 return
+        digest = (
+            next((f for f in self._engine.features if isinstance(f, DigestFeature)), None)
+            if self._engine is not None
+            else None
+        )
+        if digest is not None:
+            answer = await digest.private_command(
+                PLATFORM, str(message.from_user.id), command.name, command.args, tr
+            )
+            if answer is not None:
+                await self.perform(DirectMessage(PLATFORM, chat, answer))
+                return
         text = tr(
             N_(
                 "Hi! I am Hearth, a community assistant. Add me to your group and make me an "
@@ -269,22 +284,28 @@ class TelegramAdapter:
         if message.sender_chat is not None and message.sender_chat.id == chat:
             return Role.ADMIN  # an anonymous group admin posting as the group
         user = message.from_user
-        if user is None or self.application is None:
+        if user is None:
             return Role.MEMBER
+        return await self.member_role(str(chat), str(user.id)) or Role.MEMBER
+
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        """Admin/moderator status from getChatMember, cached for `admin_cache_seconds`;
+        None when Telegram cannot be asked."""
+        if self.application is None:
+            return None
+        key = (int(group_id), int(user_id))
         now = self.clock.now()
-        cached = self._roles.get((chat, user.id))
+        cached = self._roles.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
-            member = await self.application.bot.get_chat_member(chat, user.id)
+            member = await self.application.bot.get_chat_member(key[0], key[1])
         except TelegramError:
-            logger.warning(
-                "telegram: getChatMember %s/%s failed; treating as member", chat, user.id
-            )
-            return Role.MEMBER
+            logger.warning("telegram: getChatMember %s/%s failed", group_id, user_id)
+            return None
         role = _role_of(member)
         ttl = timedelta(seconds=self.settings.admin_cache_seconds)
-        self._roles[(chat, user.id)] = (role, now + ttl)
+        self._roles[key] = (role, now + ttl)
         return role
 
     # ------------------------------------------------------------------ actions

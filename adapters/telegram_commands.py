@@ -10,9 +10,11 @@ from bot.commands import Command, CommandRegistry
 from bot.events import Role
 from bot.i18n import LANGUAGES, translator
 
-__all__ = ["command_menus"]
+__all__ = ["PRIVATE_COMMANDS", "command_menus"]
 
 _NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+#: Commands that also work in a private chat with the bot (the adapter answers them there).
+PRIVATE_COMMANDS = ("mydata", "subscribe", "unsubscribe")
 DESCRIPTION_LIMIT = 256
 
 
@@ -36,11 +38,18 @@ def _entries(commands: list[Command], language: str) -> list[BotCommand]:
 
 def command_menus(
     registry: CommandRegistry,
-) -> list[tuple[str, list[BotCommand], list[BotCommand]]]:
-    """For each shipped language: (language, what members see, what chat admins see)."""
+) -> list[tuple[str, list[BotCommand], list[BotCommand], list[BotCommand]]]:
+    """For each shipped language: (language, what members see, what chat admins see, what
+    a private chat with the bot offers)."""
     members = registry.visible_to(Role.MEMBER)
     admins = registry.visible_to(Role.ADMIN)
+    private = [c for c in admins if c.group is None and c.name in PRIVATE_COMMANDS]
     return [
-        (language, _entries(members, language), _entries(admins, language))
+        (
+            language,
+            _entries(members, language),
+            _entries(admins, language),
+            _entries(private, language),
+        )
         for language in LANGUAGES
     ]

@@ -57,7 +57,7 @@ def place_of(message: TgMessage) -> Place:
     """Where a message is: the chat, and its forum topic when it has one."""
     thread = str(message.message_thread_id) if message.is_topic_message else None
     chat = str(message.chat.id)
-    return Place(PLATFORM, chat, chat, thread)
+    return Place(PLATFORM, chat, chat, thread, group_name=message.chat.title)
 
 
 def _text_and_entities(message: TgMessage) -> tuple[str, tuple[MessageEntity, ...]]:

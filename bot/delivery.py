@@ -24,6 +24,7 @@ from bot.events import (
     Post,
     React,
     Reply,
+    Role,
     action_group,
     action_platform,
 )
@@ -31,11 +32,13 @@ from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
 from storage.identity import CommunityInfo
 
-__all__ = ["Delivery", "Dispatcher", "Sink"]
+__all__ = ["Delivery", "Dispatcher", "RoleLookup", "Sink"]
 
 logger = logging.getLogger(__name__)
 #: Performs one action; returns the platform's id of the message it sent, if any.
 Sink = Callable[[Action], Awaitable[str | None]]
+#: A member's role in a platform group (group id, user id), or None when it cannot be known.
+RoleLookup = Callable[[str, str], Awaitable[Role | None]]
 TAGGED_MESSAGES = 50_000
 NOTE_AGAIN_AFTER = timedelta(hours=24)
 
@@ -86,16 +89,35 @@ class Dispatcher:
         self._directory = directory
         self._clock = clock
         self._sinks: dict[str, Sink] = {}
+        self._roles: dict[str, RoleLookup] = {}
         self._noted: dict[tuple[int, str, str, str], datetime] = {}
         self._tags: Recent[tuple[str, str, str], str] = Recent(TAGGED_MESSAGES)
 
-    def attach(self, platform: str, sink: Sink) -> None:
-        """Deliver `platform`'s actions through `sink` from now on."""
+    def attach(self, platform: str, sink: Sink, roles: RoleLookup | None = None) -> None:
+        """Deliver `platform`'s actions through `sink` from now on; `roles` looks up
+        members' rights there when the engine acts outside a command (digest recipients)."""
         self._sinks[platform] = sink
+        if roles is not None:
+            self._roles[platform] = roles
 
     def detach(self, platform: str) -> None:
         """Stop delivering to `platform`."""
         self._sinks.pop(platform, None)
+        self._roles.pop(platform, None)
+
+    async def role_of(self, platform: str, group_id: str, user_id: str) -> Role | None:
+        """A member's current role in a platform group; None when the platform cannot say
+        (no adapter, no lookup, or the lookup failed)."""
+        lookup = self._roles.get(platform)
+        if lookup is None:
+            return None
+        try:
+            return await lookup(group_id, user_id)
+        except Exception:
+            logger.exception(
+                "looking up the role of %s in %s/%s failed", user_id, platform, group_id
+            )
+            return None
 
     def platforms(self) -> frozenset[str]:
         """The platforms an adapter is attached for."""

@@ -50,7 +50,10 @@ class Directory:
         """Return a platform group and its community, creating both on first sight."""
         cached = self._groups.get((platform, external_id))
         if cached is not None:
-            return GroupInfo(id=cached[0], community=self._communities[cached[1]])
+            community = self._communities[cached[1]]
+            unnamed = community.name == external_id and name not in (None, external_id)
+            if not unnamed:
+                return GroupInfo(id=cached[0], community=community)
         async with self._database.session() as session, session.begin():
             info = await ensure_group(
                 session,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
-from bot.delivery import Sink
+from bot.delivery import RoleLookup, Sink
 from bot.errors import PermissionDenied, UserFacingError
 from bot.events import (
     Action,
@@ -83,14 +83,17 @@ def _event_key(event: Event) -> tuple[str, ...] | None:
     return None
 
 
-def _where(event: Event) -> tuple[str, str, Author]:
+def _where(event: Event) -> tuple[str, str, str | None, Author]:
+    """Platform, group id, group title (when known) and the account behind an event."""
     if isinstance(event, Message):
-        return event.place.platform, event.place.group_id, event.author
-    if isinstance(event, CommandInvoked):
-        return event.place.platform, event.place.group_id, event.invoker
-    if isinstance(event, ReactionAdded):
-        return event.place.platform, event.place.group_id, event.reactor
-    return event.platform, event.group_id, event.member
+        place, author = event.place, event.author
+    elif isinstance(event, CommandInvoked):
+        place, author = event.place, event.invoker
+    elif isinstance(event, ReactionAdded):
+        place, author = event.place, event.reactor
+    else:
+        return event.platform, event.group_id, None, event.member
+    return place.platform, place.group_id, place.group_name, author
 
 
 def defuse_mass_mentions(text: str) -> str:
@@ -158,9 +161,10 @@ class Engine:
             await self.services.database.close()
             self._started = False
 
-    def attach(self, platform: str, sink: Sink) -> None:
-        """Have `sink` perform every action for `platform` (adapters call this at start)."""
-        self.services.dispatcher.attach(platform, sink)
+    def attach(self, platform: str, sink: Sink, roles: RoleLookup | None = None) -> None:
+        """Have `sink` perform every action for `platform` (adapters call this at start);
+        `roles` tells members' rights on the platform outside commands."""
+        self.services.dispatcher.attach(platform, sink, roles)
 
     async def process(self, event: Event) -> None:
         """Handle `event` and deliver the resulting actions through the attached sinks."""
@@ -199,9 +203,9 @@ class Engine:
         return [_safe(action) for action in actions]
 
     async def _context(self, event: Event) -> EventContext:
-        platform, group_id, author = _where(event)
+        platform, group_id, group_name, author = _where(event)
         directory = self.services.directory
-        group = await directory.group(platform, group_id)
+        group = await directory.group(platform, group_id, group_name)
         member_id = await directory.member(group.community.id, platform, author)
         return EventContext(
             community=group.community,

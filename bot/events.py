@@ -6,13 +6,14 @@ returns. Times are timezone-aware UTC; ids are strings exactly as the platform g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 
 __all__ = [
     "Action",
     "Author",
+    "Card",
     "CommandInvoked",
     "DirectMessage",
     "Event",
@@ -53,6 +54,8 @@ class Place:
     group_id: str
     channel_id: str
     thread_id: str | None = None
+    #: The group's title on the platform, when the event carries it (names new communities).
+    group_name: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +173,28 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """The same message as structured parts, for platforms that show them (Discord embeds);
+    the others send the action's text. Parts are already in the platform's markup."""
+
+    title: str
+    description: str
+    #: (heading, body) sections shown one under the other.
+    fields: tuple[tuple[str, str], ...] = ()
+    #: A 0xRRGGBB accent colour (green: all well; orange: something needs a look).
+    colour: int | None = None
+    footer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
-    """Post a new message to a channel, optionally with an image or a poll."""
+    """Post a new message to a channel, optionally with an image, a poll or a card."""
 
     target: Place
     text: str
     image: str | None = None
     poll: Poll | None = None
+    card: Card | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +212,7 @@ class DirectMessage:
     group_id: str | None = None
     #: A local file sent as a document (e.g. the member's data export).
     file: str | None = None
+    card: Card | None = None
 
 
 @dataclass(frozen=True, slots=True)

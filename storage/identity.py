@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -95,9 +95,21 @@ async def ensure_group(
 ) -> GroupInfo:
     """Return the group, creating it with a community of its own the first time it is seen.
 
-    Safe when two processes see a new group at once: the loser of the insert race re-reads.
+    A community still named after the group's id (first seen through an event without the
+    title, such as a join) takes the group's title. Safe when two processes see a new group at
+    once: the loser of the insert race re-reads.
     """
     found = await _find_group(session, platform, external_id)
+    if found is not None and found.community.name == external_id and name != external_id:
+        await session.execute(
+            update(Community).where(Community.id == found.community.id).values(name=name)
+        )
+        await session.execute(
+            update(Group)
+            .where(Group.platform == platform, Group.external_id == external_id)
+            .values(name=name)
+        )
+        found = GroupInfo(id=found.id, community=replace(found.community, name=name))
     if found is not None:
         return found
     try:

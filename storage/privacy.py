@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Account,
+    DigestSubscription,
     FaqUnanswered,
     Member,
     MemberAccount,
@@ -155,6 +156,16 @@ async def member_export(
             "text",
             "at",
         ),
+        "digest_subscriptions": _rows(
+            await _all(
+                session,
+                select(DigestSubscription).where(DigestSubscription.member_id == member_id),
+            ),
+            "platform",
+            "user_id",
+            "kind",
+            "created_at",
+        ),
     }
 
 
@@ -185,6 +196,13 @@ async def forget_member(
         update(PointsLedger)
         .where(PointsLedger.member_id == member_id, PointsLedger.community_id == community_id)
         .values(note=None, source="forgotten"),
+    )
+    await run(
+        "digest_subscriptions",
+        delete(DigestSubscription).where(
+            DigestSubscription.member_id == member_id,
+            DigestSubscription.community_id == community_id,
+        ),
     )
     await run(
         "profile",

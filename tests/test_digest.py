@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.memory import MemoryAdapter
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.events import Action, Author, CommandInvoked, DirectMessage, Post, Role
 from bot.features.digest.feature import DigestFeature
 from bot.features.digest.periods import period_containing
-from bot.features.digest.render import render
+from bot.features.digest.render import render, render_card
 from bot.i18n import translator
 from tests.conftest import Harness, make_settings, start_harness
 from tests.test_cli import hearth
@@ -213,3 +214,54 @@ def test_hearth_digest_prints_the_report_and_writes_charts(tmp_path: Path) -> No
     bad = hearth("digest", "--community", "nope", cwd=tmp_path)
     assert bad.returncode == 1
     assert bad.stderr.startswith("hearth: error: no community 'nope'")
+
+
+async def test_discord_gets_the_digest_as_a_card(h: Harness) -> None:
+    """On Discord the digest is an embed: the headline as title and description, sections as
+    fields, orange when a health target is missed; names escaped, nobody pinged."""
+    await history(h)
+    discord_chat = MemoryAdapter(h.engine, h.clock, platform="discord", group="g-1")
+    h.clock.set(at("2026-01-11", "10:30"))
+    await discord_chat.say("carol", "How do I join the event?", message_id="q1")
+    h.clock.set(at("2026-01-11", "11:45"))
+    await discord_chat.say("dave", "Sign up on the site", message_id="a1", reply_to="q1")
+    h.clock.set(at("2026-01-12", "08:00"))
+    actions = await discord_chat.send(
+        CommandInvoked(
+            place=discord_chat.place(),
+            invoker=Author("mod", "mod"),
+            name="digest",
+            args="",
+            sent_at=h.clock.now(),
+            invoker_role=MOD,
+            message_id="d1",
+        )
+    )
+    (post,) = [a for a in actions if isinstance(a, Post)]
+    card = post.card
+    assert card is not None
+    assert card.title == "📊 Daily digest · g\\-1 · 2026-01-11 (UTC)"
+    assert card.description.startswith("Messages 2 ▲ 2 · Active members 2 ▲ 2")
+    assert [name for name, _ in card.fields] == [
+        "Health",
+        "Members",
+        "Activity",
+        "Questions, points and posts",
+    ]
+    assert card.colour == 0xE67E22  # the first reply took 75 minutes: a target missed
+    assert "⚠️ Median first reply to a question 75 min" in dict(card.fields)["Health"]
+    assert "carol (1)" in dict(card.fields)["Activity"]
+    # The memory platform (Telegram, console) has no cards: text only.
+    (plain,) = [a for a in await command(h, "/digest") if isinstance(a, Post)]
+    assert plain.card is None
+
+
+async def test_card_names_are_escaped_and_defused(h: Harness) -> None:
+    await history(h)
+    community = await h.engine.services.directory.find_community(None)
+    report = await feature(h).report(community, period_containing("day", date(2026, 1, 11), "UTC"))
+    card = render_card(report, h.engine.services.settings.digest, translator("en"))
+    activity = dict(card.fields)["Activity"]
+    assert "\\*\\_\\~ (2)" in activity
+    assert "\\<b\\>@everyone\\</b\\> (1)" in activity
+    assert card.colour == 0x2ECC71 or card.colour == 0x5865F2

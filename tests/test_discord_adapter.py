@@ -25,7 +25,18 @@ from bot.clock import ManualClock
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
 from bot.engine import Engine
 from bot.errors import ConfigError, DeliveryFailed, DeliveryProblem
-from bot.events import Action, DirectMessage, GrantRole, Place, Poll, Post, React, Reply, Role
+from bot.events import (
+    Action,
+    Card,
+    DirectMessage,
+    GrantRole,
+    Place,
+    Poll,
+    Post,
+    React,
+    Reply,
+    Role,
+)
 from bot.features.activity import ActivityFeature
 from bot.features.base import BaseFeature
 from bot.features.community import CommunityFeature
@@ -525,6 +536,52 @@ async def test_polls_are_native_and_images_uploaded_or_embedded(
         await bot.adapter.perform(Post(place, "x", image=str(tmp_path / "gone.png")))
     assert missing.value.problem is DeliveryProblem.FAILED
     assert "no image file" in missing.value.detail
+
+
+async def test_digest_cards_are_embeds_with_the_chart_inside(
+    connect: Connect, tmp_path: Path
+) -> None:
+    bot = await connect()
+    place = Place("discord", GUILD, GENERAL)
+    chart = tmp_path / "digest-1-day.png"
+    chart.write_bytes(b"\x89PNG fake")
+    card = Card(
+        title="📊 Daily digest · Tea house · 2026-01-11 (UTC)",
+        description="Messages 3 ▲ 3 · Active members 2 ▲ 2",
+        fields=(("Health", "⚠️ Median first reply 75 min"), ("Activity", "x" * 1500)),
+        colour=0xE67E22,
+    )
+    await bot.adapter.perform(Post(place, "the same as text", image=str(chart), card=card))
+    (sent,) = await bot.fake.wait_for("POST", MESSAGES)
+    (embed,) = sent.json["embeds"]
+    assert embed["title"] == card.title
+    assert embed["description"] == card.description
+    assert embed["color"] == 0xE67E22
+    assert [f["name"] for f in embed["fields"]] == ["Health", "Activity"]
+    assert len(embed["fields"][1]["value"]) == 1024  # clipped to Discord's field limit
+    assert embed["image"]["url"] == "attachment://chart.png"
+    assert sent.files == ["chart.png"]
+    assert not sent.json.get("content")  # the embed replaces the text
+    assert sent.json["allowed_mentions"] == {"parse": []}
+
+    # A card over Discord's 6,000-character total is sent as its text instead.
+    huge = Card("title", "d" * 4000, fields=(("a", "v" * 1000), ("b", "w" * 1000)))
+    await bot.adapter.perform(DirectMessage("discord", "1001", "plain digest", card=huge))
+    text = (await bot.fake.wait_for("POST", r"/channels/\d+/messages", count=2))[-1]
+    assert text.json["content"] == "plain digest"
+    assert not text.json.get("embeds")
+
+
+async def test_member_roles_are_read_from_discord_for_digest_recipients(
+    connect: Connect,
+) -> None:
+    bot = await connect(admin_roles=["Hearth Admins"])
+    bot.fake.members[1003] = member(1003, "carol", roles=(ADMINS_ROLE_ID,))
+    assert await bot.adapter.member_role(GUILD, "1003") is Role.ADMIN
+    assert await bot.adapter.member_role(GUILD, "1001") is Role.MEMBER
+    assert await bot.adapter.member_role("424242", "1003") is None  # a guild it is not in
+    bot.fake.refuse("GET", r"/guilds/\d+/members/1004", 404, 10007, "Unknown Member")
+    assert await bot.adapter.member_role(GUILD, "1004") is Role.MEMBER  # left the server
 
 
 async def test_direct_messages_and_closed_dms(connect: Connect) -> None:

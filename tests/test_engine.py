@@ -12,7 +12,7 @@ from bot.bootstrap import build_services
 from bot.clock import ManualClock
 from bot.commands import Command, CommandCall
 from bot.engine import Engine, defuse_mass_mentions
-from bot.events import Action, Event, Message, Post, Reply, Role
+from bot.events import Action, Author, Event, Message, Place, Post, Reply, Role
 from bot.features.activity import ActivityFeature
 from bot.features.base import BaseFeature, EventContext
 from storage.activity import count_messages
@@ -187,3 +187,37 @@ def test_recent_event_memory_forgets_the_oldest_first() -> None:
     assert recent.seen(("4",))
     assert recent.seen(("2",))
     assert not recent.seen(("0",))  # evicted: the database's unique key is the backstop
+
+
+async def test_a_community_takes_its_group_title(harness: Harness) -> None:
+    """Communities are named after the platform group's title, even when the group was
+    first seen through an event without one (a join); ids stay the keys."""
+    chat = harness.chat
+    await chat.join("alice")
+    community = await harness.engine.services.directory.find_community(None)
+    assert community.name == "group-1"
+    titled = Place("memory", "group-1", "general", group_name="Tea house 茶馆")
+    assert titled == chat.place()  # the title is not part of where something happens
+    await chat.send(
+        Message(
+            place=titled,
+            message_id="t1",
+            author=Author("alice", "alice"),
+            text="hello",
+            sent_at=harness.clock.now(),
+        )
+    )
+    renamed = await harness.engine.services.directory.find_community(None)
+    assert (renamed.id, renamed.name) == (community.id, "Tea house 茶馆")
+    again = Place("memory", "group-1", "general", group_name="Renamed later")
+    await chat.send(
+        Message(
+            place=again,
+            message_id="t2",
+            author=Author("alice", "alice"),
+            text="hi",
+            sent_at=harness.clock.now(),
+        )
+    )
+    kept = await harness.engine.services.directory.find_community(None)
+    assert kept.name == "Tea house 茶馆"  # only id-named communities are renamed

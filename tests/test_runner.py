@@ -14,12 +14,19 @@ from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
 from bot.errors import ConfigError
-from bot.events import Action
+from bot.events import Action, Role
 from storage.activity import count_messages
 from tests.conftest import make_settings
 
 
-class Broken:
+class Silent:
+    """What every fake platform shares: it cannot tell members' roles."""
+
+    async def member_role(self, group_id: str, user_id: str) -> Role | None:
+        return None
+
+
+class Broken(Silent):
     name = "broken"
 
     async def run(self, engine: Engine) -> None:
@@ -29,7 +36,7 @@ class Broken:
         raise AssertionError("never called")
 
 
-class Forever:
+class Forever(Silent):
     name = "forever"
 
     def __init__(self) -> None:
@@ -74,7 +81,7 @@ async def test_a_crashing_adapter_does_not_stop_the_console(
     await check.services.database.close()
 
 
-class RejectedToken:
+class RejectedToken(Silent):
     name = "rejected"
 
     async def run(self, engine: Engine) -> None:
@@ -84,7 +91,7 @@ class RejectedToken:
         raise AssertionError("never called")
 
 
-class Flaky:
+class Flaky(Silent):
     """Cannot connect twice, then runs until its input ends."""
 
     name = "flaky"

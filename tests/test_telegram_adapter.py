@@ -7,7 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
 from bot.events import DirectMessage, Place, Poll, Post, Reply
+from bot.features.digest.feature import DigestFeature
 from storage.identity import ChannelRef
 from storage.models import Member, MemberEvent, MessageLog, ReactionLog
 from tests.conftest import make_settings
@@ -99,9 +100,9 @@ async def start_bot(
     engine = build_engine(settings, clock=clock)
     await engine.start()
     adapter = TelegramAdapter(settings, clock, retry_delays=(0.0,))
-    engine.attach(adapter.name, adapter.perform)
+    engine.attach(adapter.name, adapter.perform, adapter.member_role)
     task = asyncio.create_task(adapter.run(engine))
-    await fake.wait_for("setMyCommands", 4)
+    await fake.wait_for("setMyCommands", 6)
     return Bot(fake, engine, adapter), task
 
 
@@ -299,6 +300,11 @@ async def test_command_menus_are_registered_per_scope_and_language(tg: Bot) -> N
     assert {"checkin", "faq", "help", "leaderboard", "rank", "mydata", "forgetme"} <= members
     assert not members & {"language", "timezone", "modchannel", "points", "schedule"}
     assert {"help", "language", "timezone", "modchannel", "points", "levels"} <= admins
+    assert {c["command"] for c in by_scope[("all_private_chats", None)]} == {
+        "mydata",
+        "subscribe",
+        "unsubscribe",
+    }
     zh_help = [c for c in by_scope[("default", "zh")] if c["command"] == "help"]
     assert zh_help[0]["description"] == "显示你可以使用的命令，或某个命令的用法。"
 
@@ -431,3 +437,43 @@ async def test_private_mydata_sends_a_json_file(tg: Bot) -> None:
     assert document["document"]["file"] == "hearth-data-telegram-11.json"
     (intro,) = tg.fake.sent("sendMessage")
     assert intro["text"] == "Here is everything Hearth stores about you."
+
+
+async def test_digest_subscription_from_a_private_chat(tg: Bot) -> None:
+    """A moderator subscribes in a private chat: Hearth asks Telegram for their rights in the
+    groups it has seen them in, and the next daily digest comes to that chat."""
+    private = {"id": 11, "type": "private", "first_name": "Alice"}
+
+    async def private_command(text: str) -> str:
+        update = message(text)
+        update["message"]["chat"] = private
+        before = len(tg.fake.sent("sendMessage"))
+        await tg.fake.push(update)
+        return str((await tg.replies(before + 1))[-1]["text"])
+
+    assert (await private_command("/subscribe")).startswith("I found no group")
+    await tg.fake.push(message("hello everyone"))
+    await tg.until_count(MessageLog, 1)
+    assert (await private_command("/subscribe")).startswith("I found no group")  # a member
+    tg.fake.set_status(GROUP, 11, "administrator")  # a moderator, not an admin
+    clock = tg.engine.services.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=10))  # rights are cached for a few minutes
+    assert await private_command("/subscribe weekly") == (
+        "I found no group where you may receive this digest. Send /subscribe in your group "
+        "instead: only its moderators and admins receive digests."
+    )
+    assert await private_command("/subscribe") == (
+        "You receive by private message:\n• the daily digest of Tea house"
+    )
+    assert (await private_command("/subscribe monthly")).startswith("Usage: /subscribe")
+
+    digest = next(f for f in tg.engine.features if isinstance(f, DigestFeature))
+    clock.set((clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0))
+    sent = await digest.tick()
+    assert [kind for _community, kind, _day in sent][:1] == ["day"]
+    photos = [p for p in tg.fake.sent("sendPhoto") if p["chat_id"] == "11"]
+    texts = [m["text"] for m in tg.fake.sent("sendMessage") if m["chat_id"] == "11"]
+    assert any(t.startswith("📊 Daily digest · Tea house") for t in texts) or photos
+
+    assert await private_command("/unsubscribe") == "You receive no digests by private message."

@@ -175,6 +175,8 @@ class FakeDiscord:
     def __init__(self, *, flags: int = MESSAGE_CONTENT_LIMITED | GUILD_MEMBERS_LIMITED) -> None:
         self.flags = flags
         self.calls: list[Call] = []
+        #: What GET /guilds/{id}/members/{user} answers, by user id (a plain member otherwise).
+        self.members: dict[int, JSON] = {}
         self.identify: JSON | None = None
         self.sockets: list[web.WebSocketResponse] = []
         self._refusals: list[tuple[str, re.Pattern[str], int, JSON]] = []
@@ -362,7 +364,8 @@ class FakeDiscord:
         return {"id": str(self.snowflake()), "type": 1, "recipients": [recipient]}
 
     def _member(self, match: re.Match[str], call: Call) -> JSON:
-        return member(int(match.group(1)), "someone")
+        user_id = int(match.group(1))
+        return self.members.get(user_id) or member(user_id, "someone")
 
     def _callback(self, match: re.Match[str], call: Call) -> JSON:
         kind = call.json["type"]

@@ -14,20 +14,22 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.commands import Command, CommandCall, Param
 from bot.config import DigestSettings
 from bot.engine import defuse_mass_mentions
-from bot.events import Action, DirectMessage, Place, Post, Role
+from bot.events import Action, Card, DirectMessage, Place, Post, Role
 from bot.features.base import BaseFeature, Services
 from bot.features.digest.metrics import Report, build_report, daily_series
 from bot.features.digest.periods import KINDS, Kind, Period, period_before
-from bot.features.digest.render import format_for_platform, render
+from bot.features.digest.render import CARD_PLATFORMS, format_for_platform, render, render_card
+from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
-from bot.i18n import N_, translator
+from bot.i18n import N_, Translator, translator
 from storage.digest import claim_digest, finish_digest
 from storage.identity import CommunityInfo, list_communities
 
@@ -47,6 +49,9 @@ class DigestFeature(BaseFeature):
         self._task: asyncio.Task[None] | None = None
         self._charts: Path | None = None
         self._drawing = asyncio.Lock()
+        self.subscriptions = Subscriptions(
+            services.database, services.dispatcher, services.settings.digest
+        )
 
     @property
     def settings(self) -> DigestSettings:
@@ -58,6 +63,7 @@ class DigestFeature(BaseFeature):
         if not self.settings.enabled:
             return ()
         kind = Param("period", choices=KINDS, required=False, help=N_("day, week or month"))
+        which = Param("digest", choices=tuple(CHOICES), required=False, help=N_("daily or weekly"))
         return (
             Command(
                 name="digest",
@@ -67,7 +73,78 @@ class DigestFeature(BaseFeature):
                 params=(kind,),
                 feature=self.name,
             ),
+            Command(
+                name="subscribe",
+                handler=self._subscribe,
+                help=N_(
+                    "Receive the daily digest (moderators) or the weekly one (admins) by "
+                    "private message."
+                ),
+                role=Role.MODERATOR,
+                params=(which,),
+                feature=self.name,
+            ),
+            Command(
+                name="unsubscribe",
+                handler=self._unsubscribe,
+                help=N_("Stop receiving digests by private message."),
+                params=(which,),
+                feature=self.name,
+            ),
         )
+
+    async def _subscribe(self, call: CommandCall) -> str:
+        subscriptions = self.subscriptions
+        wanted = subscriptions.wanted(call.args.get("digest"), call.role, call.tr)
+        if isinstance(wanted, str):
+            return wanted
+        place, user = call.event.place, call.event.invoker.user_id
+        names = subscriptions.names(wanted, call.tr)
+        hello = call.tr(N_("You will receive the {digest} digest of {community} here.")).format(
+            digest=names, community=call.community.name
+        )
+        if not await subscriptions.confirm(place.platform, user, place.group_id, hello):
+            return call.tr(
+                N_(
+                    "I could not send you a private message. Start a chat with me (or "
+                    "allow direct messages from this server) and try /subscribe again."
+                )
+            )
+        now = self.services.clock.now()
+        await subscriptions.add(call.community, call.member_id, place.platform, user, wanted, now)
+        return call.tr(
+            N_("Subscribed: the {digest} digest will come to you by private message.")
+        ).format(digest=names)
+
+    async def _unsubscribe(self, call: CommandCall) -> str:
+        choice = call.args.get("digest")
+        kinds = [CHOICES[choice]] if choice else list(CHOICES.values())
+        place = call.event.place
+        removed = await self.subscriptions.remove(
+            place.platform, call.event.invoker.user_id, kinds, call.community.id
+        )
+        if not removed:
+            return call.tr(N_("You were not subscribed to that digest."))
+        return call.tr(N_("You will no longer receive the {digest} digest here.")).format(
+            digest=self.subscriptions.names(kinds, call.tr)
+        )
+
+    async def private_command(
+        self, platform: str, user_id: str, name: str, args: str, tr: Translator
+    ) -> str | None:
+        """`/subscribe [daily|weekly]` or `/unsubscribe [daily|weekly]` sent in a private
+        chat with the bot; None for any other command."""
+        if name not in ("subscribe", "unsubscribe") or not self.settings.enabled:
+            return None
+        choice = args.strip().casefold() or None
+        if choice is not None and choice not in CHOICES:
+            return tr(N_("Usage: /{command} [daily|weekly]")).format(command=name)
+        if name == "unsubscribe":
+            kinds = [CHOICES[choice]] if choice else list(CHOICES.values())
+            await self.subscriptions.remove(platform, user_id, kinds)
+            return await self.subscriptions.listing(platform, user_id, tr)
+        now = self.services.clock.now()
+        return await self.subscriptions.private(platform, user_id, choice, tr, now)
 
     async def start(self) -> None:
         """Start sending scheduled digests, unless this process is not a worker."""
@@ -86,7 +163,8 @@ class DigestFeature(BaseFeature):
             self._charts = None
 
     async def report(self, community: CommunityInfo, period: Period) -> Report:
-        """The numbers of one community's period."""
+        """The numbers of one community's period (activity still queued is written first)."""
+        await self.services.writer.flush()
         settings = self.services.settings
         return await build_report(
             self.services.database,
@@ -110,12 +188,14 @@ class DigestFeature(BaseFeature):
 
     async def _compose(
         self, community: CommunityInfo, period: Period, platform: str
-    ) -> tuple[str, str | None]:
+    ) -> tuple[str, str | None, Card | None]:
         report = await self.report(community, period)
         fmt = format_for_platform(platform)
-        text = defuse_mass_mentions(
-            render(report, self.settings, translator(community.language), fmt)
-        )
+        tr = translator(community.language)
+        text = defuse_mass_mentions(render(report, self.settings, tr, fmt))
+        card = None
+        if platform in CARD_PLATFORMS:
+            card = _defused(render_card(report, self.settings, tr))
         image = None
         if self.settings.charts:
             if self._charts is None:
@@ -126,15 +206,15 @@ class DigestFeature(BaseFeature):
                 image = str(await self.chart(community, report, target))
             except Exception:
                 logger.exception("drawing the digest chart of community %s failed", community.id)
-        return text, image
+        return text, image, card
 
     async def _command(self, call: CommandCall) -> Sequence[Action]:
         kind: Kind = call.args.get("period") or "day"
         community = call.community
         period = period_before(kind, self.services.clock.now(), community.timezone)
         place = call.event.place
-        text, image = await self._compose(community, period, place.platform)
-        return [Post(place, text, image=image)]
+        text, image, card = await self._compose(community, period, place.platform)
+        return [Post(place, text, image=image, card=card)]
 
     async def _loop(self) -> None:
         while True:
@@ -162,14 +242,21 @@ class DigestFeature(BaseFeature):
             found, fire = fire, when.after(fire)
         return found
 
-    def _targets(self, community: CommunityInfo, kind: Kind) -> list[Place | tuple[str, str]]:
-        """Direct-message recipients (platform, user id), or the moderators' channel."""
+    async def _targets(self, community: CommunityInfo, kind: Kind) -> list[Place | tuple[str, str]]:
+        """The configured direct-message recipients (platform, user id), else the moderators'
+        channel; and every subscriber who may still receive it."""
         table = self.settings.daily_recipients if kind == "day" else self.settings.weekly_recipients
-        recipients = table.get(community.name, ())
-        if recipients:
-            return [(r.partition(":")[0], r.partition(":")[2]) for r in recipients]
+        configured = [
+            (r.partition(":")[0], r.partition(":")[2]) for r in table.get(community.name, ())
+        ]
+        targets: list[Place | tuple[str, str]] = list(configured)
         ref = community.mod_channel
-        return [] if ref is None else [Place(ref.platform, ref.group, ref.channel, ref.thread)]
+        if not configured and ref is not None:
+            targets.append(Place(ref.platform, ref.group, ref.channel, ref.thread))
+        for subscriber in await self.subscriptions.recipients(community, kind):
+            if subscriber not in configured:
+                targets.append(subscriber)
+        return targets
 
     async def tick(self) -> list[tuple[int, str, str]]:
         """Send every digest due now; returns (community id, kind, first day) of each sent."""
@@ -185,7 +272,7 @@ class DigestFeature(BaseFeature):
                 fire = self._fired(expression, community.timezone, now)
                 if fire is None:
                     continue
-                targets = self._targets(community, kind)
+                targets = await self._targets(community, kind)
                 reachable = [t for t in targets if _platform(t) in platforms]
                 if not targets or len(reachable) < len(targets):
                     continue  # another process (with that adapter) will send it
@@ -214,11 +301,11 @@ class DigestFeature(BaseFeature):
         failures = []
         try:
             for target in targets:
-                text, image = await self._compose(community, period, _platform(target))
+                text, image, card = await self._compose(community, period, _platform(target))
                 action: Action = (
-                    Post(target, text, image=image)
+                    Post(target, text, image=image, card=card)
                     if isinstance(target, Place)
-                    else DirectMessage(target[0], target[1], text, image=image)
+                    else DirectMessage(target[0], target[1], text, image=image, card=card)
                 )
                 delivery = await self.services.dispatcher.deliver(action)
                 if not delivery.ok:
@@ -237,6 +324,16 @@ class DigestFeature(BaseFeature):
                 detail="; ".join(failures),
             )
         return outcome == "sent"
+
+
+def _defused(card: Card) -> Card:
+    """The card with `@everyone` / `@here` broken everywhere, like every text Hearth sends."""
+    return replace(
+        card,
+        title=defuse_mass_mentions(card.title),
+        description=defuse_mass_mentions(card.description),
+        fields=tuple((defuse_mass_mentions(a), defuse_mass_mentions(b)) for a, b in card.fields),
+    )
 
 
 def _platform(target: Place | tuple[str, str]) -> str:

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import DigestSettings
+from bot.events import Card
 from bot.features.digest.metrics import Report
 from bot.i18n import N_, Translator
 from storage.analytics import MemberCount
 
-__all__ = ["FORMATS", "Format", "format_for_platform", "render"]
+__all__ = ["CARD_PLATFORMS", "FORMATS", "Format", "format_for_platform", "render", "render_card"]
 
 Format = Literal["text", "markdown", "html"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
+GREEN, ORANGE, NEUTRAL = 0x2ECC71, 0xE67E22, 0x5865F2
 NAME_LIMIT = 40
 QUOTE_LIMIT = 80
 _MARKDOWN = re.compile(r"([\\*_~|`>#\[\]()<:-])")
@@ -38,6 +40,10 @@ _SEGMENTS = (
     ("dormant", N_("dormant")),
     ("never", N_("never active")),
 )
+
+
+#: Platforms whose adapters show a `Card` (a Discord embed) instead of the text.
+CARD_PLATFORMS = frozenset({"discord"})
 
 
 def format_for_platform(platform: str) -> Format:
@@ -241,3 +247,26 @@ def render(report: Report, settings: DigestSettings, tr: Translator, fmt: Format
         _engagement(report, tr, m),
     )
     return "\n\n".join("\n".join(lines) for lines in sections)
+
+
+def render_card(report: Report, settings: DigestSettings, tr: Translator) -> Card:
+    """The digest as a Discord embed: the headline as title and description, each section
+    a field, the accent colour green when every health check is met and orange when one is
+    missed."""
+    m = _Markup("markdown")
+    title, *numbers = _headline(report, tr, m)
+    health = _health(report, settings, tr, m)
+    fields = (
+        (health[0].strip("*"), "\n".join(health[1:])),
+        (tr(N_("Members")), "\n".join(_members(report, tr, m))),
+        (tr(N_("Activity")), "\n".join(_activity(report, tr, m))),
+        (tr(N_("Questions, points and posts")), "\n".join(_engagement(report, tr, m))),
+    )
+    marks = [line.split(" ", 1)[0] for line in health[1:]]
+    colour = ORANGE if "⚠️" in marks else GREEN if all(x == "✅" for x in marks) else NEUTRAL
+    return Card(
+        title=title.removeprefix("**").removesuffix("**"),
+        description="\n".join(numbers),
+        fields=fields,
+        colour=colour,
+    )

@@ -1,0 +1,227 @@
+"""Carrying out engine actions on Discord: messages split at 2,000 characters with mentions
+that ping nobody (but the member replied to), uploads, digest cards as embeds, native polls,
+role grants and reactions; Discord's refusals become `DeliveryFailed` with the ids involved.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import discord
+
+from adapters.chunks import split_message
+from adapters.discord_commands import MESSAGE_LIMIT, Interactions
+from bot.errors import DeliveryFailed, DeliveryProblem
+from bot.events import Action, Card, DirectMessage, GrantRole, Place, Poll, Post, React, Reply
+
+__all__ = ["NO_PINGS", "DiscordSender", "attachment", "embed_of", "refusal", "snowflake"]
+
+logger = logging.getLogger(__name__)
+
+POLL_QUESTION_LIMIT = 300
+POLL_ANSWER_LIMIT = 55
+POLL_DURATION = timedelta(hours=24)
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELDS_LIMIT = 25
+EMBED_FIELD_NAME_LIMIT = 256
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+CHART_NAME = "chart.png"
+NO_PINGS = discord.AllowedMentions.none()
+_REPLY_PING = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
+
+
+def snowflake(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a Discord id") from None
+
+
+def _ids(action: Action) -> str:
+    if isinstance(action, Reply | React):
+        place, message = action.place, action.message_id
+        channel = place.thread_id or place.channel_id
+        return f"guild {place.group_id}, channel {channel}, message {message}"
+    if isinstance(action, Post):
+        place = action.target
+        return f"guild {place.group_id}, channel {place.thread_id or place.channel_id}"
+    if isinstance(action, GrantRole):
+        return f"guild {action.group_id}, user {action.user_id}, role {action.role_id}"
+    return f"user {action.user_id}"
+
+
+def refusal(action: Action, error: discord.HTTPException) -> DeliveryFailed:
+    if isinstance(error, discord.Forbidden):
+        dm = isinstance(action, DirectMessage)
+        problem = DeliveryProblem.DM_CLOSED if dm else DeliveryProblem.FORBIDDEN
+    elif isinstance(error, discord.NotFound):
+        problem = DeliveryProblem.NOT_FOUND
+    else:
+        problem = DeliveryProblem.FAILED
+    detail = f"HTTP {error.status}, code {error.code}: {error.text}"
+    logger.warning("discord refused %s (%s): %s", type(action).__name__, _ids(action), detail)
+    return DeliveryFailed(action, problem, detail)
+
+
+def embed_of(card: Card) -> discord.Embed | None:
+    """The card as an embed, each part clipped to Discord's limits; None when the whole
+    would still be over Discord's 6,000 characters (the text is sent instead)."""
+    embed = discord.Embed(
+        title=_clip(card.title, EMBED_TITLE_LIMIT),
+        description=_clip(card.description, EMBED_DESCRIPTION_LIMIT),
+        colour=card.colour,
+    )
+    for name, value in card.fields[:EMBED_FIELDS_LIMIT]:
+        embed.add_field(
+            name=_clip(name, EMBED_FIELD_NAME_LIMIT) or "\u200b",
+            value=_clip(value, EMBED_FIELD_VALUE_LIMIT) or "—",
+            inline=False,
+        )
+    if card.footer:
+        embed.set_footer(text=_clip(card.footer, EMBED_FOOTER_LIMIT))
+    return embed if len(embed) <= EMBED_TOTAL_LIMIT else None
+
+
+def attachment(action: Post | DirectMessage) -> dict[str, Any]:
+    """`send` keywords for the action's card, image or file: a local file is uploaded (a
+    chart inside the card's embed), a URL embedded."""
+    if isinstance(action, DirectMessage) and action.file:
+        document = Path(action.file)
+        if not document.is_file():
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no file {document}")
+        return {"file": discord.File(document)}
+    embed = None if action.card is None else embed_of(action.card)
+    if not action.image:
+        return {} if embed is None else {"embed": embed}
+    if urlparse(action.image).scheme in ("http", "https"):
+        return {"embed": (embed or discord.Embed()).set_image(url=action.image)}
+    path = Path(action.image)
+    if not path.is_file():
+        raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no image file {path}")
+    if embed is None:
+        return {"file": discord.File(path)}
+    # The chart shows inside the embed: an attachment named in the embed's image URL.
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    return {"embed": embed, "file": discord.File(path, filename=CHART_NAME)}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _native_poll(poll: Poll) -> discord.Poll:
+    native = discord.Poll(_clip(poll.question, POLL_QUESTION_LIMIT), duration=POLL_DURATION)
+    for option in poll.options:
+        native.add_answer(text=_clip(option, POLL_ANSWER_LIMIT))
+    return native
+
+
+class DiscordSender:
+    """Performs actions through a connected discord.py client."""
+
+    def __init__(self, interactions: Interactions) -> None:
+        self.interactions = interactions
+
+    async def perform(self, client: discord.Client, action: Action) -> str | None:
+        """Carry out one action; returns the id of the (first) message sent.
+
+        Raises:
+            DeliveryFailed: Discord refused it (DM_CLOSED for closed DMs, FORBIDDEN for a
+                missing permission or a role above the bot's, NOT_FOUND for something gone,
+                FAILED otherwise).
+        """
+        try:
+            if isinstance(action, Reply):
+                return await self.reply(client, action)
+            if isinstance(action, Post):
+                return await self.post(client, action)
+            if isinstance(action, DirectMessage):
+                dm = await client.create_dm(discord.Object(snowflake(action.user_id)))
+                return await self.send(dm, action.text, **attachment(action))
+            if isinstance(action, GrantRole):
+                await self.grant(client, action)
+            else:
+                await self.react(client, action)
+            return None
+        except discord.HTTPException as error:
+            raise refusal(action, error) from error
+        except ValueError as error:
+            raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+
+    @staticmethod
+    def channel(client: discord.Client, place: Place) -> discord.PartialMessageable:
+        channel = snowflake(place.thread_id or place.channel_id)
+        return client.get_partial_messageable(channel, guild_id=snowflake(place.group_id))
+
+    async def send(
+        self,
+        channel: discord.abc.Messageable,
+        text: str,
+        *,
+        reference: discord.MessageReference | None = None,
+        **extras: Any,
+    ) -> str | None:
+        """Send `text` in pieces of at most 2,000 characters; extras go with the last one.
+        With an embed the embed replaces the text (it carries the same content). Returns the
+        id of the first message sent."""
+        if "embed" in extras and extras["embed"].title:
+            text = ""
+        pieces: list[str | None] = list(split_message(text, MESSAGE_LIMIT)) or [None]
+        first: str | None = None
+        try:
+            for index, piece in enumerate(pieces):
+                options: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+                if index == 0 and reference is not None:
+                    options = {"reference": reference, "allowed_mentions": _REPLY_PING}
+                if index == len(pieces) - 1:
+                    options.update(extras)
+                if piece is not None or extras:
+                    sent = await channel.send(piece, **options)
+                    first = first or str(sent.id)
+            return first
+        finally:
+            upload = extras.get("file")
+            if isinstance(upload, discord.File):
+                upload.close()  # discord.py closes it after sending; not if never sent
+
+    async def reply(self, client: discord.Client, reply: Reply) -> str | None:
+        if await self.interactions.answer(reply):
+            return None
+        # Discord has no private replies outside interactions: a message reply is public.
+        channel = self.channel(client, reply.place)
+        reference = None
+        if reply.message_id and reply.message_id.isdigit():
+            reference = discord.MessageReference(
+                message_id=int(reply.message_id),
+                channel_id=channel.id,
+                guild_id=snowflake(reply.place.group_id),
+                fail_if_not_exists=False,
+            )
+        return await self.send(channel, reply.text, reference=reference)
+
+    async def post(self, client: discord.Client, post: Post) -> str | None:
+        extras = attachment(post)
+        if post.poll is not None:
+            extras["poll"] = _native_poll(post.poll)
+        return await self.send(self.channel(client, post.target), post.text, **extras)
+
+    async def grant(self, client: discord.Client, grant: GrantRole) -> None:
+        guild_id, user_id = snowflake(grant.group_id), snowflake(grant.user_id)
+        guild = client.get_guild(guild_id) or await client.fetch_guild(guild_id)
+        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        reason = grant.reason or None
+        await member.add_roles(discord.Object(snowflake(grant.role_id)), reason=reason)
+        stale = [discord.Object(snowflake(r)) for r in grant.revoke if r != grant.role_id]
+        if stale:
+            await member.remove_roles(*stale, reason=reason)
+
+    async def react(self, client: discord.Client, react: React) -> None:
+        message = self.channel(client, react.place).get_partial_message(snowflake(react.message_id))
+        await message.add_reaction(react.emoji)

@@ -1,0 +1,49 @@
+"""Typed SQLAlchemy 2 models: the schema of record (migrations must match it)."""
+
+from __future__ import annotations
+
+from storage.models.activity import MemberDay, MemberEvent, MessageLog, ReactionLog
+from storage.models.base import Base, UTCDateTime
+from storage.models.content import (
+    DigestRun,
+    DigestSubscription,
+    FaqEntry,
+    FaqQuestion,
+    FaqUnanswered,
+    Schedule,
+    ScheduleRun,
+)
+from storage.models.identity import Account, Community, Group, Member, MemberAccount
+from storage.models.points import (
+    LevelRole,
+    PointsLedger,
+    PointsPeriod,
+    PointsTotal,
+    ThanksGiven,
+)
+
+__all__ = [
+    "Account",
+    "Base",
+    "Community",
+    "DigestRun",
+    "DigestSubscription",
+    "FaqEntry",
+    "FaqQuestion",
+    "FaqUnanswered",
+    "Group",
+    "LevelRole",
+    "Member",
+    "MemberAccount",
+    "MemberDay",
+    "MemberEvent",
+    "MessageLog",
+    "PointsLedger",
+    "PointsPeriod",
+    "PointsTotal",
+    "ReactionLog",
+    "Schedule",
+    "ScheduleRun",
+    "ThanksGiven",
+    "UTCDateTime",
+]
