@@ -150,7 +150,7 @@ class DiscordAdapter:
         self.interactions = Interactions(
             ephemeral_replies=settings.discord.ephemeral_replies, defer_after=defer_after
         )
-        self.sender = DiscordSender(self.interactions)
+        self.sender = DiscordSender(self.interactions, clock)
         self._synced: set[int] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
 

@@ -1,6 +1,7 @@
 """Carrying out engine actions on Discord: messages split at 2,000 characters with mentions
 that ping nobody (but the member replied to), uploads, digest cards as embeds, native polls,
-role grants and reactions; Discord's refusals become `DeliveryFailed` with the ids involved.
+role grants, reactions and moderation (deletions, timeouts, bans); Discord's refusals become
+`DeliveryFailed` with the ids involved.
 """
 
 from __future__ import annotations
@@ -15,10 +16,32 @@ import discord
 
 from adapters.chunks import split_message
 from adapters.discord_commands import MESSAGE_LIMIT, Interactions
+from bot.clock import Clock
 from bot.errors import DeliveryFailed, DeliveryProblem
-from bot.events import Action, Card, DirectMessage, GrantRole, Place, Poll, Post, React, Reply
+from bot.events import (
+    Action,
+    Card,
+    DeleteMessage,
+    DirectMessage,
+    GrantRole,
+    Place,
+    Poll,
+    Post,
+    React,
+    Reply,
+    Restrict,
+    Sanction,
+)
 
-__all__ = ["NO_PINGS", "DiscordSender", "attachment", "embed_of", "refusal", "snowflake"]
+__all__ = [
+    "MAX_TIMEOUT",
+    "NO_PINGS",
+    "DiscordSender",
+    "attachment",
+    "embed_of",
+    "refusal",
+    "snowflake",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +56,8 @@ EMBED_FIELD_VALUE_LIMIT = 1024
 EMBED_FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 CHART_NAME = "chart.png"
+#: Discord refuses a timeout more than 28 days ahead; a minute's margin for clock skew.
+MAX_TIMEOUT = timedelta(days=28) - timedelta(minutes=1)
 NO_PINGS = discord.AllowedMentions.none()
 _REPLY_PING = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
 
@@ -45,7 +70,7 @@ def snowflake(value: str) -> int:
 
 
 def _ids(action: Action) -> str:
-    if isinstance(action, Reply | React):
+    if isinstance(action, Reply | React | DeleteMessage):
         place, message = action.place, action.message_id
         channel = place.thread_id or place.channel_id
         return f"guild {place.group_id}, channel {channel}, message {message}"
@@ -54,6 +79,8 @@ def _ids(action: Action) -> str:
         return f"guild {place.group_id}, channel {place.thread_id or place.channel_id}"
     if isinstance(action, GrantRole):
         return f"guild {action.group_id}, user {action.user_id}, role {action.role_id}"
+    if isinstance(action, Restrict):
+        return f"guild {action.group_id}, user {action.user_id}, {action.sanction.value}"
     return f"user {action.user_id}"
 
 
@@ -126,8 +153,9 @@ def _native_poll(poll: Poll) -> discord.Poll:
 class DiscordSender:
     """Performs actions through a connected discord.py client."""
 
-    def __init__(self, interactions: Interactions) -> None:
+    def __init__(self, interactions: Interactions, clock: Clock) -> None:
         self.interactions = interactions
+        self.clock = clock
 
     async def perform(self, client: discord.Client, action: Action) -> str | None:
         """Carry out one action; returns the id of the (first) message sent.
@@ -147,6 +175,10 @@ class DiscordSender:
                 return await self.send(dm, action.text, **attachment(action))
             if isinstance(action, GrantRole):
                 await self.grant(client, action)
+            elif isinstance(action, DeleteMessage):
+                await self.delete(client, action)
+            elif isinstance(action, Restrict):
+                await self.restrict(client, action)
             else:
                 await self.react(client, action)
             return None
@@ -212,10 +244,19 @@ class DiscordSender:
             extras["poll"] = _native_poll(post.poll)
         return await self.send(self.channel(client, post.target), post.text, **extras)
 
+    @staticmethod
+    async def member(client: discord.Client, group_id: str, user_id: str) -> discord.Member:
+        guild = await DiscordSender.guild(client, group_id)
+        member_id = snowflake(user_id)
+        return guild.get_member(member_id) or await guild.fetch_member(member_id)
+
+    @staticmethod
+    async def guild(client: discord.Client, group_id: str) -> discord.Guild:
+        guild_id = snowflake(group_id)
+        return client.get_guild(guild_id) or await client.fetch_guild(guild_id)
+
     async def grant(self, client: discord.Client, grant: GrantRole) -> None:
-        guild_id, user_id = snowflake(grant.group_id), snowflake(grant.user_id)
-        guild = client.get_guild(guild_id) or await client.fetch_guild(guild_id)
-        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        member = await self.member(client, grant.group_id, grant.user_id)
         reason = grant.reason or None
         await member.add_roles(discord.Object(snowflake(grant.role_id)), reason=reason)
         stale = [discord.Object(snowflake(r)) for r in grant.revoke if r != grant.role_id]
@@ -225,3 +266,26 @@ class DiscordSender:
     async def react(self, client: discord.Client, react: React) -> None:
         message = self.channel(client, react.place).get_partial_message(snowflake(react.message_id))
         await message.add_reaction(react.emoji)
+
+    async def delete(self, client: discord.Client, delete: DeleteMessage) -> None:
+        # PartialMessage.delete() takes no reason; the endpoint does (it shows in the audit log).
+        channel = self.channel(client, delete.place)
+        message_id = snowflake(delete.message_id)
+        await client.http.delete_message(channel.id, message_id, reason=delete.reason or None)
+
+    async def restrict(self, client: discord.Client, restrict: Restrict) -> None:
+        reason = restrict.reason or None
+        if restrict.sanction in (Sanction.BAN, Sanction.UNBAN):
+            guild = await self.guild(client, restrict.group_id)
+            user = discord.Object(snowflake(restrict.user_id))
+            if restrict.sanction is Sanction.BAN:
+                await guild.ban(user, reason=reason, delete_message_seconds=0)
+            else:
+                await guild.unban(user, reason=reason)
+            return
+        member = await self.member(client, restrict.group_id, restrict.user_id)
+        until = None
+        if restrict.sanction is Sanction.MUTE:
+            limit = self.clock.now() + MAX_TIMEOUT
+            until = limit if restrict.until is None else min(restrict.until, limit)
+        await member.timeout(until, reason=reason)

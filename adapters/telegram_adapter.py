@@ -1,21 +1,17 @@
 """The Telegram adapter: python-telegram-bot's Application embedded in Hearth's event loop.
 
 Long polling by default (webhook when `telegram.webhook_url` is set); every update goes
-through one handler that turns it into engine events (see `adapters.telegram_updates`).
-Text is sent as HTML with everything escaped, split at Telegram's 4096-character limit.
+through one handler that turns it into engine events (see `adapters.telegram_updates`);
+actions are carried out by `adapters.telegram_send`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import (
@@ -24,18 +20,15 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
     ChatMember,
-    InputFile,
-    ReactionTypeEmoji,
-    ReplyParameters,
     Update,
 )
 from telegram import Message as TgMessage
-from telegram.constants import ParseMode, UpdateType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import UpdateType
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from adapters.chunks import split_message
 from adapters.telegram_commands import command_menus
+from adapters.telegram_send import TelegramSender
 from adapters.telegram_updates import (
     GROUP_CHATS,
     PLATFORM,
@@ -57,9 +50,6 @@ from bot.events import (
     Event,
     MemberJoined,
     MemberLeft,
-    Post,
-    React,
-    Reply,
     Role,
 )
 from bot.features.digest.feature import DigestFeature
@@ -69,9 +59,6 @@ from bot.i18n import N_, normalize_language, translator
 __all__ = ["ALLOWED_UPDATES", "TelegramAdapter"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-MESSAGE_LIMIT = 4096
-CAPTION_LIMIT = 1024
 ALLOWED_UPDATES: tuple[str, ...] = (
     UpdateType.MESSAGE,
     UpdateType.EDITED_MESSAGE,
@@ -107,8 +94,8 @@ class TelegramAdapter:
         self.settings = settings.telegram
         self.default_language = settings.defaults.language
         self.clock = clock
-        self.retry_delays = tuple(retry_delays)
         self.rate_limit_retries = rate_limit_retries
+        self.sender = TelegramSender(clock, retry_delays)
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._engine: Engine | None = None
         self._roles: dict[tuple[int, int], tuple[Role, datetime]] = {}
@@ -311,148 +298,12 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ actions
 
     async def perform(self, action: Action) -> str | None:
-        """Carry out one action; returns the id of the (first) message sent. Platform
-        refusals raise `DeliveryFailed`."""
+        """Carry out one action (see `TelegramSender.perform`); returns the id of the (first)
+        message sent. Platform refusals raise `DeliveryFailed`."""
         application = self.application
         if application is None:
             raise DeliveryFailed(action, DeliveryProblem.FAILED, "Telegram is not connected")
-        bot = application.bot
-        if isinstance(action, Reply):
-            return await self._send_text(
-                action,
-                bot,
-                action.place.group_id,
-                action.text,
-                action.place.thread_id,
-                action.message_id,
-            )
-        if isinstance(action, Post):
-            return await self._post(action, bot)
-        if isinstance(action, DirectMessage):
-            if action.image:
-                photo = partial(bot.send_photo, action.user_id, _photo(action.image))
-                await self._call(action, photo)
-            first = await self._send_text(action, bot, action.user_id, action.text, None, None)
-            if action.file:
-                document = _document(action.file)
-                await self._call(action, partial(bot.send_document, action.user_id, document))
-            return first
-        if isinstance(action, React):
-            reaction = [ReactionTypeEmoji(action.emoji)]
-            await self._call(
-                action,
-                lambda: bot.set_message_reaction(
-                    action.place.group_id, int(action.message_id), reaction
-                ),
-            )
-            return None
-        raise DeliveryFailed(action, DeliveryProblem.UNSUPPORTED, "Telegram has no roles")
-
-    async def _send_text(
-        self,
-        action: Action,
-        bot: Bot,
-        chat: str,
-        text: str,
-        thread: str | None,
-        reply_to: str | None,
-    ) -> str | None:
-        thread_id = int(thread) if thread else None
-        first: str | None = None
-        for index, piece in enumerate(split_message(text, MESSAGE_LIMIT)):
-            reply = None
-            if index == 0 and reply_to is not None and reply_to.lstrip("-").isdigit():
-                reply = ReplyParameters(int(reply_to), allow_sending_without_reply=True)
-            send = partial(
-                bot.send_message,
-                chat,
-                html.escape(piece, quote=False),
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread_id,
-                reply_parameters=reply,
-            )
-            sent = await self._call(action, send)
-            first = first or str(sent.message_id)
-        return first
-
-    async def _post(self, action: Post, bot: Bot) -> str | None:
-        target = action.target
-        thread_id = int(target.thread_id) if target.thread_id else None
-        text = action.text
-        if action.image:
-            caption = text if len(text) <= CAPTION_LIMIT else ""
-            await self._call(
-                action,
-                lambda: bot.send_photo(
-                    target.group_id,
-                    _photo(action.image or ""),
-                    caption=html.escape(caption, quote=False) or None,
-                    parse_mode=ParseMode.HTML,
-                    message_thread_id=thread_id,
-                ),
-            )
-            text = "" if caption else text
-        if action.poll is not None and text.strip() == action.poll.question.strip():
-            text = ""
-        first = None
-        if text.strip():
-            first = await self._send_text(
-                action, bot, target.group_id, text, target.thread_id, None
-            )
-        if action.poll is not None:
-            poll = action.poll
-            sent = await self._call(
-                action,
-                lambda: bot.send_poll(
-                    target.group_id, poll.question, list(poll.options), message_thread_id=thread_id
-                ),
-            )
-            first = first or str(sent.message_id)
-        return first
-
-    async def _call(self, action: Action, request: Callable[[], Awaitable[T]]) -> T:
-        """Run one Bot API call: retry network errors with backoff and jitter; translate
-        Telegram's refusals into `DeliveryFailed` (RetryAfter is the rate limiter's job)."""
-        delays = (*self.retry_delays, None)
-        for delay in delays:
-            try:
-                return await request()
-            except Forbidden as error:
-                problem = (
-                    DeliveryProblem.DM_CLOSED
-                    if isinstance(action, DirectMessage)
-                    else DeliveryProblem.FORBIDDEN
-                )
-                raise DeliveryFailed(action, problem, error.message) from error
-            except BadRequest as error:
-                problem = (
-                    DeliveryProblem.NOT_FOUND
-                    if "not found" in error.message.lower()
-                    else DeliveryProblem.FAILED
-                )
-                raise DeliveryFailed(action, problem, error.message) from error
-            except RetryAfter as error:
-                raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
-            except NetworkError as error:
-                if delay is None:
-                    raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
-                logger.warning("telegram: %s; retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay * (1 + random.random() / 2))
-            except TelegramError as error:
-                raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _photo(image: str) -> Any:
-    """A local file is uploaded; anything else (a URL) is passed for Telegram to fetch."""
-    path = Path(image)
-    return InputFile(path.read_bytes(), filename=path.name) if path.is_file() else image
-
-
-def _document(file: str) -> InputFile:
-    """A local file to upload, under its own name."""
-    path = Path(file)
-    return InputFile(path.read_bytes(), filename=path.name)
+        return await self.sender.perform(application.bot, action)
 
 
 def _role_of(member: ChatMember) -> Role:

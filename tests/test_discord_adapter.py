@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from adapters.chunks import split_message
 from adapters.discord_adapter import MESSAGE_LIMIT, DiscordAdapter, sync_global_commands
 from adapters.discord_commands import command_payloads, invocation
+from adapters.discord_send import MAX_TIMEOUT
 from bot.bootstrap import build_services
 from bot.clock import ManualClock
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
@@ -28,6 +30,7 @@ from bot.errors import ConfigError, DeliveryFailed, DeliveryProblem
 from bot.events import (
     Action,
     Card,
+    DeleteMessage,
     DirectMessage,
     GrantRole,
     Place,
@@ -35,7 +38,9 @@ from bot.events import (
     Post,
     React,
     Reply,
+    Restrict,
     Role,
+    Sanction,
 )
 from bot.features.activity import ActivityFeature
 from bot.features.base import BaseFeature
@@ -632,6 +637,60 @@ async def test_a_granted_role_is_added_and_the_previous_one_removed(connect: Con
     assert added.path.endswith(f"/roles/{REWARD_ROLE_ID}")
     removals = await bot.fake.wait_for("DELETE", rf"/guilds/{GUILD_ID}/members/\d+/roles/\d+")
     assert [call.path.rsplit("/", 1)[1] for call in removals] == ["77"]
+
+
+def _restrict(sanction: Sanction, until: Any = None) -> Restrict:
+    return Restrict("discord", GUILD, "1001", sanction, until, reason="spam, again")
+
+
+async def test_moderation_actions_reach_discord_with_their_reason(
+    connect: Connect, clock: ManualClock
+) -> None:
+    bot = await connect()
+    thread = Place("discord", GUILD, GENERAL, str(THREAD_ID))
+    until = clock.now() + timedelta(hours=1)
+    await bot.adapter.perform(DeleteMessage(thread, "4242", reason="spam, again"))
+    await bot.adapter.perform(_restrict(Sanction.MUTE, until))
+    assert bot.fake.timeouts == {1001: until.isoformat()}
+    await bot.adapter.perform(_restrict(Sanction.UNMUTE))
+    assert bot.fake.timeouts == {1001: None}
+    await bot.adapter.perform(_restrict(Sanction.BAN))
+    assert bot.fake.bans == {1001}
+    await bot.adapter.perform(_restrict(Sanction.UNBAN))
+    assert bot.fake.bans == set()
+
+    (deleted,) = await bot.fake.wait_for("DELETE", rf"/channels/{THREAD_ID}/messages/4242")
+    mute, unmute = await bot.fake.wait_for("PATCH", rf"/guilds/{GUILD_ID}/members/1001", count=2)
+    assert mute.json == {"communication_disabled_until": until.isoformat()}
+    assert unmute.json == {"communication_disabled_until": None}
+    (ban,) = await bot.fake.wait_for("PUT", rf"/guilds/{GUILD_ID}/bans/1001")
+    assert ban.query == {"delete_message_seconds": "0"}
+    (unban,) = await bot.fake.wait_for("DELETE", rf"/guilds/{GUILD_ID}/bans/1001")
+    assert {c.reason for c in (deleted, mute, unmute, ban, unban)} == {"spam, again"}
+
+
+async def test_a_mute_beyond_28_days_is_clamped(connect: Connect, clock: ManualClock) -> None:
+    bot = await connect()
+    await bot.adapter.perform(_restrict(Sanction.MUTE, clock.now() + timedelta(days=60)))
+    end = clock.now() + MAX_TIMEOUT
+    assert bot.fake.timeouts == {1001: end.isoformat()}
+    assert timedelta(days=27) < MAX_TIMEOUT <= timedelta(days=28)
+
+
+async def test_refused_moderation_becomes_a_delivery_problem(
+    connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await connect()
+    bot.fake.refuse("PUT", r"/guilds/\d+/bans/\d+", 403, 50013, "Missing Permissions")
+    bot.fake.refuse("DELETE", r"/channels/\d+/messages/\d+", 404, 10008, "Unknown Message")
+    with caplog.at_level(logging.WARNING), pytest.raises(DeliveryFailed) as ban:
+        await bot.adapter.perform(_restrict(Sanction.BAN))
+    with pytest.raises(DeliveryFailed) as delete:
+        await bot.adapter.perform(DeleteMessage(Place("discord", GUILD, GENERAL), "4242"))
+    assert ban.value.problem is DeliveryProblem.FORBIDDEN
+    assert f"guild {GUILD}, user 1001, ban" in caplog.text
+    assert delete.value.problem is DeliveryProblem.NOT_FOUND
+    assert delete.value.detail == "HTTP 404, code 10008: Unknown Message"
 
 
 async def test_the_adapter_stops_cleanly_when_cancelled(connect: Connect) -> None:

@@ -19,7 +19,17 @@ from adapters.telegram_adapter import ALLOWED_UPDATES, PRIVACY_WARNING, Telegram
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
-from bot.events import DirectMessage, Place, Poll, Post, Reply
+from bot.errors import DeliveryFailed, DeliveryProblem
+from bot.events import (
+    DeleteMessage,
+    DirectMessage,
+    Place,
+    Poll,
+    Post,
+    Reply,
+    Restrict,
+    Sanction,
+)
 from bot.features.digest.feature import DigestFeature
 from storage.identity import ChannelRef
 from storage.models import Member, MemberEvent, MessageLog, ReactionLog
@@ -477,3 +487,74 @@ async def test_digest_subscription_from_a_private_chat(tg: Bot) -> None:
     assert any(t.startswith("📊 Daily digest · Tea house") for t in texts) or photos
 
     assert await private_command("/unsubscribe") == "You receive no digests by private message."
+
+
+# ---------------------------------------------------------------------- moderation
+
+
+def _restrict(sanction: Sanction, until: datetime | None = None) -> Restrict:
+    return Restrict("telegram", str(GROUP), "11", sanction, until, reason="spam")
+
+
+def _error(status: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": status, "description": description}
+
+
+async def test_moderation_actions_reach_telegram(tg: Bot) -> None:
+    defaults = {"can_send_messages": True, "can_send_polls": False, "can_invite_users": True}
+    tg.fake.permissions[GROUP] = defaults
+    until = tg.adapter.clock.now() + timedelta(hours=1)
+    await tg.adapter.perform(DeleteMessage(_place(), "77", reason="spam"))
+    await tg.adapter.perform(_restrict(Sanction.MUTE, until))
+    await tg.adapter.perform(_restrict(Sanction.UNMUTE))
+    await tg.adapter.perform(_restrict(Sanction.BAN))
+    await tg.adapter.perform(_restrict(Sanction.UNBAN))
+
+    (deleted,) = tg.fake.sent("deleteMessage")
+    assert (deleted["chat_id"], deleted["message_id"]) == (str(GROUP), "77")
+    mute, unmute = tg.fake.sent("restrictChatMember")
+    assert (mute["chat_id"], mute["user_id"]) == (str(GROUP), "11")
+    assert mute["until_date"] == str(int(until.timestamp()))
+    assert set(mute["permissions"].values()) == {False}
+    (asked,) = tg.fake.sent("getChat")
+    assert asked["chat_id"] == str(GROUP)
+    assert unmute["permissions"] == defaults
+    assert "until_date" not in unmute
+    (ban,) = tg.fake.sent("banChatMember")
+    assert (ban["chat_id"], ban["user_id"], ban["revoke_messages"]) == (str(GROUP), "11", "false")
+    (unban,) = tg.fake.sent("unbanChatMember")
+    assert (unban["user_id"], unban["only_if_banned"]) == ("11", "true")
+
+
+async def test_unmute_lifts_everything_when_the_group_reports_no_defaults(tg: Bot) -> None:
+    await tg.adapter.perform(_restrict(Sanction.UNMUTE))
+    (unmute,) = tg.fake.sent("restrictChatMember")
+    assert set(unmute["permissions"].values()) == {True}
+
+
+async def test_a_very_short_mute_is_lengthened_so_it_is_not_forever(tg: Bot) -> None:
+    now = tg.adapter.clock.now()
+    await tg.adapter.perform(_restrict(Sanction.MUTE, now + timedelta(seconds=5)))
+    (mute,) = tg.fake.sent("restrictChatMember")
+    assert int(mute["until_date"]) == int((now + timedelta(seconds=31)).timestamp())
+
+
+async def test_refused_moderation_becomes_a_delivery_problem(tg: Bot) -> None:
+    tg.fake.script("banChatMember", 403, _error(403, "Forbidden: bot was kicked from the group"))
+    tg.fake.script(
+        "restrictChatMember",
+        400,
+        _error(400, "Bad Request: not enough rights to restrict/unrestrict chat member"),
+    )
+    tg.fake.script("deleteMessage", 400, _error(400, "Bad Request: message to delete not found"))
+    until = tg.adapter.clock.now() + timedelta(minutes=10)
+    with pytest.raises(DeliveryFailed) as ban:
+        await tg.adapter.perform(_restrict(Sanction.BAN))
+    with pytest.raises(DeliveryFailed) as mute:
+        await tg.adapter.perform(_restrict(Sanction.MUTE, until))
+    with pytest.raises(DeliveryFailed) as delete:
+        await tg.adapter.perform(DeleteMessage(_place(), "77"))
+    assert ban.value.problem is DeliveryProblem.FORBIDDEN
+    assert mute.value.problem is DeliveryProblem.FORBIDDEN
+    assert delete.value.problem is DeliveryProblem.NOT_FOUND
+    assert delete.value.detail == "Message to delete not found"

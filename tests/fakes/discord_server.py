@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import json
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,8 @@ class Call:
     query: dict[str, str]
     json: Any
     files: list[str] = field(default_factory=list)
+    #: The audit log reason (``X-Audit-Log-Reason``), if one was given.
+    reason: str | None = None
 
 
 def user(user_id: int, name: str, *, bot: bool = False) -> JSON:
@@ -177,6 +180,10 @@ class FakeDiscord:
         self.calls: list[Call] = []
         #: What GET /guilds/{id}/members/{user} answers, by user id (a plain member otherwise).
         self.members: dict[int, JSON] = {}
+        #: Timeouts set with PATCH /guilds/{id}/members/{user}: user id → end (None: lifted).
+        self.timeouts: dict[int, str | None] = {}
+        #: Users banned from the guild (PUT adds, DELETE removes).
+        self.bans: set[int] = set()
         self.identify: JSON | None = None
         self.sockets: list[web.WebSocketResponse] = []
         self._refusals: list[tuple[str, re.Pattern[str], int, JSON]] = []
@@ -191,8 +198,12 @@ class FakeDiscord:
             ("PUT", re.compile(r"/applications/\d+(/guilds/\d+)?/commands"), self._commands),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._message),
             ("PUT", re.compile(r"/channels/\d+/messages/\d+/reactions/[^/]+/@me"), _nothing),
+            ("DELETE", re.compile(r"/channels/\d+/messages/\d+"), _nothing),
             ("POST", re.compile(r"/users/@me/channels"), self._dm_channel),
             ("GET", re.compile(r"/guilds/\d+/members/(\d+)"), self._member),
+            ("PATCH", re.compile(r"/guilds/\d+/members/(\d+)"), self._edit_member),
+            ("PUT", re.compile(r"/guilds/\d+/bans/(\d+)"), self._ban),
+            ("DELETE", re.compile(r"/guilds/\d+/bans/(\d+)"), self._ban),
             ("PUT", re.compile(r"/guilds/\d+/members/\d+/roles/\d+"), _nothing),
             ("DELETE", re.compile(r"/guilds/\d+/members/\d+/roles/\d+"), _nothing),
             ("POST", re.compile(r"/interactions/(\d+)/[^/]+/callback"), self._callback),
@@ -367,6 +378,21 @@ class FakeDiscord:
         user_id = int(match.group(1))
         return self.members.get(user_id) or member(user_id, "someone")
 
+    def _edit_member(self, match: re.Match[str], call: Call) -> JSON:
+        user_id = int(match.group(1))
+        edited = {**self._member(match, call)}
+        if "communication_disabled_until" in call.json:
+            edited["communication_disabled_until"] = call.json["communication_disabled_until"]
+            self.timeouts[user_id] = call.json["communication_disabled_until"]
+        return edited
+
+    def _ban(self, match: re.Match[str], call: Call) -> None:
+        user_id = int(match.group(1))
+        if call.method == "PUT":
+            self.bans.add(user_id)
+        else:
+            self.bans.discard(user_id)
+
     def _callback(self, match: re.Match[str], call: Call) -> JSON:
         kind = call.json["type"]
         data = call.json.get("data") or {}
@@ -386,6 +412,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         call = Call(request.method, path, dict(request.query), None)
+        if "X-Audit-Log-Reason" in request.headers:
+            call.reason = urllib.parse.unquote(request.headers["X-Audit-Log-Reason"])
         if request.content_type.startswith("multipart/"):
             form = await request.post()
             call.json = json.loads(str(form["payload_json"]))

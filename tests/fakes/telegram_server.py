@@ -38,6 +38,8 @@ class FakeTelegram:
     token: str = "123:TEST"
     can_read_all_group_messages: bool = True
     statuses: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    #: The default member permissions getChat reports, by chat (none reported if absent).
+    permissions: dict[int, JSON] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     scripted: dict[str, list[tuple[int, JSON]]] = field(default_factory=dict)
     blocked_users: set[int] = field(default_factory=set)
@@ -183,6 +185,25 @@ class FakeTelegram:
     _m_setMyCommands = _true
     _m_setMessageReaction = _true
     _m_close = _true
+    _m_deleteMessage = _true
+    _m_restrictChatMember = _true
+    _m_banChatMember = _true
+    _m_unbanChatMember = _true
+
+    async def _m_getChat(self, params: JSON) -> JSON:
+        chat_id = int(params["chat_id"])
+        gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+        info: JSON = {
+            "id": chat_id,
+            "type": "supergroup" if chat_id < 0 else "private",
+            "title": "fake",
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {**dict.fromkeys(gifts, True), "gifts_from_channels": True},
+        }
+        if chat_id in self.permissions:
+            info["permissions"] = self.permissions[chat_id]
+        return info
 
     async def _m_getChatMember(self, params: JSON) -> JSON:
         chat, user = int(params["chat_id"]), int(params["user_id"])
