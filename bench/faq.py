@@ -46,7 +46,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.config import FaqSettings
 from bot.text.matcher import DEFAULTS, FaqIndex, MatchPolicy, decide
 from bot.text.normalize import CJK, normalize
-from bot.text.semantic import SemanticIndex, SemanticUnavailable, UseEmbedder
+from bot.text.semantic import MiniLmEmbedder, SemanticIndex, SemanticUnavailable, UseEmbedder
 
 __all__ = ["Query", "Suite", "clinc_suite", "file_suite", "main", "run_suite", "xsid_suite"]
 
@@ -178,20 +178,28 @@ def hearth(entries: Sequence[Entry]) -> Answerer:
 def semantic(entries: Sequence[Entry]) -> Answerer:
     """Hearth with `faq.semantic = true` at its default settings (needs the [semantic] extra)."""
     faq = FaqSettings()
-    index = SemanticIndex(entries, _embedder(), weight=faq.semantic_weight)
-    policy = MatchPolicy(faq.semantic_threshold, faq.semantic_margin, faq.only_questions)
+    english, multilingual = _embedders()
+    index = SemanticIndex(entries, english, weight=faq.semantic_weight, cjk_embedder=multilingual)
+    non_question = faq.semantic_non_question_threshold
+    policy = MatchPolicy(
+        faq.semantic_threshold,
+        faq.semantic_margin,
+        faq.only_questions,
+        non_question if non_question < 1 else None,
+    )
     return lambda text: None if (found := decide(index, text, policy)) is None else str(found.key)
 
 
 @functools.cache
-def _embedder() -> CachedEmbedder:
-    return CachedEmbedder(UseEmbedder())
+def _embedders() -> tuple[CachedEmbedder, CachedEmbedder]:
+    """The feature's pair: MiniLM for non-CJK questions, USE for CJK ones."""
+    return CachedEmbedder(MiniLmEmbedder()), CachedEmbedder(UseEmbedder())
 
 
 class CachedEmbedder:
     """Embeds each distinct phrasing once (the 1,500-entry copies repeat the same texts)."""
 
-    def __init__(self, embedder: UseEmbedder) -> None:
+    def __init__(self, embedder: MiniLmEmbedder | UseEmbedder) -> None:
         self._embedder = embedder
         self._vectors: dict[str, Any] = {}
 
@@ -209,7 +217,7 @@ class CachedEmbedder:
 
 def _semantic_available() -> bool:
     try:
-        UseEmbedder()
+        _embedders()
     except SemanticUnavailable:
         return False
     return True

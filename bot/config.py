@@ -235,12 +235,15 @@ class FaqSettings(_Section):
     only_questions: bool = True
     #: The same entry is not answered again in a channel within this many minutes.
     answer_cooldown_minutes: int = Field(default=10, ge=0, le=1440)
-    #: Add the multilingual sentence-embedding stage (``pip install hearth-bot[semantic]``):
-    #: paraphrases with no words in common match too. It has its own threshold and margin.
+    #: Add the sentence-embedding stage (``pip install hearth-bot[semantic]``): paraphrases
+    #: with no words in common match too. It has its own threshold and margin.
     semantic: bool = False
     semantic_weight: float = Field(default=0.8, ge=0, le=1)
-    semantic_threshold: float = Field(default=0.5, ge=0, le=1)
+    semantic_threshold: float = Field(default=0.42, ge=0, le=1)
     semantic_margin: float = Field(default=0.02, ge=0, le=1)
+    #: With only_questions, the semantic stage still answers other messages (requests such
+    #: as "set an alarm", 帮我订机票) when its confidence reaches this; 1 turns it off.
+    semantic_non_question_threshold: float = Field(default=0.55, ge=0, le=1)
 
 
 class LoggingSettings(_Section):

