@@ -23,6 +23,7 @@ __all__ = [
     "insert_counting",
     "insert_new",
     "mark_bots",
+    "prepare_bulk_writes",
 ]
 
 _CHUNK = 500
@@ -55,6 +56,27 @@ async def insert_new(
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
     result = await session.execute(statement, list(rows))
     return [tuple(row) for row in result.all()]
+
+
+#: SQLite page cache of a bulk-writing connection, in KiB (the default is 2 MiB): the message
+#: indexes by member and by reply are written all over, and a 2 MiB cache re-reads their pages
+#: for every batch (measured on 500,000 messages: the writer's wait fell by about half).
+BULK_CACHE_KIB = 16_384
+#: Pages of write-ahead log before a checkpoint on that connection (default 1,000): fewer,
+#: larger checkpoints (each one syncs the file) while an import writes batch after batch.
+BULK_CHECKPOINT_PAGES = 10_000
+
+
+async def prepare_bulk_writes(session: AsyncSession) -> None:
+    """Tune the session's connection for writing large batches (SQLite; nothing elsewhere).
+
+    The settings belong to the pooled connection and stay with it; they are safe for any
+    later use (a bigger cache, less frequent checkpoints), only less frugal.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        connection = await session.connection()
+        await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        await connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
 
 
 async def insert_counting(session: AsyncSession, *, table: Table, rows: Sequence[Row]) -> int:

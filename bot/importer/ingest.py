@@ -38,6 +38,7 @@ from storage.importing import (
     add_group_to_community,
     insert_counting,
     insert_new,
+    prepare_bulk_writes,
 )
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
 
@@ -274,6 +275,7 @@ class Importer:
         new_messages: set[tuple[Any, ...]] = set()
         new_reactions: set[tuple[Any, ...]] = set()
         async with self._services.database.session() as session, session.begin():
+            await prepare_bulk_writes(session)
             if self._award:  # which rows are new, not only how many
                 keys = ("community_id", "channel_id", "message_id")
                 found = await insert_new(session, table=_MESSAGES, rows=messages, returning=keys)
