@@ -22,6 +22,7 @@ from bot.events import (
     Action,
     Author,
     CommandInvoked,
+    DeleteMessage,
     DirectMessage,
     Event,
     GrantRole,
@@ -30,6 +31,7 @@ from bot.events import (
     Post,
     React,
     Reply,
+    Restrict,
     Role,
 )
 from bot.i18n import N_, translator
@@ -103,6 +105,11 @@ def _render(action: Action) -> str:
         return f"(role {action.role_id} → @{action.user_id})"
     if isinstance(action, React):
         return f"({action.emoji} on message {action.message_id})"
+    if isinstance(action, DeleteMessage):
+        return f"(deleted message {action.message_id}: {action.reason})"
+    if isinstance(action, Restrict):
+        until = f" until {action.until:%Y-%m-%d %H:%M} UTC" if action.until else ""
+        return f"({action.sanction.value} @{action.user_id}{until}: {action.reason})"
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
 
 

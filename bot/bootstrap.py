@@ -17,6 +17,7 @@ from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
 from bot.features.digest.feature import DigestFeature
 from bot.features.faq.feature import FaqFeature
+from bot.features.moderation.feature import ModerationFeature
 from bot.features.points.feature import PointsFeature
 from bot.features.privacy import PrivacyFeature
 from bot.features.schedule.feature import ScheduleFeature
@@ -65,6 +66,7 @@ def build_engine(
         ActivityFeature(services),
         CommunityFeature(services),
         PrivacyFeature(services),
+        ModerationFeature(services),
         PointsFeature(services),
         FaqFeature(services),
         ScheduleFeature(services),

@@ -343,6 +343,44 @@ class DigestSettings(_Section):
         return self
 
 
+class ModerationSettings(_Section):
+    """Automatic moderation and the warning ladder. Moderators and admins are never
+    auto-moderated; every action is in the audit log and can be undone (`/mod undo`)."""
+
+    enabled: bool = True
+    #: Flood: more than `flood_messages` messages in `flood_seconds` from one member.
+    flood_messages: int = Field(default=6, ge=2, le=1000)
+    flood_seconds: int = Field(default=10, ge=1, le=3600)
+    #: A second flood within this many minutes of the first mutes for `flood_mute_minutes`.
+    flood_repeat_minutes: int = Field(default=10, ge=1, le=1440)
+    flood_mute_minutes: int = Field(default=10, ge=1, le=40_320)
+    #: Repeated text: the same message `repeat_count` times in `repeat_seconds` (any channel);
+    #: messages shorter than `repeat_min_length` characters ("ok", "lol") are not checked.
+    repeat_count: int = Field(default=3, ge=2, le=100)
+    repeat_seconds: int = Field(default=120, ge=1, le=86_400)
+    repeat_min_length: int = Field(default=8, ge=1, le=1000)
+    #: Members who joined less than this many hours ago cannot post links or invites: such
+    #: messages are held (deleted and shown to moderators). 0 turns it off.
+    new_member_hours: int = Field(default=24, ge=0, le=8760)
+    hold_links: bool = True
+    hold_invites: bool = True
+    #: Warnings count for `warning_days`; `mute_after` warnings mute for `mute_minutes`;
+    #: `ban_after` bans if `auto_ban`, else moderators are asked to decide.
+    warning_days: int = Field(default=30, ge=1, le=3650)
+    mute_after: int = Field(default=3, ge=1, le=100)
+    mute_minutes: int = Field(default=60, ge=1, le=40_320)
+    ban_after: int = Field(default=5, ge=1, le=100)
+    auto_ban: bool = False
+    #: Tell the moderators' channel at once about every automatic action.
+    alerts: bool = True
+
+    @model_validator(mode="after")
+    def _ladder(self) -> ModerationSettings:
+        if self.ban_after <= self.mute_after:
+            raise ValueError("ban_after must be more than mute_after")
+        return self
+
+
 class Settings(_Section):
     """All of Hearth's settings."""
 
@@ -356,6 +394,7 @@ class Settings(_Section):
     faq: FaqSettings = FaqSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
+    moderation: ModerationSettings = ModerationSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

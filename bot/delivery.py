@@ -18,13 +18,16 @@ from bot.directory import Directory
 from bot.errors import DeliveryFailed, DeliveryProblem
 from bot.events import (
     Action,
+    DeleteMessage,
     DirectMessage,
     GrantRole,
     Place,
     Post,
     React,
     Reply,
+    Restrict,
     Role,
+    Sanction,
     action_group,
     action_platform,
 )
@@ -55,6 +58,14 @@ _PROBLEMS = {
 }
 
 
+_SANCTIONS = {
+    Sanction.MUTE: N_("mute"),
+    Sanction.UNMUTE: N_("unmute"),
+    Sanction.BAN: N_("ban"),
+    Sanction.UNBAN: N_("unban"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """The outcome of delivering one action.
@@ -79,6 +90,14 @@ def _describe(action: Action, tr: Translator) -> str:
         return tr(N_("post in channel {channel}")).format(channel=action.target.channel_id)
     if isinstance(action, React):
         return tr(N_("react in channel {channel}")).format(channel=action.place.channel_id)
+    if isinstance(action, DeleteMessage):
+        return tr(N_("delete a message in channel {channel}")).format(
+            channel=action.place.channel_id
+        )
+    if isinstance(action, Restrict):
+        return tr(N_("{sanction} {user}")).format(
+            sanction=tr(_SANCTIONS[action.sanction]), user=action.user_id
+        )
     return tr(N_("reply in channel {channel}")).format(channel=action.place.channel_id)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 __all__ = [
     "Action",
     "Author",
     "Card",
     "CommandInvoked",
+    "DeleteMessage",
     "DirectMessage",
     "Event",
     "GrantRole",
@@ -27,7 +28,9 @@ __all__ = [
     "React",
     "ReactionAdded",
     "Reply",
+    "Restrict",
     "Role",
+    "Sanction",
     "action_group",
     "action_platform",
 ]
@@ -237,12 +240,50 @@ class React:
     emoji: str
 
 
-Action = Reply | Post | DirectMessage | GrantRole | React
+@dataclass(frozen=True, slots=True)
+class DeleteMessage:
+    """Delete a member's message (moderation)."""
+
+    place: Place
+    message_id: str
+    reason: str = ""
+
+
+class Sanction(StrEnum):
+    """What `Restrict` does to an account in a group."""
+
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    BAN = "ban"
+    UNBAN = "unban"
+
+
+@dataclass(frozen=True, slots=True)
+class Restrict:
+    """Mute an account until a time (Discord timeout, Telegram restrictChatMember), ban it, or
+    lift either."""
+
+    platform: str
+    group_id: str
+    user_id: str
+    sanction: Sanction
+    #: When a mute ends (UTC); required for MUTE.
+    until: datetime | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.sanction is Sanction.MUTE:
+            if self.until is None:
+                raise ValueError("a mute needs an end (until)")
+            _require_utc(self.until, "Restrict.until")
+
+
+Action = Reply | Post | DirectMessage | GrantRole | React | DeleteMessage | Restrict
 
 
 def action_platform(action: Action) -> str:
     """The platform that must perform `action`."""
-    if isinstance(action, Reply | React):
+    if isinstance(action, Reply | React | DeleteMessage):
         return action.place.platform
     if isinstance(action, Post):
         return action.target.platform
@@ -251,7 +292,7 @@ def action_platform(action: Action) -> str:
 
 def action_group(action: Action) -> str | None:
     """The platform group `action` belongs to, if it says."""
-    if isinstance(action, Reply | React):
+    if isinstance(action, Reply | React | DeleteMessage):
         return action.place.group_id
     if isinstance(action, Post):
         return action.target.group_id

@@ -10,7 +10,14 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Base, MemberDay, MemberEvent, MessageLog, ReactionLog
+from storage.models import (
+    Base,
+    MemberDay,
+    MemberEvent,
+    MessageLog,
+    ModerationAction,
+    ReactionLog,
+)
 
 __all__ = [
     "Row",
@@ -69,10 +76,16 @@ async def insert_if_absent(session: AsyncSession, *, table: Table, row: Row) -> 
 
 
 async def purge_message_text(session: AsyncSession, *, before: datetime) -> int:
-    """Forget the text of messages sent before `before` (metadata stays). Returns the count."""
+    """Forget the text of messages sent before `before` (metadata stays), also where the
+    moderation audit log quoted them. Returns the count of messages."""
     result = await session.execute(
         update(MessageLog)
         .where(MessageLog.sent_at < before, MessageLog.text.is_not(None))
+        .values(text=None)
+    )
+    await session.execute(
+        update(ModerationAction)
+        .where(ModerationAction.at < before, ModerationAction.text.is_not(None))
         .values(text=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)

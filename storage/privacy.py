@@ -21,7 +21,9 @@ from storage.models import (
     MemberAccount,
     MemberDay,
     MemberEvent,
+    MemberWarning,
     MessageLog,
+    ModerationAction,
     PointsLedger,
     PointsTotal,
     ReactionLog,
@@ -156,6 +158,28 @@ async def member_export(
             "text",
             "at",
         ),
+        "warnings": _rows(
+            await _all(session, select(MemberWarning).where(MemberWarning.member_id == member_id)),
+            "id",
+            "reason",
+            "at",
+            "revoked_at",
+        ),
+        "moderation_actions": _rows(
+            await _all(
+                session, select(ModerationAction).where(ModerationAction.member_id == member_id)
+            ),
+            "id",
+            "kind",
+            "rule",
+            "reason",
+            "channel_id",
+            "message_id",
+            "text",
+            "until",
+            "at",
+            "undone_at",
+        ),
         "digest_subscriptions": _rows(
             await _all(
                 session,
@@ -196,6 +220,15 @@ async def forget_member(
         update(PointsLedger)
         .where(PointsLedger.member_id == member_id, PointsLedger.community_id == community_id)
         .values(note=None, source="forgotten"),
+    )
+    await run(
+        "moderated_texts",
+        update(ModerationAction)
+        .where(
+            ModerationAction.member_id == member_id,
+            ModerationAction.community_id == community_id,
+        )
+        .values(text=None),
     )
     await run(
         "digest_subscriptions",

@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.commands import Command
+from bot.commands import Command, CommandCall
 from bot.config import Settings
 from bot.delivery import Dispatcher
 from bot.directory import Directory
+from bot.errors import InvalidArguments, NotFound
 from bot.events import Action, Event
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from storage.database import Database
-from storage.identity import CommunityInfo
+from storage.identity import CommunityInfo, find_members
 from storage.writer import ActivityWriter
 
-__all__ = ["BaseFeature", "EventContext", "Feature", "Services"]
+__all__ = ["BaseFeature", "EventContext", "Feature", "Services", "resolve_member"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +88,24 @@ class BaseFeature:
 
     async def stop(self) -> None:
         """Nothing to stop by default."""
+
+
+async def resolve_member(database: Database, call: CommandCall, ref: str) -> tuple[int, str]:
+    """(member id, name) of the one member of the caller's community that `ref` (a mention,
+    a platform id or a name) names.
+
+    Raises:
+        NotFound: nobody here is called that.
+        InvalidArguments: several members are.
+    """
+    async with database.session() as session:
+        found = await find_members(
+            session, community_id=call.community.id, platform=call.event.place.platform, ref=ref
+        )
+    if not found:
+        raise NotFound(call.tr(N_("No member called {name} here.")).format(name=ref))
+    if len(found) > 1:
+        raise InvalidArguments(
+            call.tr(N_("{name} matches several members; use a mention.")).format(name=ref)
+        )
+    return found[0]

@@ -14,6 +14,7 @@ from storage.models.content import (
     ScheduleRun,
 )
 from storage.models.identity import Account, Community, Group, Member, MemberAccount
+from storage.models.moderation import BlockedPhrase, MemberWarning, ModerationAction
 from storage.models.points import (
     LevelRole,
     PointsLedger,
@@ -25,6 +26,7 @@ from storage.models.points import (
 __all__ = [
     "Account",
     "Base",
+    "BlockedPhrase",
     "Community",
     "DigestRun",
     "DigestSubscription",
@@ -37,7 +39,9 @@ __all__ = [
     "MemberAccount",
     "MemberDay",
     "MemberEvent",
+    "MemberWarning",
     "MessageLog",
+    "ModerationAction",
     "PointsLedger",
     "PointsPeriod",
     "PointsTotal",

@@ -50,6 +50,7 @@ from storage.lifecycle import (
     member_flow,
     segments,
 )
+from storage.moderation import ModerationSummary, moderation_counts
 
 __all__ = [
     "HORIZONS",
@@ -121,6 +122,7 @@ class Report:
     points: PointsActivity
     level_ups: int
     scheduled: ScheduledPosts
+    moderation: ModerationSummary
 
     @property
     def weekly_active_share(self) -> float | None:
@@ -282,6 +284,9 @@ async def build_report(
             points=await points_activity(session, **ids, first_day=first, last_day=last),
             level_ups=await _level_ups(session, community_id, period, curve),
             scheduled=await scheduled_posts(session, **ids),
+            moderation=await moderation_counts(
+                session, community_id=community_id, start=start, end=end
+            ),
         )
 
 

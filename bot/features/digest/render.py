@@ -33,6 +33,14 @@ _TITLES = {
     "week": N_("Weekly digest"),
     "month": N_("Monthly digest"),
 }
+_RULES = {
+    "flood": N_("flood"),
+    "repeat": N_("repeats"),
+    "link": N_("links"),
+    "invite": N_("invites"),
+    "words": N_("blocked words"),
+    "ladder": N_("warning ladder"),
+}
 _SEGMENTS = (
     ("new", N_("new")),
     ("active", N_("active")),
@@ -233,7 +241,28 @@ def _engagement(report: Report, tr: Translator, m: _Markup) -> list[str]:
             tr(N_("Scheduled posts: {posted} sent · {replies} replies · {reactions} reactions"))
         ).format(posted=s.posted, replies=s.replies, reactions=s.reactions)
     )
+    lines.append(_moderation(report, tr, m))
     return lines
+
+
+def _moderation(report: Report, tr: Translator, m: _Markup) -> str:
+    mod = report.moderation
+    rules = " · ".join(
+        f"{tr(_RULES.get(rule, rule))} {count}" for rule, count in sorted(mod.automatic.items())
+    )
+    return m.text(
+        tr(
+            N_(
+                "Moderation: {automatic} automatic actions ({rules}) · {warnings} warnings · "
+                "{undone} undone as false positives"
+            )
+        ).format(
+            automatic=sum(mod.automatic.values()),
+            rules=rules or "—",
+            warnings=mod.warnings,
+            undone=mod.undone,
+        )
+    )
 
 
 def render(report: Report, settings: DigestSettings, tr: Translator, fmt: Format = "text") -> str:

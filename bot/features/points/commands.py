@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.commands import Command, CommandCall, Param, ParamKind
-from bot.errors import InvalidArguments, NotFound
 from bot.events import Action, Reply, Role
+from bot.features.base import resolve_member
 from bot.features.points import rules
 from bot.i18n import N_
-from storage.identity import find_members
 from storage.points import (
     delete_level_role,
     get_totals,
@@ -48,17 +47,7 @@ class PointsCommands:
     async def _member(self, call: CommandCall, ref: str | None) -> tuple[int, str]:
         if ref is None:
             return call.member_id, call.event.invoker.name
-        async with self.services.database.session() as session:
-            found = await find_members(
-                session, community_id=call.community.id, platform=call.event.place.platform, ref=ref
-            )
-        if not found:
-            raise NotFound(call.tr(N_("No member called {name} here.")).format(name=ref))
-        if len(found) > 1:
-            raise InvalidArguments(
-                call.tr(N_("{name} matches several members; use a mention.")).format(name=ref)
-            )
-        return found[0]
+        return await resolve_member(self.services.database, call, ref)
 
     async def checkin(self, call: CommandCall) -> Sequence[Action]:
         """Once a day: XP plus a streak bonus."""

@@ -1,0 +1,1 @@
+"""Moderation: automatic rules, warnings, the audit log and undo."""

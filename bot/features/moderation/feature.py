@@ -1,0 +1,376 @@
+"""Automatic moderation: floods, repeated text, links and invites from new members, blocked
+phrases — deleted where the platform allows, warned, escalated by the warning ladder, logged
+in the audit log and told to the moderators at once. Moderators and admins are never
+auto-moderated (their rights are asked from the platform when a rule fires)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.commands import Command
+from bot.config import ModerationSettings
+from bot.engine import defuse_mass_mentions
+from bot.events import (
+    Action,
+    DeleteMessage,
+    Event,
+    MemberJoined,
+    Message,
+    Place,
+    Post,
+    Restrict,
+    Role,
+    Sanction,
+)
+from bot.features.base import BaseFeature, EventContext, Services
+from bot.features.moderation.rules import (
+    FloodTracker,
+    PhraseMatcher,
+    RepeatTracker,
+    find_invite,
+    find_link,
+)
+from bot.i18n import N_, Translator
+from bot.recent import Recent
+from storage.identity import CommunityInfo
+from storage.moderation import (
+    add_warning,
+    count_warnings,
+    joined_since,
+    list_phrases,
+    record_action,
+)
+
+__all__ = ["RULES", "ModerationFeature", "Target"]
+
+TRACKED = 50_000
+QUOTE_LIMIT = 300
+NOTICE_AGAIN_AFTER = timedelta(minutes=1)
+#: Why a message was acted on, as moderators and members read it.
+RULES = {
+    "flood": N_("too many messages too fast"),
+    "repeat": N_("the same message again and again"),
+    "link": N_("a link from a member who joined less than {hours} hours ago"),
+    "invite": N_("an invite link from a member who joined less than {hours} hours ago"),
+    "words": N_("a blocked phrase"),
+    "ladder": N_("{count} warnings in {days} days"),
+    "manual": N_("a moderator's decision"),
+}
+_HOLDS = ("link", "invite")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Who is moderated, where."""
+
+    community: CommunityInfo
+    member_id: int
+    name: str
+    platform: str
+    group_id: str
+    user_id: str
+
+
+class ModerationFeature(BaseFeature):
+    """Automatic moderation and the warning ladder (commands in `commands.py`)."""
+
+    name = "moderation"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        s = self.settings
+        self.floods = FloodTracker(s.flood_messages, timedelta(seconds=s.flood_seconds))
+        self.repeats = RepeatTracker(
+            s.repeat_count, timedelta(seconds=s.repeat_seconds), s.repeat_min_length
+        )
+        self._phrases: dict[int, PhraseMatcher] = {}
+        self._joins: Recent[tuple[int, int], datetime] = Recent(TRACKED)
+        # The last incident of each rule per member: one incident, one warning.
+        self._incidents: Recent[tuple[int, int, str], datetime] = Recent(TRACKED)
+        self._floods: Recent[tuple[int, int], datetime] = Recent(TRACKED)
+
+    @property
+    def settings(self) -> ModerationSettings:
+        """The [moderation] settings."""
+        return self.services.settings.moderation
+
+    def commands(self) -> Sequence[Command]:
+        """/warn, /warnings, /unwarn, /mod words|log|undo."""
+        from bot.features.moderation.commands import moderation_commands
+
+        return moderation_commands(self)
+
+    def forget_phrases(self, community_id: int) -> None:
+        """Reload the community's blocked phrases on the next message."""
+        self._phrases.pop(community_id, None)
+
+    async def _matcher(self, community_id: int) -> PhraseMatcher:
+        matcher = self._phrases.get(community_id)
+        if matcher is None:
+            async with self.services.database.session() as session:
+                phrases = await list_phrases(session, community_id=community_id)
+            matcher = self._phrases[community_id] = PhraseMatcher(phrases)
+        return matcher
+
+    async def on_event(self, event: Event, context: EventContext) -> Sequence[Action]:
+        """Watch members' messages; remember joins (a new member's links are held)."""
+        if not self.settings.enabled:
+            return ()
+        key = (context.community.id, context.member_id)
+        if isinstance(event, MemberJoined):
+            self._joins.put(key, event.at)
+            return ()
+        if not isinstance(event, Message) or event.author.is_bot:
+            return ()
+        rule, detail = await self._check(event, context, key)
+        if rule is None:
+            return ()
+        place = event.place
+        role = await self.services.dispatcher.role_of(
+            place.platform, place.group_id, event.author.user_id
+        )
+        if role is not None and role >= Role.MODERATOR:
+            return ()
+        target = Target(
+            context.community,
+            context.member_id,
+            event.author.name,
+            place.platform,
+            place.group_id,
+            event.author.user_id,
+        )
+        return await self._incident(event, target, rule, detail, context.tr)
+
+    async def _check(
+        self, event: Message, context: EventContext, key: tuple[int, int]
+    ) -> tuple[str | None, str]:
+        s, at = self.settings, event.sent_at
+        flooding = self.floods.add(key, at)
+        repeating = self.repeats.add(key, event.text, at)
+        phrase = (await self._matcher(context.community.id)).find(event.text)
+        if phrase is not None:
+            return "words", phrase
+        if s.new_member_hours and (s.hold_invites or s.hold_links):
+            invite = find_invite(event.text) if s.hold_invites else None
+            link = None if invite or not s.hold_links else find_link(event.text)
+            if (invite or link) and await self._is_new(key, at):
+                return ("invite", invite) if invite else ("link", link or "")
+        if repeating:
+            return "repeat", ""
+        if flooding:
+            return "flood", ""
+        return None, ""
+
+    async def _is_new(self, key: tuple[int, int], at: datetime) -> bool:
+        since = at - timedelta(hours=self.settings.new_member_hours)
+        joined = self._joins.get(key)
+        if joined is not None:
+            return joined >= since
+        await self.services.writer.flush()  # a join still queued counts
+        async with self.services.database.session() as session:
+            return await joined_since(session, community_id=key[0], member_id=key[1], since=since)
+
+    def reason(self, rule: str, tr: Translator, **values: object) -> str:
+        """Why, in the community's language."""
+        s = self.settings
+        return tr(RULES[rule]).format(hours=s.new_member_hours, days=s.warning_days, **values)
+
+    async def _incident(
+        self, event: Message, target: Target, rule: str, detail: str, tr: Translator
+    ) -> list[Action]:
+        now = event.sent_at
+        key = (target.community.id, target.member_id, rule)
+        window = self._window(rule)
+        last = self._incidents.get(key)
+        actions: list[Action] = [
+            DeleteMessage(event.place, event.message_id, self.reason(rule, tr))
+        ]
+        if last is not None and now - last < window:
+            return actions  # the same incident goes on: delete quietly
+        self._incidents.put(key, now)
+        held = rule in _HOLDS
+        async with self.services.database.session() as session, session.begin():
+            warning = None
+            if not held:
+                warning = await add_warning(
+                    session,
+                    community_id=target.community.id,
+                    member_id=target.member_id,
+                    by_member_id=None,
+                    reason=self.reason(rule, tr),
+                    now=now,
+                )
+            audit = await record_action(
+                session,
+                community_id=target.community.id,
+                member_id=target.member_id,
+                by_member_id=None,
+                kind="held" if held else "deleted",
+                rule=rule,
+                reason=self.reason(rule, tr) + (f": {detail}" if detail else ""),
+                platform=target.platform,
+                group_id=target.group_id,
+                channel_id=event.place.channel_id,
+                message_id=event.message_id,
+                # Kept like message text (retention, /forgetme), so undo can put it back.
+                text=event.text[:4000]
+                if self.services.settings.activity.store_message_text
+                else None,
+                warning_id=warning,
+                at=now,
+            )
+        notice = (
+            N_("{name}, your message is held for the moderators: {reason}.")
+            if held
+            else N_("{name}, your message was removed: {reason}. This is a warning.")
+        )
+        actions.append(
+            Post(event.place, tr(notice).format(name=target.name, reason=self.reason(rule, tr)))
+        )
+        if rule == "flood":
+            actions += await self._repeat_flood(target, now, warning, tr)
+        if warning is not None:
+            actions += await self.escalate(target, warning, now, tr)
+        await self._alert(target, audit, rule, event, tr)
+        return actions
+
+    def _window(self, rule: str) -> timedelta:
+        s = self.settings
+        if rule == "flood":
+            return timedelta(seconds=s.flood_seconds)
+        if rule == "repeat":
+            return timedelta(seconds=s.repeat_seconds)
+        return NOTICE_AGAIN_AFTER
+
+    async def _repeat_flood(
+        self, target: Target, now: datetime, warning: int | None, tr: Translator
+    ) -> list[Action]:
+        key = (target.community.id, target.member_id)
+        before = self._floods.get(key)
+        self._floods.put(key, now)
+        s = self.settings
+        if before is None or now - before > timedelta(minutes=s.flood_repeat_minutes):
+            return []
+        return await self.sanction(
+            target, Sanction.MUTE, now, "flood", warning, tr, minutes=s.flood_mute_minutes
+        )
+
+    async def escalate(
+        self, target: Target, warning: int, now: datetime, tr: Translator
+    ) -> list[Action]:
+        """The warning ladder after a new warning: mute at `mute_after` warnings, ban (or ask
+        the moderators) at `ban_after`."""
+        s = self.settings
+        async with self.services.database.session() as session:
+            count = await count_warnings(
+                session,
+                community_id=target.community.id,
+                member_id=target.member_id,
+                since=now - timedelta(days=s.warning_days),
+            )
+        if count >= s.ban_after:
+            kind = Sanction.BAN if s.auto_ban else None
+            return await self.sanction(target, kind, now, "ladder", warning, tr, count=count)
+        if count >= s.mute_after:
+            return await self.sanction(
+                target,
+                Sanction.MUTE,
+                now,
+                "ladder",
+                warning,
+                tr,
+                minutes=s.mute_minutes,
+                count=count,
+            )
+        return []
+
+    async def sanction(
+        self,
+        target: Target,
+        sanction: Sanction | None,
+        now: datetime,
+        rule: str,
+        warning: int | None,
+        tr: Translator,
+        *,
+        minutes: int | None = None,
+        count: int = 0,
+        by: int | None = None,
+    ) -> list[Action]:
+        """Mute or ban (None: ask the moderators to decide on a ban), with its audit entry and
+        an alert to the moderators."""
+        until = None if minutes is None else now + timedelta(minutes=minutes)
+        reason = self.reason(rule, tr, count=count)
+        kind = {Sanction.MUTE: "muted", Sanction.BAN: "banned", None: "reported"}
+        async with self.services.database.session() as session, session.begin():
+            audit = await record_action(
+                session,
+                community_id=target.community.id,
+                member_id=target.member_id,
+                by_member_id=by,
+                kind=kind[sanction] if sanction in kind else str(sanction),
+                rule=rule,
+                reason=reason,
+                platform=target.platform,
+                group_id=target.group_id,
+                warning_id=warning,
+                until=until,
+                at=now,
+            )
+        if sanction is None:
+            text = tr(
+                N_(
+                    "🛡️ {name} has {count} warnings in {days} days. Automatic bans are off: "
+                    "decide whether to ban them. (#{id})"
+                )
+            ).format(name=target.name, count=count, days=self.settings.warning_days, id=audit)
+            await self.services.dispatcher.notify_moderators(
+                target.community, defuse_mass_mentions(text)
+            )
+            return []
+        if by is None:
+            text = tr(N_("🛡️ Hearth {what} {name}: {reason}. Undo: /mod undo {id}")).format(
+                what=tr(N_("muted")) if sanction is Sanction.MUTE else tr(N_("banned")),
+                name=target.name,
+                reason=reason,
+                id=audit,
+            )
+            await self._notify(target.community, text)
+        return [
+            Restrict(
+                target.platform, target.group_id, target.user_id, sanction, until, reason[:200]
+            )
+        ]
+
+    async def _alert(
+        self, target: Target, audit: int, rule: str, event: Message, tr: Translator
+    ) -> None:
+        quote = " ".join(event.text.split())
+        if len(quote) > QUOTE_LIMIT:
+            quote = quote[: QUOTE_LIMIT - 1] + "…"
+        what = N_("held") if rule in _HOLDS else N_("deleted")
+        text = tr(
+            N_(
+                "🛡️ Hearth {what} a message from {name} in #{channel} ({reason}): “{text}” "
+                "Undo: /mod undo {id}"
+            )
+        ).format(
+            what=tr(what),
+            name=target.name,
+            channel=event.place.channel_id,
+            reason=self.reason(rule, tr),
+            text=quote,
+            id=audit,
+        )
+        await self._notify(target.community, text)
+
+    async def _notify(self, community: CommunityInfo, text: str) -> None:
+        if self.settings.alerts:
+            await self.services.dispatcher.notify_moderators(community, defuse_mass_mentions(text))
+
+
+def place_of_entry(platform: str, group_id: str, channel_id: str) -> Place:
+    """Where an audited message was."""
+    return Place(platform, group_id, channel_id)

@@ -1,0 +1,140 @@
+"""What automatic moderation looks for: floods, repeated text, links and invites, blocked
+phrases. Pure functions and small in-memory trackers; the feature decides what to do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from bot.recent import Recent
+
+__all__ = [
+    "FloodTracker",
+    "PhraseMatcher",
+    "RepeatTracker",
+    "find_invite",
+    "find_link",
+    "fold",
+]
+
+TRACKED_MEMBERS = 50_000
+# An invite to another Discord server or Telegram chat, with or without a scheme.
+_INVITE = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:discord(?:app)?\.(?:gg|com/invite|io|me|li)"
+    r"|(?:t|telegram)\.me|telegram\.dog)/[\w+-]+",
+    re.IGNORECASE,
+)
+# A link: a scheme, www., or a host name with a common top-level domain.
+_LINK = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|gg|me|co|xyz|top|info|biz|ru|cn|cc|tk|ly|link|"
+    r"club|site|online|shop|app|dev|vip|live|pro|store|tv)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+# A word character that is not Chinese, Japanese or Korean: English words have boundaries,
+# CJK text has none.
+_WORDISH = r"[^\W_\u2e80-\u9fff\uac00-\ud7af\u3040-\u30ff\uf900-\ufaff]"
+# What may be inserted between the letters of a blocked phrase to dodge it.
+_GAP = r"[\W_]*"
+
+
+def fold(text: str) -> str:
+    """Width- and case-insensitive form: NFKC (full-width → ASCII) then case folding."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def find_invite(text: str) -> str | None:
+    """The first Discord or Telegram invite link in `text`."""
+    match = _INVITE.search(fold(text))
+    return match.group(0) if match else None
+
+
+def find_link(text: str) -> str | None:
+    """The first link (URL, www. or a bare domain) in `text`."""
+    match = _LINK.search(fold(text))
+    return match.group(0) if match else None
+
+
+def _pattern(phrase: str) -> re.Pattern[str] | None:
+    chars = [c for c in fold(phrase) if c.isalnum()]
+    if not chars:
+        return None
+    body = _GAP.join(re.escape(c) for c in chars)
+    wordish = re.compile(_WORDISH)
+    before = f"(?<!{_WORDISH})" if wordish.match(chars[0]) else ""
+    after = f"(?!{_WORDISH})" if wordish.match(chars[-1]) else ""
+    return re.compile(before + body + after)
+
+
+class PhraseMatcher:
+    """Blocked phrases, matched ignoring case, width, and spaces or symbols inserted between
+    letters (``f r e e  m.o.n.e.y``); English phrases on word boundaries (``ass`` does not
+    match ``class``), Chinese anywhere."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.phrases = tuple(phrases)
+        self._patterns = [(p, c) for p in self.phrases if (c := _pattern(p)) is not None]
+
+    def find(self, text: str) -> str | None:
+        """The first blocked phrase in `text`, as the admin wrote it."""
+        if not self._patterns:
+            return None
+        folded = fold(text)
+        for phrase, pattern in self._patterns:
+            if pattern.search(folded):
+                return phrase
+        return None
+
+
+class FloodTracker:
+    """Messages per member in a sliding window."""
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit = limit
+        self.window = window
+        self._times: Recent[tuple[int, int], deque[datetime]] = Recent(TRACKED_MEMBERS)
+
+    def add(self, key: tuple[int, int], at: datetime) -> bool:
+        """Count a message; True when the member is over the limit in the window."""
+        times = self._times.get(key)
+        if times is None:
+            times = deque()
+            self._times.put(key, times)
+        times.append(at)
+        while times and at - times[0] >= self.window:
+            times.popleft()
+        return len(times) > self.limit
+
+
+class RepeatTracker:
+    """The same text from one member, across channels, within a window (the last few
+    different texts of each member are followed, so alternating spam is caught too)."""
+
+    TEXTS_PER_MEMBER = 8
+
+    def __init__(self, count: int, window: timedelta, min_length: int) -> None:
+        self.count = count
+        self.window = window
+        self.min_length = min_length
+        self._texts: Recent[tuple[int, int], dict[str, deque[datetime]]] = Recent(TRACKED_MEMBERS)
+
+    def add(self, key: tuple[int, int], text: str, at: datetime) -> bool:
+        """Count a message; True when it is the `count`-th (or later) copy in the window."""
+        same = " ".join(fold(text).split())
+        if len(same) < self.min_length:
+            return False
+        texts = self._texts.get(key)
+        if texts is None:
+            texts = {}
+            self._texts.put(key, texts)
+        times = texts.pop(same, None) or deque()
+        texts[same] = times  # most recent last
+        times.append(at)
+        while times and at - times[0] > self.window:
+            times.popleft()
+        while len(texts) > self.TEXTS_PER_MEMBER:
+            del texts[next(iter(texts))]
+        return len(times) >= self.count
