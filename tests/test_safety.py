@@ -56,6 +56,8 @@ async def test_commands_cannot_reach_another_community(harness: Harness) -> None
     await other.command("boss", "/faq add Where are the rules? | Pinned.", role=Role.ADMIN)
     await other.command("boss", "/schedule add daily 09:00 | Good morning!", role=Role.ADMIN)
     await other.say("carol", "hello from the other community")
+    await other.command("boss", "/warn carol rude", role=Role.ADMIN)  # warning and action #1
+    await other.command("boss", "/mod words add secret", role=Role.ADMIN)
     id_commands = [
         c
         for c in h.engine.registry
@@ -73,6 +75,12 @@ async def test_commands_cannot_reach_another_community(harness: Harness) -> None
         assert reply.startswith(("There is no", "No schedule", "no schedule")), (line, reply)
     (history,) = await h.chat.command("root", "/points history carol", role=Role.ADMIN)
     assert history == "No member called carol here."
+    assert await h.chat.command("root", "/mod words list", role=Role.ADMIN) == [
+        "No blocked phrases."
+    ]
+    (warnings,) = await other.command("boss", "/warnings carol", role=Role.ADMIN)
+    assert "#1" in warnings
+    assert "(revoked)" not in warnings  # /unwarn 1 in the first community changed nothing
     (shown,) = await other.command("boss", "/faq show 1")
     assert shown.startswith("#1")
     listing = await other.command("boss", "/schedule list", role=Role.ADMIN)

@@ -558,3 +558,22 @@ async def test_refused_moderation_becomes_a_delivery_problem(tg: Bot) -> None:
     assert mute.value.problem is DeliveryProblem.FORBIDDEN
     assert delete.value.problem is DeliveryProblem.NOT_FOUND
     assert delete.value.detail == "Message to delete not found"
+
+
+async def test_an_invite_from_a_new_member_is_deleted_in_the_group(tg: Bot) -> None:
+    """Moderation end to end: the join arrives, the newcomer's invite link is deleted through
+    deleteMessage, the member is told why; an admin's invite stays."""
+    carol = {"id": 33, "is_bot": False, "first_name": "Carol"}
+    joined = message("", new_chat_members=[carol, ADMIN])  # the admin is new too
+    del joined["message"]["text"]
+    await tg.fake.push(joined)
+    await tg.fake.push(message("join my group t.me/+AbCdEf", user=carol, message_id=501))
+    (deleted,) = await tg.fake.wait_for("deleteMessage")
+    assert (deleted["chat_id"], deleted["message_id"]) == (str(GROUP), "501")
+    (notice,) = await tg.replies()
+    assert notice["text"].startswith("Carol, your message is held for the moderators")
+    tg.fake.set_status(GROUP, ADMIN["id"], "creator")
+    await tg.fake.push(message("official group: t.me/+Official", user=ADMIN, message_id=502))
+    await tg.until_count(MessageLog, 2)
+    await tg.fake.drained()
+    assert len(tg.fake.sent("deleteMessage")) == 1
