@@ -20,7 +20,10 @@ count them) and get sources starting ``import:`` (live ones are ``message:<id>``
 ``reaction:<id>:<member>``): ``import:<platform>:<channel>:<message id>`` for a message and the
 thanks in it, and ``…:<message id>:reaction:<reactor member id>`` for a reaction. Imported
 points can be told apart, or removed, by their source. No level-up is announced or rewarded
-with a role.
+with a role. Check-ins are not replayed: they are commands, and an export cannot tell which
+bot a ``/checkin`` was for. A reaction's receiver must be an account this import has seen (the
+reacted message's author), and a thanks' receiver the author of a message in this import or
+the log (else the one member a mention names).
 """
 
 from __future__ import annotations
