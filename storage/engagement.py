@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -60,6 +60,10 @@ class PointsActivity:
     xp: int
     checkins: int
     longest_streak: int
+
+
+# "checkin:YYYY-MM-DD:" — the streak follows.
+_CHECKIN_PREFIX = "checkin:0000-00-00:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +166,10 @@ async def points_activity(
     first_day: str,
     last_day: str,
 ) -> PointsActivity:
-    """XP awarded and check-ins in ``[start, end)``; the longest current streak of members
-    whose last check-in was on a local day `first_day`..`last_day`."""
+    """XP awarded and check-ins in ``[start, end)``, and the longest check-in streak reached
+    in it (from the streak recorded in each check-in's ledger source, ``checkin:<day>:<n>``;
+    for check-ins logged before sources carried it, the current streak of members who last
+    checked in on a local day `first_day`..`last_day`)."""
     ledger = select(
         func.coalesce(func.sum(case((PointsLedger.currency == "xp", PointsLedger.amount))), 0),
         func.count(case((PointsLedger.reason == "checkin", PointsLedger.id))),
@@ -173,6 +179,24 @@ async def points_activity(
         PointsLedger.at < end,
     )
     xp, checkins = (await session.execute(ledger)).one()
+    recorded = select(
+        func.max(
+            case(
+                (
+                    func.length(PointsLedger.source) > len(_CHECKIN_PREFIX),
+                    cast(func.substr(PointsLedger.source, len(_CHECKIN_PREFIX) + 1), Integer),
+                )
+            )
+        )
+    ).where(
+        PointsLedger.community_id == community_id,
+        PointsLedger.reason == "checkin",
+        PointsLedger.at >= start,
+        PointsLedger.at < end,
+    )
+    reached = (await session.execute(recorded)).scalar_one()
+    if reached is not None:
+        return PointsActivity(int(xp), int(checkins), int(reached))
     streak = select(func.coalesce(func.max(PointsTotal.streak), 0)).where(
         PointsTotal.community_id == community_id,
         PointsTotal.last_checkin_day >= first_day,

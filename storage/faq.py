@@ -6,21 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
-from storage.models import Base, FaqEntry, FaqQuestion, FaqUnanswered
+from storage.models import Base, FaqAnswer, FaqEntry, FaqQuestion, FaqUnanswered
 
 __all__ = [
     "Entry",
     "Unanswered",
     "add_entry",
+    "count_answers",
     "count_feedback",
     "count_use",
     "delete_entry",
     "get_entry",
     "list_entries",
+    "log_answer",
     "log_unanswered",
     "recent_unanswered",
     "update_entry",
@@ -184,6 +186,9 @@ async def delete_entry(session: AsyncSession, *, community_id: int, entry_id: in
     if owned.scalar_one_or_none() is None:
         return False
     await session.execute(delete(FaqQuestion).where(FaqQuestion.entry_id == entry_id))
+    await session.execute(
+        update(FaqAnswer).where(FaqAnswer.entry_id == entry_id).values(entry_id=None)
+    )
     await session.execute(delete(FaqEntry).where(FaqEntry.id == entry_id))
     return True
 
@@ -195,6 +200,46 @@ async def count_use(session: AsyncSession, *, entry_id: int) -> None:
         .where(FaqEntry.id == entry_id)
         .values(times_answered=FaqEntry.times_answered + 1)
     )
+
+
+async def log_answer(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    entry_id: int,
+    member_id: int,
+    platform: str,
+    channel_id: str,
+    message_id: str,
+    score: float,
+    at: datetime,
+) -> bool:
+    """Remember an automatic answer (once per asking message) and count it on its entry."""
+    row = {
+        "community_id": community_id,
+        "entry_id": entry_id,
+        "member_id": member_id,
+        "platform": platform,
+        "channel_id": channel_id,
+        "message_id": message_id,
+        "score": score,
+        "at": at,
+    }
+    table = Base.metadata.tables[FaqAnswer.__tablename__]
+    if not await insert_if_absent(session, table=table, row=row):
+        return False
+    await count_use(session, entry_id=entry_id)
+    return True
+
+
+async def count_answers(
+    session: AsyncSession, *, community_id: int, start: datetime, end: datetime
+) -> int:
+    """Automatic answers given in ``[start, end)``."""
+    query = select(func.count()).where(
+        FaqAnswer.community_id == community_id, FaqAnswer.at >= start, FaqAnswer.at < end
+    )
+    return int((await session.execute(query)).scalar_one())
 
 
 async def count_feedback(session: AsyncSession, *, entry_id: int, helpful: bool) -> None:

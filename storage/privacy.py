@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Account,
     DigestSubscription,
+    FaqAnswer,
     FaqUnanswered,
     Member,
     MemberAccount,
@@ -156,6 +157,13 @@ async def member_export(
             await _all(session, select(FaqUnanswered).where(FaqUnanswered.member_id == member_id)),
             "channel_id",
             "text",
+            "at",
+        ),
+        "faq_answers": _rows(
+            await _all(session, select(FaqAnswer).where(FaqAnswer.member_id == member_id)),
+            "entry_id",
+            "channel_id",
+            "message_id",
             "at",
         ),
         "warnings": _rows(

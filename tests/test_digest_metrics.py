@@ -231,3 +231,34 @@ async def test_questions_points_and_scheduled_posts(h: Harness) -> None:
         ("dave", 20),
     ]
     assert [(m.name, m.value) for m in r.posters][:2] == [("erin", 5), ("carol", 3)]
+
+
+async def test_the_longest_streak_is_the_one_reached_in_the_period(h: Harness) -> None:
+    """Erin checks in four days running, misses a day, checks in again: last week's longest
+    streak is 4 even though her streak today is 1."""
+    await setup(h)
+    for day in ("2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-10"):
+        await at(h, local(day, "08:00"))
+        await h.chat.command("erin", "/checkin")
+    await at(h, local("2026-01-06", "20:00"))
+    week = await report(h, "week", "2026-01-05")
+    assert (week.points.checkins, week.points.longest_streak) == (5, 4)
+    assert (await report(h, "day", "2026-01-07")).points.longest_streak == 3
+    assert (await report(h, "day", "2026-01-10")).points.longest_streak == 1
+    assert (await report(h, "day", "2026-01-09")).points.longest_streak == 0
+
+
+async def test_answers_by_the_faq_are_counted_when_given(h: Harness) -> None:
+    """The digest counts the FAQ's answers of the period, not questions minus misses."""
+    await setup(h, "UTC")
+    await h.chat.command(
+        "root", "/faq add How do I reset my password? | Settings → Reset.", role=Role.ADMIN
+    )
+    day = "2026-01-20"
+    await say(h, "alice", local(day, "10:00", "UTC"), "How do I reset my password?")
+    await say(h, "bob", local(day, "10:30", "UTC"), "how can I reset my password?", channel="help")
+    await say(h, "carol", local(day, "11:00", "UTC"), "what time is the meetup?")  # unanswered
+    await say(h, "dave", local("2026-01-21", "09:00", "UTC"), "How do I reset my password?")
+    q = (await report(h, "day", day, zone="UTC")).questions
+    assert (q.asked, q.by_faq, q.unanswered_logged) == (3, 2, 1)
+    assert (await report(h, "day", "2026-01-21", zone="UTC")).questions.by_faq == 1

@@ -7,6 +7,7 @@ from storage.models.base import Base, UTCDateTime
 from storage.models.content import (
     DigestRun,
     DigestSubscription,
+    FaqAnswer,
     FaqEntry,
     FaqQuestion,
     FaqUnanswered,
@@ -30,6 +31,7 @@ __all__ = [
     "Community",
     "DigestRun",
     "DigestSubscription",
+    "FaqAnswer",
     "FaqEntry",
     "FaqQuestion",
     "FaqUnanswered",

@@ -22,6 +22,7 @@ from storage.models.base import Base, Id, UTCDateTime
 __all__ = [
     "DigestRun",
     "DigestSubscription",
+    "FaqAnswer",
     "FaqEntry",
     "FaqQuestion",
     "FaqUnanswered",
@@ -81,6 +82,27 @@ class FaqUnanswered(Base):
     text: Mapped[str | None] = mapped_column(Text)
     best_entry_id: Mapped[int | None] = mapped_column(Integer)
     best_score: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqAnswer(Base):
+    """An automatic answer given: which entry answered which message, when (for digests)."""
+
+    __tablename__ = "faq_answers"
+    __table_args__ = (
+        UniqueConstraint("community_id", "platform", "channel_id", "message_id"),
+        Index("ix_faq_answers_community_id_at", "community_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    #: Kept (as NULL) when the entry is removed, so the history stays.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -42,6 +42,7 @@ from storage.engagement import (
     top_xp,
     xp_before_and_during,
 )
+from storage.faq import count_answers
 from storage.lifecycle import (
     Flow,
     Retention,
@@ -210,10 +211,10 @@ async def _questions(
     replies = await first_human_replies(session, ids=[c.id for c in asked])
     waits = sorted(replies[c.id] - c.sent_at for c in asked if c.id in replies)
     logged = await count_unanswered(session, community_id=community_id, start=start, end=end)
+    answered = await count_answers(session, community_id=community_id, start=start, end=end)
     return Questions(
         asked=len(asked),
-        # Every question the FAQ did not answer is logged as unanswered; the rest it answered.
-        by_faq=max(0, len(asked) - logged) if faq else 0,
+        by_faq=answered if faq else 0,
         by_members=len(waits),
         median_first_reply=_median(waits),
         unanswered_logged=logged,

@@ -14,7 +14,7 @@ from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, decide
 from bot.text.question import is_question
 from bot.text.semantic import MiniLmEmbedder, SemanticIndex, UseEmbedder
-from storage.faq import count_feedback, count_use, log_unanswered
+from storage.faq import count_feedback, log_answer, log_unanswered
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
 
@@ -114,7 +114,17 @@ class FaqFeature(BaseFeature):
         self._answered[key] = event.sent_at
         entry = (await self.library.shelf(community)).entries[entry_id]
         async with self.services.database.session() as session, session.begin():
-            await count_use(session, entry_id=entry_id)
+            await log_answer(
+                session,
+                community_id=community,
+                entry_id=entry_id,
+                member_id=context.member_id,
+                platform=event.place.platform,
+                channel_id=event.place.channel_id,
+                message_id=event.message_id,
+                score=match.score,
+                at=event.sent_at,
+            )
         return [Reply(event.place, event.message_id, entry.answer, tag=f"{TAG}{entry_id}")]
 
     async def _log_miss(self, event: Message, context: EventContext, ranked: list[Ranked]) -> None:

@@ -154,7 +154,9 @@ def thanks(
 def checkin(
     totals: Totals, rules: PointsRules, curve: Curve, *, day: str, at: datetime, source: str
 ) -> Change | None:
-    """The daily check-in: once per local day, with a bonus for consecutive days."""
+    """The daily check-in: once per local day, with a bonus for consecutive days. The ledger
+    source ends with the streak reached (``checkin:2026-01-11:5``) so digests of any past
+    period can tell the longest streak."""
     if totals.last_checkin_day == day:
         return None
     yesterday = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
@@ -166,7 +168,7 @@ def checkin(
         curve,
         rules.checkin_xp + bonus,
         reason="checkin",
-        source=source,
+        source=f"{source}:{streak}",
         at=at,
         counts_to_cap=False,
     )
