@@ -294,3 +294,18 @@ def test_the_suggested_chinese_list_is_usable() -> None:
         spaced = " ".join(phrase)
         assert matcher.find(f"今天{spaced}！") is not None, phrase
     assert matcher.find("今天天气很好，我们去公园吧") is None
+
+
+async def test_held_messages_reach_moderators_even_without_alerts(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    h = await started(sqlite_url, clock, alerts=False)
+    try:
+        await h.chat.join("newbie")
+        await h.chat.say("newbie", "buy at shop.example.com", message_id="s1")
+        await burst(h, "spammer", 7, "f")  # a flood: deleted, but no alert
+        alerts = posts(h, "mods")
+        assert len(alerts) == 1
+        assert alerts[0].startswith("🛡️ Hearth held a message from newbie")
+    finally:
+        await h.engine.stop()

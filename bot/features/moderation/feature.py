@@ -364,10 +364,11 @@ class ModerationFeature(BaseFeature):
             text=quote,
             id=audit,
         )
-        await self._notify(target.community, text)
+        # A held message waits for the moderators' review: they are told even without alerts.
+        await self._notify(target.community, text, always=rule in _HOLDS)
 
-    async def _notify(self, community: CommunityInfo, text: str) -> None:
-        if self.settings.alerts:
+    async def _notify(self, community: CommunityInfo, text: str, *, always: bool = False) -> None:
+        if always or self.settings.alerts:
             await self.services.dispatcher.notify_moderators(community, defuse_mass_mentions(text))
 
 

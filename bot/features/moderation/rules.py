@@ -48,12 +48,16 @@ def fold(text: str) -> str:
 
 def find_invite(text: str) -> str | None:
     """The first Discord or Telegram invite link in `text`."""
+    if "." not in text and "．" not in text:  # every invite has a dot; most messages do not
+        return None
     match = _INVITE.search(fold(text))
     return match.group(0) if match else None
 
 
 def find_link(text: str) -> str | None:
     """The first link (URL, www. or a bare domain) in `text`."""
+    if "." not in text and "．" not in text:
+        return None
     match = _LINK.search(fold(text))
     return match.group(0) if match else None
 
@@ -123,6 +127,8 @@ class RepeatTracker:
 
     def add(self, key: tuple[int, int], text: str, at: datetime) -> bool:
         """Count a message; True when it is the `count`-th (or later) copy in the window."""
+        if len(text) < self.min_length:  # cheap first cut before folding (NFKC rarely lengthens)
+            return False
         same = " ".join(fold(text).split())
         if len(same) < self.min_length:
             return False
