@@ -105,8 +105,15 @@ class WordPiece:
         return tuple(ids)
 
     def encode(self, text: str) -> list[int]:
-        """The ids of `text`, at most `max_length` of them including the two markers."""
-        ids = [self.cls]
+        """The ids of `text`, at most `max_length` of them including the two markers.
+
+        A longer text keeps its head and its tail (half the room each): in a long message
+        the question is as often at the end ("…, so how do I reset it?") as at the start.
+        """
+        ids: list[int] = []
         for word in _words(text):
             ids.extend(self._word(word))
-        return [*ids[: self.max_length - 1], self.sep]
+        room = self.max_length - 2
+        if len(ids) > room:
+            ids = ids[: room // 2] + ids[len(ids) - (room - room // 2) :]
+        return [self.cls, *ids, self.sep]
