@@ -7,14 +7,12 @@ one transaction per batch: importing a file twice adds nothing. Groups go throug
 `Directory` as live events and accounts through the same tables (created in bulk), so
 imported accounts are the live members, and accounts recognised as bots are marked so.
 
-A batch is written while the next one is parsed (the database driver works in its own
-thread); batches are written one after another, in file order. With `--award-points` each
-batch learns which of its rows were new (``RETURNING``) and awards points for those only.
+With `--award-points` each batch learns which of its rows were new (``RETURNING``) and awards
+points for those only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -48,7 +46,7 @@ logger = logging.getLogger(__name__)
 _MESSAGES = Base.metadata.tables[MessageLog.__tablename__]
 _EVENTS = Base.metadata.tables[MemberEvent.__tablename__]
 _REACTIONS = Base.metadata.tables[ReactionLog.__tablename__]
-_YIELD_EVERY = 64  # items between looks at the batch, the writer and the progress
+_CHECK_EVERY = 64  # items between looks at the batch size and the progress
 
 
 @dataclass(slots=True)
@@ -102,7 +100,7 @@ class Importer:
         self._community = community
         self._award = award_points
         self._batch_size = batch_size
-        self._check_every = max(1, min(_YIELD_EVERY, batch_size))
+        self._check_every = max(1, min(_CHECK_EVERY, batch_size))
         self._groups: dict[tuple[str, str], GroupInfo] = {}
         self._points: dict[int, ImportPoints] = {}
         self._messages: list[dict[str, Any]] = []
@@ -113,7 +111,6 @@ class Importer:
         self._communities: dict[int, CommunityInfo] = {}
         self._earnings = Earnings(self._communities)
         self._members = MemberIds(services.database, services.clock)
-        self._writing: asyncio.Task[None] | None = None
         activity = services.settings.activity
         self._keep_text = activity.store_message_text
         self._text_since = services.clock.now() - timedelta(days=activity.text_retention_days)
@@ -163,9 +160,7 @@ class Importer:
                 if len(self._messages) + len(self._events) + len(self._reactions) >= (
                     self._batch_size
                 ):
-                    await self._start_flush()
-                elif self._writing is not None:
-                    await asyncio.sleep(0)  # let the batch being written take its next step
+                    await self.flush()
                 if progress is not None:
                     progress.tick(summary.messages, len(self._members))
         finally:
@@ -239,22 +234,11 @@ class Importer:
         return row
 
     async def flush(self) -> None:
-        """Write every queued row (and award points for the new ones); wait until done."""
-        await self._start_flush()
-        await self._wait()
+        """Write the queued rows in one transaction, then award points for the new ones.
 
-    async def _wait(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            await writing
-
-    async def _start_flush(self) -> None:
-        """Start writing the queued rows, after the batch before them is written.
-
-        The database works in its own thread (the driver releases the GIL), so while one batch
-        is written the next one is parsed: SQLite's time hides behind the parser's.
+        (Writing a batch while parsing the next was measured too: on two vCPUs the parser and
+        the driver's thread slowed each other down as much as they overlapped.)
         """
-        await self._wait()
         if not (self._messages or self._events or self._reactions):
             return
         await self._members.resolve()
@@ -262,7 +246,7 @@ class Importer:
         self._messages, self._events, self._reactions = [], [], []
         seen = self._seen_messages, self._seen_reactions
         self._seen_messages, self._seen_reactions = [], []
-        self._writing = asyncio.create_task(self._write(messages, reactions, events, seen))
+        await self._write(messages, reactions, events, seen)
 
     async def _write(
         self,
