@@ -47,6 +47,7 @@ from bot.config import FaqSettings
 from bot.text.matcher import DEFAULTS, FaqIndex, MatchPolicy, decide
 from bot.text.normalize import CJK, normalize
 from bot.text.semantic import MiniLmEmbedder, SemanticIndex, SemanticUnavailable, UseEmbedder
+from bot.text.smalltalk import SMALL_TALK
 
 __all__ = ["Query", "Suite", "clinc_suite", "file_suite", "main", "run_suite", "xsid_suite"]
 
@@ -179,7 +180,13 @@ def semantic(entries: Sequence[Entry]) -> Answerer:
     """Hearth with `faq.semantic = true` at its default settings (needs the [semantic] extra)."""
     faq = FaqSettings()
     english, multilingual = _embedders()
-    index = SemanticIndex(entries, english, weight=faq.semantic_weight, cjk_embedder=multilingual)
+    index = SemanticIndex(
+        entries,
+        english,
+        weight=faq.semantic_weight,
+        cjk_embedder=multilingual,
+        small_talk=SMALL_TALK if faq.semantic_small_talk else (),
+    )
     non_question = faq.semantic_non_question_threshold
     policy = MatchPolicy(
         faq.semantic_threshold,

@@ -239,11 +239,14 @@ class FaqSettings(_Section):
     #: with no words in common match too. It has its own threshold and margin.
     semantic: bool = False
     semantic_weight: float = Field(default=0.8, ge=0, le=1)
-    semantic_threshold: float = Field(default=0.42, ge=0, le=1)
+    semantic_threshold: float = Field(default=0.40, ge=0, le=1)
     semantic_margin: float = Field(default=0.02, ge=0, le=1)
     #: With only_questions, the semantic stage still answers other messages (requests such
     #: as "set an alarm", 帮我订机票) when its confidence reaches this; 1 turns it off.
     semantic_non_question_threshold: float = Field(default=0.55, ge=0, le=1)
+    #: Stay silent when a message is closer to built-in everyday chat (greetings, thanks,
+    #: "how was your day?", in English and Chinese) than to its best entry.
+    semantic_small_talk: bool = True
 
 
 class LoggingSettings(_Section):

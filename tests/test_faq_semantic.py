@@ -175,3 +175,22 @@ def test_int8_products_keep_the_embeddings(minilm: MiniLmEmbedder) -> None:
     texts = ["How do I get a refund?", "where are the server rules", "I love pizza"]
     agreement = (minilm.embed(texts) * shipped.embed(texts)).sum(axis=1)
     assert all(float(a) > 0.97 for a in agreement)
+
+
+def test_small_talk_stays_silent(minilm: MiniLmEmbedder, embedder: UseEmbedder) -> None:
+    """Everyday chat closer to the built-in small-talk lines than to any entry is flagged,
+    and `decide` stays silent; real questions are not flagged."""
+    from bot.text.matcher import MatchPolicy, decide
+    from bot.text.smalltalk import SMALL_TALK
+
+    entries = [*ENTRIES, ("weekend", ["What are the plans for the weekend event?"])]
+    index = SemanticIndex(entries, minilm, cjk_embedder=embedder)
+    chat = index.rank("what are you doing this weekend?", 2)
+    assert chat[0].small_talk
+    assert decide(index, "what are you doing this weekend?", MatchPolicy(0.0, 0.0)) is None
+    assert not index.rank("how can I reset my password?", 2)[0].small_talk
+    assert not index.rank("怎么重置密码？", 2)[0].small_talk
+    assert index.rank("你今天吃饭了吗？", 2)[0].small_talk
+    off = SemanticIndex(entries, minilm, cjk_embedder=embedder, small_talk=())
+    assert not off.rank("what are you doing this weekend?", 2)[0].small_talk
+    assert len(SMALL_TALK) >= 60

@@ -63,13 +63,16 @@ class Ranked:
     """An entry and how confident the index is that it answers the question (0..1).
 
     `words` is the word-level similarity (BM25 and centroid cosine), `chars` the character
-    n-gram cosine with the closest phrasing; `score` mixes the two.
+    n-gram cosine with the closest phrasing; `score` mixes the two. `small_talk` is set by
+    the semantic stage when the message reads more like everyday chat than like this entry:
+    `decide` then stays silent whatever the score.
     """
 
     key: Hashable
     score: float
     words: float
     chars: float
+    small_talk: bool = False
 
 
 def _is_cjk_pair(term: str) -> bool:
@@ -234,7 +237,7 @@ def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked |
     Silent if `policy.only_questions` and `text` does not ask anything (unless the policy has
     a `non_question_threshold`, which then replaces `threshold`); otherwise the best entry if
     its score reaches `policy.threshold` and leads the runner-up (0 if none) by at least
-    `policy.margin`.
+    `policy.margin`, unless the index flagged it as `small_talk`.
     """
     threshold = policy.threshold
     if policy.only_questions and not is_question(text):
@@ -242,7 +245,7 @@ def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked |
             return None
         threshold = max(threshold, policy.non_question_threshold)
     ranked = index.rank(text, 2)
-    if not ranked or ranked[0].score < threshold:
+    if not ranked or ranked[0].score < threshold or ranked[0].small_talk:
         return None
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     return ranked[0] if ranked[0].score - runner_up >= policy.margin else None

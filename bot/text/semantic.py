@@ -13,6 +13,7 @@ downloaded: the models are in the installed packages.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from collections.abc import Hashable, Sequence
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.errors import HearthError
 from bot.text.matcher import FaqIndex, Ranked
 from bot.text.normalize import CJK
+from bot.text.smalltalk import SMALL_TALK
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +38,9 @@ CANDIDATES = 10
 MAX_PIECES = 40
 #: Added to the cosine of CJK questions (see `SemanticIndex`).
 CJK_BOOST = 0.1
+#: A message is small talk when its nearest `SMALL_TALK` line is closer than its best entry
+#: by more than this (cosines).
+SMALL_TALK_MARGIN = 0.0
 
 
 class SemanticUnavailable(HearthError):
@@ -183,6 +188,12 @@ class SemanticIndex:
     built) and everything else by `embedder`: an English model for English, a multilingual
     one for Chinese. `cjk_boost` is added to the cosine between a CJK question and a
     CJK entry.
+
+    `small_talk` lines (built-in English and Chinese chat, `bot.text.smalltalk`) are a
+    negative class: when a message's nearest line is closer than the best entry (cosine,
+    by more than `small_talk_margin`), the best entry is flagged `small_talk` and `decide`
+    stays silent. It stops replies to chatter ("how was your day?") that lands near an entry,
+    which lets the threshold sit lower (see docs/performance.md). Pass ``()`` to turn it off.
     """
 
     def __init__(
@@ -194,6 +205,8 @@ class SemanticIndex:
         cjk_embedder: Embedder | None = None,
         cjk_boost: float = CJK_BOOST,
         lexical: FaqIndex | None = None,
+        small_talk: Sequence[str] = SMALL_TALK,
+        small_talk_margin: float = SMALL_TALK_MARGIN,
     ) -> None:
         self.lexical = lexical or FaqIndex(entries)
         self.weight = weight
@@ -204,6 +217,13 @@ class SemanticIndex:
         self._np: Any = numpy
         self._main = (embedder, _centroids(entries, embedder))
         self._cjk = (cjk_embedder, _centroids(entries, cjk_embedder)) if cjk_embedder else None
+        self.small_talk_margin = small_talk_margin
+        # Each encoder embeds every line, both languages: a message is compared with the
+        # lines in the space of the encoder that reads it.
+        chat = [(embedder, embedder.embed(small_talk) if small_talk else None)]
+        if cjk_embedder:
+            chat.append((cjk_embedder, cjk_embedder.embed(small_talk) if small_talk else None))
+        self._small_talk = {id(model): vectors for model, vectors in chat}
         chinese = [sum(map(_is_cjk, texts)) * 2 > len(texts) for _, texts in entries]
         # A CJK question: +boost for a CJK entry, -boost for an entry in another script.
         self._cjk_boosts = (numpy.asarray(chinese, dtype=numpy.float32) * 2 - 1) * cjk_boost
@@ -219,7 +239,8 @@ class SemanticIndex:
             return []
         # einsum, not BLAS: OpenBLAS's worker threads, left spinning after a product, would
         # compete with the encoder's next run (3x slower at 1,500 entries on two cores).
-        cosines = self._np.einsum("ij,j->i", centroids, embedder.embed([text])[0])
+        vector = embedder.embed([text])[0]
+        cosines = self._np.einsum("ij,j->i", centroids, vector)
         if cjk:
             # The multilingual encoder's cosines run lower for Chinese than for English
             # paraphrases of the same closeness (measured on xSID); this puts both on one
@@ -239,6 +260,11 @@ class SemanticIndex:
             score = min(1.0, self.weight * max(cosine, 0.0) + (1 - self.weight) * words)
             ranked.append(Ranked(key, score, words, cosine))
         ranked.sort(key=lambda r: r.score, reverse=True)
+        chat = self._small_talk.get(id(embedder))
+        if ranked and chat is not None:
+            nearest = float(self._np.einsum("ij,j->i", chat, vector).max())
+            if nearest > ranked[0].chars + self.small_talk_margin:
+                ranked[0] = dataclasses.replace(ranked[0], small_talk=True)
         return ranked[:limit]
 
 

@@ -14,6 +14,7 @@ from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, decide
 from bot.text.question import is_question
 from bot.text.semantic import MiniLmEmbedder, SemanticIndex, UseEmbedder
+from bot.text.smalltalk import SMALL_TALK
 from storage.faq import count_feedback, log_answer, log_unanswered
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
@@ -54,7 +55,11 @@ class FaqFeature(BaseFeature):
 
         def semantic(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
             return SemanticIndex(
-                entries, embedder, weight=faq.semantic_weight, cjk_embedder=cjk_embedder
+                entries,
+                embedder,
+                weight=faq.semantic_weight,
+                cjk_embedder=cjk_embedder,
+                small_talk=SMALL_TALK if faq.semantic_small_talk else (),
             )
 
         return semantic
