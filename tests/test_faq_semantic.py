@@ -115,6 +115,8 @@ async def test_feature_answers_a_paraphrase_with_semantic_on(
     replies = await h.chat.say("alice", "how do I get my money back?")
     assert [getattr(a, "text", "") for a in replies] == ["Open a ticket in #support."]
     assert await h.chat.say("bob", "what a lovely day it is today") == []
+    (asked,) = await h.chat.command("mod", "/faq ask how are you doing today?")
+    assert "Would stay silent: this reads as small talk" in asked
     await h.engine.stop()
 
 

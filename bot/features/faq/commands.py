@@ -185,6 +185,10 @@ class FaqCommands:
             verdict = tr(N_("Would answer."))
         elif policy.only_questions and not is_question(question):
             verdict = tr(N_("Would stay silent: this does not read as a question."))
+        elif best.small_talk:
+            verdict = tr(
+                N_("Would stay silent: this reads as small talk, not a question for the FAQ.")
+            )
         else:
             verdict = tr(N_("Would stay silent (threshold {threshold}, margin {margin}).")).format(
                 threshold=policy.threshold, margin=policy.margin
