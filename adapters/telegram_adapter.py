@@ -70,6 +70,8 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 )
 #: Telegram sends a join both as a service message and as a chat_member update.
 MEMBERSHIP_ECHO = timedelta(minutes=1)
+#: How the message ids of a basic group's history move when it becomes a supergroup.
+BASIC_GROUP_ID_SHIFT = -1_000_000_000
 PRIVACY_WARNING = (
     "Telegram privacy mode is on for this bot: in groups Hearth only sees commands, replies to "
     "its own messages and service messages, so activity, points and FAQ answers miss most "
@@ -218,7 +220,11 @@ class TelegramAdapter:
 
     async def _migrate(self, old: str, new: str) -> None:
         if self._engine is not None:
-            moved = await self._engine.services.directory.move_group(PLATFORM, old, new)
+            # The supergroup numbers messages from 1 again: the old ids move out of the way
+            # as in Telegram Desktop's exports, so an imported history matches the live one.
+            moved = await self._engine.services.directory.move_group(
+                PLATFORM, old, new, message_id_shift=BASIC_GROUP_ID_SHIFT
+            )
             logger.info("telegram: group %s became supergroup %s (moved: %s)", old, new, moved)
 
     async def _private(self, message: TgMessage) -> None:

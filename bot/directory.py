@@ -110,14 +110,23 @@ class Directory:
         self._communities[community_id] = info
         return info
 
-    async def move_group(self, platform: str, old_external_id: str, new_external_id: str) -> bool:
-        """Re-key a group to a new platform id, keeping its community and history."""
+    async def move_group(
+        self,
+        platform: str,
+        old_external_id: str,
+        new_external_id: str,
+        *,
+        message_id_shift: int = 0,
+    ) -> bool:
+        """Re-key a group to a new platform id, keeping its community and history (message
+        ids moved by `message_id_shift`, see `storage.identity.move_group`)."""
         async with self._database.session() as session, session.begin():
             moved = await move_group(
                 session,
                 platform=platform,
                 old_external_id=old_external_id,
                 new_external_id=new_external_id,
+                message_id_shift=message_id_shift,
             )
         if moved:
             self._communities.clear()  # the moderators' channel may have moved with it

@@ -202,11 +202,15 @@ def active_flags(community_id: int, windows: Sequence[tuple[datetime, datetime]]
 async def count_active(
     session: AsyncSession, *, community_id: int, windows: Sequence[tuple[datetime, datetime]]
 ) -> list[int]:
-    """Distinct members who posted or reacted in each ``[start, end)`` window, in one scan
-    grouped by member (cheaper than one DISTINCT per window; see `active_flags`)."""
+    """Distinct members (not bots) who posted or reacted in each ``[start, end)`` window, in
+    one scan grouped by member (cheaper than one DISTINCT per window; see `active_flags`)."""
     members = active_flags(community_id, windows)
     columns = [members.c[f"w{i}"] for i in range(len(windows))]
-    query = select(*(func.coalesce(func.sum(column), 0) for column in columns))
+    query = (
+        select(*(func.coalesce(func.sum(column), 0) for column in columns))
+        .join_from(members, Member, Member.id == members.c.member_id)
+        .where(Member.is_bot.is_(False))
+    )
     return [int(n) for n in (await session.execute(query)).one()]
 
 
@@ -223,9 +227,15 @@ async def daily_activity(
     )
     counts = {int(day): int(n) for day, n in (await session.execute(posts)).all()}
     activity = _activity(community_id, bounds[0], bounds[-1])
-    active = select(
-        day_index(activity.c.at, bounds).label("day"), func.count(distinct(activity.c.member_id))
-    ).group_by("day")
+    active = (
+        select(
+            day_index(activity.c.at, bounds).label("day"),
+            func.count(distinct(activity.c.member_id)),
+        )
+        .join_from(activity, Member, Member.id == activity.c.member_id)
+        .where(Member.is_bot.is_(False))
+        .group_by("day")
+    )
     members = {int(day): int(n) for day, n in (await session.execute(active)).all()}
     for day in range(days):
         result[day] = (counts.get(day, 0), members.get(day, 0))

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, String, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Account,
     Community,
+    FaqAnswer,
+    FaqUnanswered,
     Group,
     Member,
     MemberAccount,
     MessageLog,
+    ModerationAction,
     ReactionLog,
     Schedule,
+    ScheduleRun,
 )
 
 __all__ = [
@@ -234,10 +239,20 @@ async def update_community(
 
 
 async def move_group(
-    session: AsyncSession, *, platform: str, old_external_id: str, new_external_id: str
+    session: AsyncSession,
+    *,
+    platform: str,
+    old_external_id: str,
+    new_external_id: str,
+    message_id_shift: int = 0,
 ) -> bool:
     """Give a group a new platform id (a Telegram group upgraded to a supergroup), keeping
-    its community; its logged messages, reactions and scheduled posts move to the new id too.
+    its community; its logged messages, reactions, FAQ answers and questions, moderation
+    records and scheduled posts move to the new id too.
+
+    `message_id_shift` is added to the moved rows' (numeric) message ids: a supergroup numbers
+    its messages from 1 again, so the old group's ids must move out of the way (Telegram
+    Desktop's exports shift them by -1,000,000,000, and so does the Telegram adapter).
 
     Returns False when there is nothing to move or the new id is already a separate group.
     """
@@ -250,7 +265,19 @@ async def move_group(
     if group is None or taken is not None:
         return False
     group.external_id = new_external_id
-    for model in (MessageLog, ReactionLog):
+
+    def shifted(column: Any) -> Any:
+        return cast(cast(column, BigInteger) + message_id_shift, String)
+
+    moved: tuple[Any, ...] = (MessageLog, ReactionLog, FaqUnanswered, FaqAnswer, ModerationAction)
+    for model in moved:
+        values: dict[str, Any] = {"channel_id": new_external_id}
+        if message_id_shift:
+            values["message_id"] = shifted(model.message_id)
+            if model is MessageLog:
+                values["reply_to"] = shifted(MessageLog.reply_to)
+        if model is ModerationAction:
+            values["group_id"] = new_external_id
         await session.execute(
             update(model)
             .where(
@@ -258,8 +285,22 @@ async def move_group(
                 model.platform == platform,
                 model.channel_id == old_external_id,
             )
-            .values(channel_id=new_external_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
         )
+    runs: dict[str, Any] = {"channel_id": new_external_id}
+    if message_id_shift:
+        runs["message_id"] = shifted(ScheduleRun.message_id)
+    await session.execute(
+        update(ScheduleRun)
+        .where(
+            ScheduleRun.community_id == group.community_id,
+            ScheduleRun.platform == platform,
+            ScheduleRun.channel_id == old_external_id,
+        )
+        .values(runs)
+        .execution_options(synchronize_session=False)
+    )
     await session.execute(
         update(Community)
         .where(

@@ -262,3 +262,13 @@ async def test_answers_by_the_faq_are_counted_when_given(h: Harness) -> None:
     q = (await report(h, "day", day, zone="UTC")).questions
     assert (q.asked, q.by_faq, q.unanswered_logged) == (3, 2, 1)
     assert (await report(h, "day", "2026-01-21", zone="UTC")).questions.by_faq == 1
+
+
+async def test_bots_are_not_active_members(h: Harness) -> None:
+    await setup(h, "UTC")
+    day = "2026-01-20"
+    await say(h, "alice", local(day, "10:00", "UTC"))
+    await at(h, local(day, "10:05", "UTC"))
+    await h.chat.say("RemindBot", "Reminder: meetup at 7", is_bot=True, message_id="bot-1")
+    r = await report(h, "day", day, zone="UTC")
+    assert (r.now.active, r.now.dau, r.now.wau, r.now.mau) == (1, 1, 1, 1)

@@ -11,7 +11,13 @@ from sqlalchemy import Connection, select
 
 from storage.activity import count_messages, insert_ignoring_duplicates, purge_message_text
 from storage.database import Database, DatabaseError, head_revision
-from storage.identity import ensure_group, ensure_member, get_community, update_community
+from storage.identity import (
+    ensure_group,
+    ensure_member,
+    get_community,
+    move_group,
+    update_community,
+)
 from storage.models import Base, MemberAccount, MessageLog
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -239,3 +245,38 @@ async def test_unreachable_database_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(DatabaseError, match="cannot upgrade"):
         await database.upgrade()
     await database.close()
+
+
+async def test_moving_a_group_shifts_its_message_ids(database: Database) -> None:
+    """A Telegram group upgraded to a supergroup: its history moves to the new chat id with
+    message ids shifted out of the way of the supergroup's, which start from 1 again."""
+    cid, gid, mid = await _seed(database)
+    table = Base.metadata.tables["messages"]
+    first = {**_row(cid, gid, mid, "7", NOW), "channel_id": "g"}
+    reply = {**_row(cid, gid, mid, "8", NOW), "channel_id": "g", "reply_to": "7"}
+    async with database.session() as session, session.begin():
+        await insert_ignoring_duplicates(session, table=table, rows=[first, reply])
+        moved = await move_group(
+            session,
+            platform="discord",
+            old_external_id="g",
+            new_external_id="g2",
+            message_id_shift=-1_000_000_000,
+        )
+    assert moved
+    async with database.session() as session, session.begin():
+        later = {**_row(cid, gid, mid, "7", NOW), "channel_id": "g2"}
+        await insert_ignoring_duplicates(session, table=table, rows=[later])
+    async with database.session() as session:
+        rows = (
+            await session.execute(
+                select(MessageLog.channel_id, MessageLog.message_id, MessageLog.reply_to).order_by(
+                    MessageLog.id
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("g2", "-999999993", None),
+        ("g2", "-999999992", "-999999993"),
+        ("g2", "7", None),
+    ]

@@ -289,17 +289,47 @@ async def test_dm_to_a_stranger_becomes_a_note_to_moderators(tg: Bot) -> None:
 
 async def test_group_upgrade_keeps_the_community(tg: Bot) -> None:
     old, new = -555, -1009999
-    await tg.fake.push(message("before", chat_id=old))
-    await tg.until_count(MessageLog, 1)
+    await tg.fake.push(message("before", chat_id=old, message_id=7))
+    await tg.fake.push(
+        message(
+            "a reply",
+            chat_id=old,
+            message_id=8,
+            reply_to_message={
+                "message_id": 7,
+                "date": int(time.time()),
+                "chat": chat(old),
+                "from": ALICE,
+                "text": "x",
+            },
+        )
+    )
+    await tg.until_count(MessageLog, 2)
     migrate = message("", chat_id=old, migrate_to_chat_id=new)
     del migrate["message"]["text"]
     await tg.fake.push(migrate)
-    await tg.fake.push(message("after", chat_id=new))
-    await tg.until_count(MessageLog, 2)
+    # The supergroup numbers its messages from 1 again: its message 7 is a new message.
+    await tg.fake.push(message("after", chat_id=new, message_id=7))
+    await tg.until_count(MessageLog, 3)
     async with tg.engine.services.database.session() as session:
-        rows = (await session.execute(select(MessageLog.community_id, MessageLog.channel_id))).all()
+        rows = (
+            await session.execute(
+                select(
+                    MessageLog.community_id,
+                    MessageLog.channel_id,
+                    MessageLog.message_id,
+                    MessageLog.reply_to,
+                ).order_by(MessageLog.id)
+            )
+        ).all()
     assert {row.channel_id for row in rows} == {str(new)}
     assert len({row.community_id for row in rows}) == 1
+    # The basic group's ids move as in Telegram Desktop's exports of a migrated group.
+    assert [(row.message_id, row.reply_to) for row in rows] == [
+        ("-999999993", None),
+        ("-999999992", "-999999993"),
+        ("7", None),
+    ]
 
 
 async def test_command_menus_are_registered_per_scope_and_language(tg: Bot) -> None:
