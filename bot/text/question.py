@@ -69,9 +69,8 @@ _ENGLISH_ANYWHERE = re.compile(
     # Problems.
     r"\b(?:can'?t|cannot|couldn'?t|unable\s+to|(?:does|is|do|are)\s*n[o']t\s+work(?:ing)?|"
     r"not\s+working|won'?t\s+(?:work|start|load|open|let)|forg[eo]t|forgotten|declined|"
-    r"locked\s+out|lost|missing|stolen|broken)\b",
-    re.IGNORECASE,
-)
+    r"locked\s+out|lost|missing|stolen|broken)\b"
+)  # matched on lower-cased text: cheaper than IGNORECASE
 _CHINESE = re.compile(
     # Question words and particles.
     r"吗|呢[？?。!！]?$|怎么|怎样|怎麼|如何|什么|什麼|为什么|为何|哪|能不能|能否|可不可以|"
@@ -153,16 +152,16 @@ def is_question(text: str) -> bool:
     if "?" in text or "？" in text:
         return True
     # A question shows in its first sentences; long posts are not scanned to the end.
-    text = _CJK_SPACE.sub("", unicodedata.normalize("NFKC", text[:SCAN]))
-    text = text.strip()
+    head = text[:SCAN]
+    plain = head.isascii()  # ASCII is already NFKC and has no CJK: skip that work
+    text = (head if plain else _CJK_SPACE.sub("", unicodedata.normalize("NFKC", head))).strip()
     if not text:
         return False
     if _ENGLISH_START.match(text):
         return True
     # Every pattern of _ENGLISH_ANYWHERE needs one of these words: skip the slow search
     # when none occurs (most chat), which keeps logging fast.
-    if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(text.lower())) and _ENGLISH_ANYWHERE.search(
-        text
-    ):
+    lower = text.lower()
+    if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(lower)) and _ENGLISH_ANYWHERE.search(lower):
         return True
-    return bool(_HAS_CJK.search(text) and _CHINESE.search(text))
+    return not plain and bool(_HAS_CJK.search(text) and _CHINESE.search(text))

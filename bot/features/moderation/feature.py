@@ -149,7 +149,10 @@ class ModerationFeature(BaseFeature):
         s, at = self.settings, event.sent_at
         flooding = self.floods.add(key, at)
         repeating = self.repeats.add(key, event.text, at)
-        phrase = (await self._matcher(context.community.id)).find(event.text)
+        matcher = self._phrases.get(context.community.id) or await self._matcher(
+            context.community.id
+        )
+        phrase = matcher.find(event.text)
         if phrase is not None:
             return "words", phrase
         if s.new_member_hours and (s.hold_invites or s.hold_links):

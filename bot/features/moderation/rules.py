@@ -43,6 +43,8 @@ _GAP = r"[\W_]*"
 
 def fold(text: str) -> str:
     """Width- and case-insensitive form: NFKC (full-width → ASCII) then case folding."""
+    if text.isascii():  # ASCII is already NFKC: skip the costly normalization
+        return text.casefold()
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -123,24 +125,28 @@ class RepeatTracker:
         self.count = count
         self.window = window
         self.min_length = min_length
-        self._texts: Recent[tuple[int, int], dict[str, deque[datetime]]] = Recent(TRACKED_MEMBERS)
+        self._texts: Recent[tuple[int, int], dict[str, list[datetime]]] = Recent(TRACKED_MEMBERS)
 
     def add(self, key: tuple[int, int], text: str, at: datetime) -> bool:
         """Count a message; True when it is the `count`-th (or later) copy in the window."""
-        if len(text) < self.min_length:  # cheap first cut before folding (NFKC rarely lengthens)
+        if len(text) < self.min_length:  # a cheap first cut
             return False
-        same = " ".join(fold(text).split())
+        # Case and spacing do not make a copy new (full width does not matter here: it is
+        # not worth normalizing every message for).
+        same = " ".join(text.casefold().split())
         if len(same) < self.min_length:
             return False
         texts = self._texts.get(key)
         if texts is None:
             texts = {}
             self._texts.put(key, texts)
-        times = texts.pop(same, None) or deque()
+        times = texts.pop(same, None)
+        if times is None:  # the common case: a text not seen lately
+            texts[same] = [at]
+            if len(texts) > self.TEXTS_PER_MEMBER:
+                del texts[next(iter(texts))]
+            return False
         texts[same] = times  # most recent last
         times.append(at)
-        while times and at - times[0] > self.window:
-            times.popleft()
-        while len(texts) > self.TEXTS_PER_MEMBER:
-            del texts[next(iter(texts))]
+        times[:] = [moment for moment in times if at - moment <= self.window]
         return len(times) >= self.count
