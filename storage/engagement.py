@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -78,23 +78,26 @@ class ScheduledPosts:
 async def question_candidates(
     session: AsyncSession, *, community_id: int, start: datetime, end: datetime
 ) -> list[Candidate]:
-    """Messages (not commands) with stored text in ``[start, end)`` that may be questions:
-    those flagged as questions when logged, and those logged without the flag."""
-    query = select(
-        MessageLog.id, MessageLog.text, MessageLog.sent_at, MessageLog.is_question
-    ).where(
+    """Messages (not commands) in ``[start, end)`` that may be questions: those flagged as
+    questions when logged (without their text: it is not needed), and those with stored text
+    logged without the flag (before migration 0008), which the caller checks."""
+    period = (
         MessageLog.community_id == community_id,
         MessageLog.sent_at >= start,
         MessageLog.sent_at < end,
         MessageLog.is_command.is_(False),
-        MessageLog.text.is_not(None),
-        or_(MessageLog.is_question.is_(True), MessageLog.is_question.is_(None)),
     )
-    rows = (await session.execute(query)).all()
-    return [
-        Candidate(int(i), str(text), at, None if flag is None else bool(flag))
-        for i, text, at, flag in rows
-    ]
+    # `= true` and `IS NULL AND text IS NOT NULL` as written in the partial indexes'
+    # conditions (ix_messages_questions, ix_messages_unflagged), so the planners use them.
+    flagged = select(MessageLog.id, MessageLog.sent_at).where(
+        *period, MessageLog.is_question == true()
+    )
+    found = [Candidate(int(i), "", at, True) for i, at in (await session.execute(flagged)).all()]
+    unflagged = select(MessageLog.id, MessageLog.text, MessageLog.sent_at).where(
+        *period, MessageLog.is_question.is_(None), MessageLog.text.is_not(None)
+    )
+    rows = (await session.execute(unflagged)).all()
+    return found + [Candidate(int(i), str(text), at, None) for i, text, at in rows]
 
 
 async def first_human_replies(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Id, UTCDateTime
@@ -36,6 +37,22 @@ class MessageLog(Base):
         Index("ix_messages_member_id_sent_at", "member_id", "sent_at"),
         # Digests: replies to a message (first human reply, replies to scheduled posts).
         Index("ix_messages_community_id_reply_to", "community_id", "reply_to"),
+        # Digests: the questions of a window (flagged when logged), and the texts logged
+        # before the flag existed; partial, so they stay small and cheap to write.
+        Index(
+            "ix_messages_questions",
+            "community_id",
+            "sent_at",
+            sqlite_where=sql("is_question = 1"),
+            postgresql_where=sql("is_question = true"),
+        ),
+        Index(
+            "ix_messages_unflagged",
+            "community_id",
+            "sent_at",
+            sqlite_where=sql("is_question IS NULL AND text IS NOT NULL"),
+            postgresql_where=sql("is_question IS NULL AND text IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
