@@ -331,8 +331,11 @@ class Interactions:
             if not done:
                 await self._defer(pending)
             await work
-            if pending.deferred and not pending.answered:
-                await interaction.delete_original_response()  # nothing to say after all
+            if not pending.answered:
+                # Nothing to say here (the command posted elsewhere, e.g. /digest's embed):
+                # Discord still wants a response, so acknowledge it and take it away again.
+                await self._defer(pending)
+                await interaction.delete_original_response()
         except discord.HTTPException as error:
             logger.warning("discord: answering interaction %s failed: %s", key, error)
         finally:

@@ -134,6 +134,7 @@ class Sampler(BaseFeature):
                 ),
             ),
             Command(name="rank", handler=self.rank, help="Your rank, privately."),
+            Command(name="post", handler=self.post, help="Post in the channel, reply nothing."),
         )
 
     async def give(self, call: CommandCall) -> str:
@@ -155,6 +156,9 @@ class Sampler(BaseFeature):
     async def announce(self, call: CommandCall) -> str:
         tags = " ".join(call.args["tags"])
         return f"{call.args['style']} in {call.args['channel']} [{tags}]"
+
+    async def post(self, call: CommandCall) -> Sequence[Action]:
+        return [Post(call.event.place, "Posted in the channel.")]
 
     async def rank(self, call: CommandCall) -> Sequence[Action]:
         return [Reply(call.event.place, call.event.message_id, "You are #1.", private=True)]
@@ -402,6 +406,17 @@ async def test_a_slow_command_is_deferred_then_answered(connect: Connect) -> Non
     (edit,) = await bot.fake.wait_for("PATCH", r"/webhooks/\d+/[^/]+/messages/@original")
     assert edit.json["content"] == "1001 +2 (None)"
     assert edit.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_command_that_only_posts_still_answers_its_interaction(connect: Connect) -> None:
+    """/digest posts an embed in the channel and replies nothing: the interaction must still
+    be answered (else Discord shows "did not respond"), then the placeholder goes."""
+    bot = await connect()
+    response = await bot.command(ALICE, "post")
+    assert response.json["type"] == 5  # acknowledged
+    await bot.fake.wait_for("DELETE", r"/webhooks/\d+/[^/]+/messages/@original")
+    (posted,) = await bot.fake.wait_for("POST", MESSAGES)
+    assert posted.json["content"] == "Posted in the channel."
 
 
 async def test_a_command_in_a_thread_is_placed_in_its_parent_channel(connect: Connect) -> None:
