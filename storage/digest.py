@@ -16,6 +16,7 @@ __all__ = [
     "account_groups",
     "account_subscriptions",
     "claim_digest",
+    "digest_claimed",
     "finish_digest",
     "subscribe",
     "subscribers",
@@ -36,6 +37,18 @@ async def claim_digest(
         "detail": None,
     }
     return await insert_if_absent(session, table=DigestRun.__table__, row=row)  # type: ignore[arg-type]
+
+
+async def digest_claimed(
+    session: AsyncSession, *, community_id: int, kind: str, period_start: str
+) -> bool:
+    """Whether the digest of one period was claimed already (by any process)."""
+    query = select(DigestRun.id).where(
+        DigestRun.community_id == community_id,
+        DigestRun.kind == kind,
+        DigestRun.period_start == period_start,
+    )
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def finish_digest(

@@ -4,7 +4,7 @@ which digest, closed DMs, rights checked again before each digest, and privacy."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -177,3 +177,23 @@ async def test_subscribing_in_chinese(h: Harness) -> None:
     await h.chat.command("root", "/language zh_Hans", role=ADMIN)
     (answer,) = await h.chat.command("mod", "/subscribe", role=MOD)
     assert "每日" in answer
+
+
+async def test_a_recipient_on_a_missing_platform_delays_but_never_blocks(h: Harness) -> None:
+    """A subscriber on a platform this process has no adapter for: the digest waits a while
+    for a process that has one, then goes to everyone this process can reach."""
+    await history(h)
+    await h.chat.command("root", "/modchannel", role=ADMIN, channel="mods")
+    # A moderator who subscribed on Discord (the community spans both platforms).
+    community = await h.engine.services.directory.find_community(None)
+    dmod = await h.engine.services.directory.member(community.id, "discord", Author("d", "d"))
+    await feature(h).subscriptions.add(community, dmod, "discord", "d", ["day"], h.clock.now())
+    await h.chat.command("mod", "/subscribe", role=MOD)  # and one here; no Discord adapter
+    h.clock.set(MONDAY_9)
+    # The weekly digest reaches all its recipients here; the daily one waits: another
+    # process may have Discord.
+    assert await feature(h).tick() == [(1, "week", "2026-01-05")]
+    h.clock.set(MONDAY_9 + timedelta(minutes=16))
+    assert await feature(h).tick() == [(1, "day", "2026-01-11")]
+    assert digests_to(h, "mod") == ["📊 Daily digest · group-1 · 2026-01-11 (UTC)"]
+    assert "mods" in [a.target.channel_id for a in h.chat.performed if isinstance(a, Post)]

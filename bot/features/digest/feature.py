@@ -30,13 +30,16 @@ from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
 from bot.i18n import N_, Translator, translator
-from storage.digest import claim_digest, finish_digest
+from storage.digest import claim_digest, digest_claimed, finish_digest
 from storage.identity import CommunityInfo, list_communities
 
 __all__ = ["DigestFeature"]
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY = 60.0
+#: How long a digest with a recipient on a platform this process has no adapter for waits for
+#: a process that has it, before going to the recipients this process can reach.
+WAIT_FOR_OTHER_PROCESSES = timedelta(minutes=15)
 
 
 class DigestFeature(BaseFeature):
@@ -272,11 +275,31 @@ class DigestFeature(BaseFeature):
                 fire = self._fired(expression, community.timezone, now)
                 if fire is None:
                     continue
+                period = period_before(kind, fire, community.timezone)
+                async with self.services.database.session() as session:
+                    if await digest_claimed(
+                        session,
+                        community_id=community.id,
+                        kind=kind,
+                        period_start=period.first.isoformat(),
+                    ):
+                        continue  # sent (or being sent): no need to look at recipients
                 targets = await self._targets(community, kind)
                 reachable = [t for t in targets if _platform(t) in platforms]
-                if not targets or len(reachable) < len(targets):
-                    continue  # another process (with that adapter) will send it
-                period = period_before(kind, fire, community.timezone)
+                if not reachable:
+                    continue
+                if len(reachable) < len(targets):
+                    if now - fire < WAIT_FOR_OTHER_PROCESSES:
+                        continue  # another process (with that adapter) may send it to all
+                    logger.warning(
+                        "the %s digest of community %s goes only to %d of %d recipients: no "
+                        "adapter here for the others",
+                        kind,
+                        community.id,
+                        len(reachable),
+                        len(targets),
+                    )
+                    targets = reachable
                 try:
                     if await self._send(community, period, targets, now):
                         sent.append((community.id, kind, period.first.isoformat()))
