@@ -45,6 +45,7 @@ from bot.events import (
 from bot.features.activity import ActivityFeature
 from bot.features.base import BaseFeature
 from bot.features.community import CommunityFeature
+from bot.features.moderation.feature import ModerationFeature
 from bot.i18n import translator
 from storage.models import Member, MemberEvent, MessageLog, ReactionLog
 from tests.conftest import make_settings
@@ -222,9 +223,13 @@ async def connect(
             )
             services = build_services(settings, clock=clock)
             sampler = Sampler(services)
-            engine = Engine(
-                services, (ActivityFeature(services), CommunityFeature(services), sampler)
+            features = (
+                ActivityFeature(services),
+                CommunityFeature(services),
+                ModerationFeature(services),
+                sampler,
             )
+            engine = Engine(services, features)
             await engine.start()
             stack.push_async_callback(engine.stop)
             adapter = DiscordAdapter(
@@ -233,7 +238,7 @@ async def connect(
                 defer_after=defer_after,
                 client_options={"guild_ready_timeout": 0.05},
             )
-            engine.attach(adapter.name, adapter.perform)
+            engine.attach(adapter.name, adapter.perform, adapter.member_role)
             task = asyncio.create_task(adapter.run(engine))
             stack.push_async_callback(_stop, task)
             async with asyncio.timeout(3):
@@ -479,6 +484,23 @@ async def test_joins_leaves_and_reactions_are_recorded(connect: Connect) -> None
     assert kinds == ["join", "leave"]
     (row,) = await bot.rows(ReactionLog)
     assert (row.emoji, row.message_id, row.channel_id) == ("👍", "5555", GENERAL)
+
+
+async def test_an_invite_from_a_new_member_is_deleted_in_the_guild(connect: Connect) -> None:
+    """Moderation end to end through discord.py: the join arrives on the gateway, the
+    newcomer's invite link is deleted over REST with the reason, and the notice pings nobody."""
+    bot = await connect()
+    fake = bot.fake
+    carol = member(1005, "carol")
+    await fake.dispatch("GUILD_MEMBER_ADD", {**carol, "guild_id": GUILD})
+    await bot.rows(MemberEvent, 1)
+    spam = fake.message(carol, "free nitro at discord.gg/abc123")
+    await fake.dispatch("MESSAGE_CREATE", spam)
+    (deleted,) = await fake.wait_for("DELETE", rf"/channels/{GENERAL_ID}/messages/{spam['id']}")
+    assert "invite link" in (deleted.reason or "")
+    (notice,) = await fake.wait_for("POST", MESSAGES)
+    assert notice.json["content"].startswith("carol, your message is held for the moderators")
+    assert notice.json["allowed_mentions"] == {"parse": []}
 
 
 async def test_without_the_message_content_intent_hearth_warns_and_still_counts(
