@@ -21,6 +21,7 @@ from bot.events import (
     Action,
     Author,
     CommandInvoked,
+    DeleteMessage,
     DirectMessage,
     Event,
     MemberJoined,
@@ -94,6 +95,19 @@ def _where(event: Event) -> tuple[str, str, str | None, Author]:
     else:
         return event.platform, event.group_id, None, event.member
     return place.platform, place.group_id, place.group_name, author
+
+
+def _removes(event: Event, actions: Sequence[Action]) -> bool:
+    """Whether `actions` delete the message `event` is (features after moderation skip it;
+    the activity log, which comes first, keeps it as the ground truth)."""
+    if not isinstance(event, Message):
+        return False
+    return any(
+        isinstance(action, DeleteMessage)
+        and action.message_id == event.message_id
+        and action.place.channel_id == event.place.channel_id
+        for action in actions
+    )
 
 
 def defuse_mass_mentions(text: str) -> str:
@@ -191,7 +205,10 @@ class Engine:
             actions.extend(await self._run_command(event, context))
         for feature in self.features:
             try:
-                actions.extend(await feature.on_event(event, context))
+                produced = await feature.on_event(event, context)
+                actions.extend(produced)
+                if _removes(event, produced):
+                    break  # moderation took the message down: it earns and answers nothing
             except Exception:
                 logger.exception(
                     "feature %s failed on %s (community %s, key %s)",

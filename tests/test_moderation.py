@@ -24,6 +24,7 @@ from bot.events import (
     Sanction,
 )
 from bot.features.moderation.rules import PhraseMatcher, find_invite, find_link
+from storage.activity import count_messages
 from tests.conftest import Harness, make_settings, start_harness
 
 MOD, ADMIN = Role.MODERATOR, Role.ADMIN
@@ -309,3 +310,21 @@ async def test_held_messages_reach_moderators_even_without_alerts(
         assert alerts[0].startswith("🛡️ Hearth held a message from newbie")
     finally:
         await h.engine.stop()
+
+
+async def test_a_removed_message_earns_nothing_and_gets_no_faq_answer(h: Harness) -> None:
+    """Moderation comes before points and the FAQ: a deleted message is still logged (the
+    ground truth of activity) but earns no XP and is not answered."""
+    await h.chat.command("root", "/faq add How do I join? | Click Join on the website.", role=ADMIN)
+    await h.chat.command("root", "/mod words add casino", role=ADMIN)
+    actions = await h.chat.say("bob", "how do I join the casino?", message_id="c1")
+    assert deleted(actions) == ["c1"]
+    assert "Click Join on the website." not in [getattr(a, "text", "") for a in actions]
+    (rank,) = await h.chat.command("bob", "/rank")
+    assert "0 XP" in rank
+    answered = await h.chat.say("ann", "how do I join?", message_id="c2")
+    assert "Click Join on the website." in [getattr(a, "text", "") for a in answered]
+    await h.engine.services.writer.flush()
+    async with h.database.session() as session:
+        community = await h.engine.services.directory.find_community(None)
+        assert await count_messages(session, community_id=community.id) >= 2
