@@ -10,7 +10,7 @@ from bot.commands import Command, CommandCall, Param, ParamKind
 from bot.errors import InvalidArguments, NotFound
 from bot.events import Action, Post, Restrict, Role, Sanction
 from bot.features.base import resolve_member
-from bot.features.moderation.feature import Target, place_of_entry
+from bot.features.moderation.feature import Target
 from bot.features.moderation.rules import fold
 from bot.i18n import N_
 from storage.identity import member_account
@@ -226,7 +226,7 @@ class ModerationCommands:
 
     async def _reverse(self, call: CommandCall, entry: AuditEntry) -> list[Action]:
         if entry.kind in ("held", "deleted") and entry.text and entry.channel_id:
-            place = place_of_entry(entry.platform, entry.group_id, entry.channel_id)
+            place = Place(entry.platform, entry.group_id, entry.channel_id)
             restored = call.tr(N_("Restored by a moderator — {name} wrote: {text}")).format(
                 name=entry.member, text=entry.text
             )

@@ -18,7 +18,6 @@ from bot.events import (
     Event,
     MemberJoined,
     Message,
-    Place,
     Post,
     Restrict,
     Role,
@@ -59,6 +58,13 @@ RULES = {
     "manual": N_("a moderator's decision"),
 }
 _HOLDS = ("link", "invite")
+#: The audit log's word for a sanction carried out.
+_DONE = {
+    Sanction.MUTE: "muted",
+    Sanction.BAN: "banned",
+    Sanction.UNMUTE: "unmuted",
+    Sanction.UNBAN: "unbanned",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,14 +312,14 @@ class ModerationFeature(BaseFeature):
         an alert to the moderators."""
         until = None if minutes is None else now + timedelta(minutes=minutes)
         reason = self.reason(rule, tr, count=count)
-        kind = {Sanction.MUTE: "muted", Sanction.BAN: "banned", None: "reported"}
+        kind = "reported" if sanction is None else _DONE[sanction]
         async with self.services.database.session() as session, session.begin():
             audit = await record_action(
                 session,
                 community_id=target.community.id,
                 member_id=target.member_id,
                 by_member_id=by,
-                kind=kind[sanction] if sanction in kind else str(sanction),
+                kind=kind,
                 rule=rule,
                 reason=reason,
                 platform=target.platform,
@@ -373,8 +379,3 @@ class ModerationFeature(BaseFeature):
     async def _notify(self, community: CommunityInfo, text: str, *, always: bool = False) -> None:
         if always or self.settings.alerts:
             await self.services.dispatcher.notify_moderators(community, defuse_mass_mentions(text))
-
-
-def place_of_entry(platform: str, group_id: str, channel_id: str) -> Place:
-    """Where an audited message was."""
-    return Place(platform, group_id, channel_id)
