@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandCall, Param, ParamKind
 from bot.errors import InvalidArguments, NotFound
-from bot.events import Action, Post, Restrict, Role, Sanction
+from bot.events import Action, Place, Post, Restrict, Role, Sanction
 from bot.features.base import resolve_member
 from bot.features.moderation.feature import Target
 from bot.features.moderation.rules import fold
