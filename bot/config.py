@@ -362,6 +362,9 @@ class ModerationSettings(_Section):
     repeat_count: int = Field(default=3, ge=2, le=100)
     repeat_seconds: int = Field(default=120, ge=1, le=86_400)
     repeat_min_length: int = Field(default=8, ge=1, le=1000)
+    #: Platforms where the flood and repeat rules do not apply: the console is one person
+    #: typing, or a script piped in whose lines all arrive at once.
+    rate_exempt_platforms: tuple[str, ...] = ("console",)
     #: Members who joined less than this many hours ago cannot post links or invites: such
     #: messages are held (deleted and shown to moderators). 0 turns it off.
     new_member_hours: int = Field(default=24, ge=0, le=8760)

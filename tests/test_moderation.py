@@ -328,3 +328,15 @@ async def test_a_removed_message_earns_nothing_and_gets_no_faq_answer(h: Harness
     async with h.database.session() as session:
         community = await h.engine.services.directory.find_community(None)
         assert await count_messages(session, community_id=community.id) >= 2
+
+
+async def test_console_scripts_are_not_floods(h: Harness) -> None:
+    """Piped console lines all arrive at once: flood and repeat rules skip the console
+    (`rate_exempt_platforms`); blocked phrases still apply there."""
+    console = MemoryAdapter(h.engine, h.clock, platform="console", group="console")
+    actions: list[Action] = []
+    for n in range(9):
+        actions += await console.say("you", "How do I reset my password?", message_id=f"k{n}")
+    assert deleted(actions) == []
+    await console.command("you", "/mod words add casino", role=ADMIN)
+    assert deleted(await console.say("you", "casino night!", message_id="k-c")) == ["k-c"]

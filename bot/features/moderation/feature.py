@@ -153,8 +153,9 @@ class ModerationFeature(BaseFeature):
         self, event: Message, context: EventContext, key: tuple[int, int]
     ) -> tuple[str | None, str]:
         s, at = self.settings, event.sent_at
-        flooding = self.floods.add(key, at)
-        repeating = self.repeats.add(key, event.text, at)
+        rated = event.place.platform not in s.rate_exempt_platforms
+        flooding = rated and self.floods.add(key, at)
+        repeating = rated and self.repeats.add(key, event.text, at)
         matcher = self._phrases.get(context.community.id) or await self._matcher(
             context.community.id
         )
