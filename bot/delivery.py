@@ -9,8 +9,9 @@ returns what happened (`Delivery`), for callers with their own retry policy (sch
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -18,10 +19,12 @@ from bot.directory import Directory
 from bot.errors import DeliveryFailed, DeliveryProblem
 from bot.events import (
     Action,
+    Card,
     DeleteMessage,
     DirectMessage,
     GrantRole,
     Place,
+    Poll,
     Post,
     React,
     Reply,
@@ -35,11 +38,19 @@ from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
 from storage.identity import CommunityInfo
 
-__all__ = ["Delivery", "Dispatcher", "RoleLookup", "Sink"]
+__all__ = [
+    "Delivery",
+    "Dispatcher",
+    "RoleLookup",
+    "Sink",
+    "defuse_mass_mentions",
+    "safe_action",
+]
 
 logger = logging.getLogger(__name__)
 #: Performs one action; returns the platform's id of the message it sent, if any.
 Sink = Callable[[Action], Awaitable[str | None]]
+_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
 #: A member's role in a platform group (group id, user id), or None when it cannot be known.
 RoleLookup = Callable[[str, str], Awaitable[Role | None]]
 TAGGED_MESSAGES = 50_000
@@ -64,6 +75,47 @@ _SANCTIONS = {
     Sanction.BAN: N_("ban"),
     Sanction.UNBAN: N_("unban"),
 }
+
+
+def defuse_mass_mentions(text: str) -> str:
+    """Break `@everyone` / `@here` with a zero-width space so they never ping anyone."""
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
+def _defused_card(card: Card | None) -> Card | None:
+    if card is None:
+        return None
+    return replace(
+        card,
+        title=defuse_mass_mentions(card.title),
+        description=defuse_mass_mentions(card.description),
+        fields=tuple((defuse_mass_mentions(a), defuse_mass_mentions(b)) for a, b in card.fields),
+    )
+
+
+def safe_action(action: Action) -> Action:
+    """`action` with every text it sends (poll, card) free of mass mentions. The engine
+    applies it to what features return; `Dispatcher.deliver` to what they send themselves."""
+    if isinstance(action, Post):
+        poll = action.poll
+        if poll is not None:
+            poll = Poll(
+                defuse_mass_mentions(poll.question),
+                tuple(defuse_mass_mentions(option) for option in poll.options),
+            )
+        return replace(
+            action,
+            text=defuse_mass_mentions(action.text),
+            poll=poll,
+            card=_defused_card(action.card),
+        )
+    if isinstance(action, DirectMessage):
+        return replace(
+            action, text=defuse_mass_mentions(action.text), card=_defused_card(action.card)
+        )
+    if isinstance(action, Reply):
+        return replace(action, text=defuse_mass_mentions(action.text))
+    return action
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +205,7 @@ class Dispatcher:
         With `report=False` a refusal is not reported to the moderators: the caller has its
         own policy (scheduled posts retry, then pause and tell the moderators themselves).
         """
-        return await self._deliver(action, reporting=report)
+        return await self._deliver(safe_action(action), reporting=report)
 
     async def _deliver(self, action: Action, *, reporting: bool = True) -> Delivery:
         platform = action_platform(action)
@@ -217,4 +269,4 @@ class Dispatcher:
             )
             return False
         post = Post(Place(ref.platform, ref.group, ref.channel, ref.thread), text)
-        return (await self._deliver(post, reporting=False)).ok
+        return (await self._deliver(safe_action(post), reporting=False)).ok

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
-from bot.delivery import RoleLookup, Sink
+from bot.delivery import RoleLookup, Sink, safe_action
 from bot.errors import PermissionDenied, UserFacingError
 from bot.events import (
     Action,
     Author,
     CommandInvoked,
     DeleteMessage,
-    DirectMessage,
     Event,
     MemberJoined,
     MemberLeft,
     Message,
-    Poll,
-    Post,
     ReactionAdded,
     Reply,
     Role,
@@ -40,7 +35,6 @@ from bot.recent import Recent
 __all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
-_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
 _REFUSALS = {
     Role.MODERATOR: N_("Only moderators and admins can use /{command}."),
     Role.ADMIN: N_("Only admins can use /{command}."),
@@ -108,23 +102,6 @@ def _removes(event: Event, actions: Sequence[Action]) -> bool:
         and action.place.channel_id == event.place.channel_id
         for action in actions
     )
-
-
-def defuse_mass_mentions(text: str) -> str:
-    """Break `@everyone` / `@here` with a zero-width space so they never ping anyone."""
-    return _MASS_MENTION.sub("@\u200b\\1", text)
-
-
-def _safe(action: Action) -> Action:
-    if isinstance(action, Post) and action.poll is not None:
-        poll = Poll(
-            defuse_mass_mentions(action.poll.question),
-            tuple(defuse_mass_mentions(option) for option in action.poll.options),
-        )
-        return replace(action, text=defuse_mass_mentions(action.text), poll=poll)
-    if isinstance(action, Reply | Post | DirectMessage):
-        return replace(action, text=defuse_mass_mentions(action.text))
-    return action
 
 
 class Engine:
@@ -217,7 +194,7 @@ class Engine:
                     context.community.id,
                     key,
                 )
-        return [_safe(action) for action in actions]
+        return [safe_action(action) for action in actions]
 
     async def _context(self, event: Event) -> EventContext:
         platform, group_id, group_name, author = _where(event)

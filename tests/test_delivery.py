@@ -14,10 +14,10 @@ from bot.bootstrap import build_services
 from bot.clock import ManualClock
 from bot.engine import Engine
 from bot.errors import DeliveryFailed, DeliveryProblem
-from bot.events import Action, DirectMessage, Event, Message, Post, Reply, Role
+from bot.events import Action, Card, DirectMessage, Event, Message, Poll, Post, Reply, Role
 from bot.features.base import BaseFeature, EventContext
 from bot.features.community import CommunityFeature
-from tests.conftest import make_settings
+from tests.conftest import Harness, make_settings
 
 
 class Whisper(BaseFeature):
@@ -123,3 +123,22 @@ async def test_actions_for_a_platform_without_adapter_are_dropped(
         )
     assert "no adapter for platform matrix" in caplog.text
     assert _texts(chat, Reply) == ["still delivered"]
+
+
+async def test_what_features_send_themselves_never_pings_everyone(harness: Harness) -> None:
+    """Digests, scheduled posts and moderator notes go through `Dispatcher.deliver`, which
+    defuses mass mentions in texts, polls and cards like the engine does for replies."""
+    chat = harness.chat
+    dispatcher = harness.engine.services.dispatcher
+    card = Card("@everyone digest", "@here look", fields=(("@everyone", "hi @here"),))
+    poll = Poll("@everyone vote?", ("@here yes", "no"))
+    await dispatcher.deliver(Post(chat.place(), "@everyone hello", poll=poll, card=card))
+    await dispatcher.deliver(DirectMessage("memory", "alice", "@here psst", card=card))
+    post, dm = chat.performed[-2:]
+    assert isinstance(post, Post)
+    assert isinstance(dm, DirectMessage)
+    sent = [post.text, dm.text, *(post.poll.question, *post.poll.options)] if post.poll else []
+    assert post.card is not None
+    sent += [post.card.title, post.card.description, *post.card.fields[0]]
+    assert all("@everyone" not in text and "@here" not in text for text in sent)
+    assert post.text == "@\u200beveryone hello"

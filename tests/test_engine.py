@@ -11,7 +11,8 @@ from adapters.memory import MemoryAdapter
 from bot.bootstrap import build_services
 from bot.clock import ManualClock
 from bot.commands import Command, CommandCall
-from bot.engine import Engine, defuse_mass_mentions
+from bot.delivery import defuse_mass_mentions
+from bot.engine import Engine
 from bot.events import Action, Author, Event, Message, Place, Post, Reply, Role
 from bot.features.activity import ActivityFeature
 from bot.features.base import BaseFeature, EventContext

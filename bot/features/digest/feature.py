@@ -14,13 +14,11 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.commands import Command, CommandCall, Param
 from bot.config import DigestSettings
-from bot.engine import defuse_mass_mentions
 from bot.events import Action, Card, DirectMessage, Place, Post, Role
 from bot.features.base import BaseFeature, Services
 from bot.features.digest.metrics import Report, build_report, daily_series
@@ -195,10 +193,10 @@ class DigestFeature(BaseFeature):
         report = await self.report(community, period)
         fmt = format_for_platform(platform)
         tr = translator(community.language)
-        text = defuse_mass_mentions(render(report, self.settings, tr, fmt))
+        text = render(report, self.settings, tr, fmt)  # defused on delivery
         card = None
         if platform in CARD_PLATFORMS:
-            card = _defused(render_card(report, self.settings, tr))
+            card = render_card(report, self.settings, tr)
         image = None
         if self.settings.charts:
             if self._charts is None:
@@ -347,16 +345,6 @@ class DigestFeature(BaseFeature):
                 detail="; ".join(failures),
             )
         return outcome == "sent"
-
-
-def _defused(card: Card) -> Card:
-    """The card with `@everyone` / `@here` broken everywhere, like every text Hearth sends."""
-    return replace(
-        card,
-        title=defuse_mass_mentions(card.title),
-        description=defuse_mass_mentions(card.description),
-        fields=tuple((defuse_mass_mentions(a), defuse_mass_mentions(b)) for a, b in card.fields),
-    )
 
 
 def _platform(target: Place | tuple[str, str]) -> str:

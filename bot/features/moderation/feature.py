@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from bot.commands import Command
 from bot.config import ModerationSettings
-from bot.engine import defuse_mass_mentions
 from bot.events import (
     Action,
     DeleteMessage,
@@ -336,9 +335,7 @@ class ModerationFeature(BaseFeature):
                     "decide whether to ban them. (#{id})"
                 )
             ).format(name=target.name, count=count, days=self.settings.warning_days, id=audit)
-            await self.services.dispatcher.notify_moderators(
-                target.community, defuse_mass_mentions(text)
-            )
+            await self.services.dispatcher.notify_moderators(target.community, text)
             return []
         if by is None:
             text = tr(N_("🛡️ Hearth {what} {name}: {reason}. Undo: /mod undo {id}")).format(
@@ -379,4 +376,4 @@ class ModerationFeature(BaseFeature):
 
     async def _notify(self, community: CommunityInfo, text: str, *, always: bool = False) -> None:
         if always or self.settings.alerts:
-            await self.services.dispatcher.notify_moderators(community, defuse_mass_mentions(text))
+            await self.services.dispatcher.notify_moderators(community, text)
