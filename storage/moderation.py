@@ -24,7 +24,7 @@ __all__ = [
     "add_warning",
     "count_warnings",
     "find_action",
-    "joined_since",
+    "last_join",
     "list_phrases",
     "list_warnings",
     "mark_undone",
@@ -274,17 +274,15 @@ async def mark_undone(
     )
 
 
-async def joined_since(
-    session: AsyncSession, *, community_id: int, member_id: int, since: datetime
-) -> bool:
-    """Whether the member joined one of the community's groups at or after `since`."""
-    query = select(MemberEvent.id).where(
+async def last_join(session: AsyncSession, *, community_id: int, member_id: int) -> datetime | None:
+    """When the member last joined one of the community's groups, if a join is logged."""
+    query = select(func.max(MemberEvent.at)).where(
         MemberEvent.community_id == community_id,
         MemberEvent.member_id == member_id,
         MemberEvent.kind == "join",
-        MemberEvent.at >= since,
     )
-    return (await session.execute(query.limit(1))).first() is not None
+    last: datetime | None = (await session.execute(query)).scalar_one()  # aware: max keeps the type
+    return last
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from bot.events import (
     Role,
     Sanction,
 )
+from bot.features.moderation import feature as moderation
 from bot.features.moderation.rules import PhraseMatcher, find_invite, find_link
 from storage.activity import count_messages
 from tests.conftest import Harness, make_settings, start_harness
@@ -340,3 +341,29 @@ async def test_console_scripts_are_not_floods(h: Harness) -> None:
     assert deleted(actions) == []
     await console.command("you", "/mod words add casino", role=ADMIN)
     assert deleted(await console.say("you", "casino night!", message_id="k-c")) == ["k-c"]
+
+
+async def test_new_members_are_known_after_a_restart_and_storage_is_asked_once(
+    db_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await started(db_url, clock)
+    await first.chat.join("newbie")
+    await first.engine.stop()
+    second = await start_harness(make_settings(db_url, schedule={"worker": False}), clock)
+    try:
+        asked: list[int] = []
+        real = moderation.last_join
+
+        async def counting(session: Any, *, community_id: int, member_id: int) -> Any:
+            asked.append(member_id)
+            return await real(session, community_id=community_id, member_id=member_id)
+
+        monkeypatch.setattr(moderation, "last_join", counting)
+        clock.advance(timedelta(hours=1))
+        held = await second.chat.say("newbie", "see www.example.org", message_id="r1")
+        assert deleted(held) == ["r1"]  # the join logged before the restart counts
+        for n in range(5):  # an old member's links: storage is asked once, then remembered
+            await second.chat.say("old", f"link {n}: www.example.org/{n}", message_id=f"o{n}")
+        assert len(asked) == 2
+    finally:
+        await second.engine.stop()

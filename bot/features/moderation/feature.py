@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.commands import Command
 from bot.config import ModerationSettings
@@ -36,7 +36,7 @@ from storage.identity import CommunityInfo
 from storage.moderation import (
     add_warning,
     count_warnings,
-    joined_since,
+    last_join,
     list_phrases,
     record_action,
 )
@@ -44,6 +44,8 @@ from storage.moderation import (
 __all__ = ["RULES", "ModerationFeature", "Target"]
 
 TRACKED = 50_000
+#: The remembered join time of a member storage knows no join of.
+NEVER = datetime.min.replace(tzinfo=UTC)
 QUOTE_LIMIT = 300
 NOTICE_AGAIN_AFTER = timedelta(minutes=1)
 #: Why a message was acted on, as moderators and members read it.
@@ -175,11 +177,12 @@ class ModerationFeature(BaseFeature):
     async def _is_new(self, key: tuple[int, int], at: datetime) -> bool:
         since = at - timedelta(hours=self.settings.new_member_hours)
         joined = self._joins.get(key)
-        if joined is not None:
-            return joined >= since
-        await self.services.writer.flush()  # a join still queued counts
-        async with self.services.database.session() as session:
-            return await joined_since(session, community_id=key[0], member_id=key[1], since=since)
+        if joined is None:  # not seen joining since this process started: ask storage once
+            async with self.services.database.session() as session:
+                last = await last_join(session, community_id=key[0], member_id=key[1])
+            joined = NEVER if last is None else last
+            self._joins.put(key, joined)  # later joins seen live replace it
+        return joined >= since
 
     def reason(self, rule: str, tr: Translator, **values: object) -> str:
         """Why, in the community's language."""
