@@ -19,7 +19,13 @@ from storage.database import Database
 from storage.identity import CommunityInfo, find_members
 from storage.writer import ActivityWriter
 
-__all__ = ["BaseFeature", "EventContext", "Feature", "Services", "resolve_member"]
+__all__ = ["DM_CLOSED", "BaseFeature", "EventContext", "Feature", "Services", "resolve_member"]
+
+#: What a member is told when a command's private message could not reach them.
+DM_CLOSED = N_(
+    "I could not send you a private message. Start a chat with me (or allow direct messages "
+    "from this server) and try /{command} again."
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.commands import Command, CommandCall, Param
 from bot.events import DirectMessage
-from bot.features.base import BaseFeature, Services
+from bot.features.base import DM_CLOSED, BaseFeature, Services
 from bot.i18n import N_
 from storage.privacy import forget_account_name, forget_member, member_export, memberships
 
@@ -108,12 +108,7 @@ class PrivacyFeature(BaseFeature):
                 path.parent.rmdir()
         if delivery.ok:
             return call.tr(N_("I sent you your data in a private message."))
-        return call.tr(
-            N_(
-                "I could not send you a private message. Start a chat with me (or "
-                "allow direct messages from this server) and try /mydata again."
-            )
-        )
+        return call.tr(DM_CLOSED).format(command="mydata")
 
     async def forgetme(self, call: CommandCall) -> str:
         """Ask for confirmation, then forget the member's texts, name and ledger details."""

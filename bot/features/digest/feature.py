@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.commands import Command, CommandCall, Param
 from bot.config import DigestSettings
 from bot.events import Action, Card, DirectMessage, Place, Post, Role
-from bot.features.base import BaseFeature, Services
+from bot.features.base import DM_CLOSED, BaseFeature, Services
 from bot.features.digest.metrics import Report, build_report, daily_series
 from bot.features.digest.periods import KINDS, Kind, Period, period_before
 from bot.features.digest.render import CARD_PLATFORMS, format_for_platform, render, render_card
@@ -105,12 +105,7 @@ class DigestFeature(BaseFeature):
             digest=names, community=call.community.name
         )
         if not await subscriptions.confirm(place.platform, user, place.group_id, hello):
-            return call.tr(
-                N_(
-                    "I could not send you a private message. Start a chat with me (or "
-                    "allow direct messages from this server) and try /subscribe again."
-                )
-            )
+            return call.tr(DM_CLOSED).format(command="subscribe")
         now = self.services.clock.now()
         await subscriptions.add(call.community, call.member_id, place.platform, user, wanted, now)
         return call.tr(

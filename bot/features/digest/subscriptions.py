@@ -124,36 +124,31 @@ class Subscriptions:
         message = DirectMessage(platform, user_id, text, group_id=group_id)
         return (await self.dispatcher.deliver(message, report=False)).ok
 
-    async def best_role(self, community_id: int, platform: str, user_id: str) -> Role | None:
-        """The highest role the platform reports for the account in the community's groups;
-        None if it could not tell for any of them."""
+    async def best_roles(
+        self, platform: str, user_id: str, community_id: int | None = None
+    ) -> dict[int, tuple[int, Role]]:
+        """By community (all of the account's, or one): its member id and the highest role
+        the platform reports in the community's groups. Communities where the platform could
+        not tell are left out."""
         async with self.database.session() as session:
             groups = await account_groups(session, platform=platform, user_id=user_id)
-        roles = [
-            await self.dispatcher.role_of(platform, group, user_id)
-            for community, _member, group in groups
-            if community == community_id
-        ]
-        known = [role for role in roles if role is not None]
-        return max(known) if known else None
+        roles: dict[int, tuple[int, Role]] = {}
+        for community, member_id, group in groups:
+            if community_id is not None and community != community_id:
+                continue
+            role = await self.dispatcher.role_of(platform, group, user_id)
+            known = roles.get(community)
+            if role is not None and (known is None or role > known[1]):
+                roles[community] = (member_id, role)
+        return roles
 
     async def private(
         self, platform: str, user_id: str, choice: str | None, tr: Translator, now: datetime
     ) -> str:
         """`/subscribe [daily|weekly]` in a private chat: subscribe to the digests of every
         community where the platform says the account is a moderator or admin."""
-        async with self.database.session() as session:
-            groups = await account_groups(session, platform=platform, user_id=user_id)
-        roles: dict[int, tuple[int, Role]] = {}
-        for community_id, member_id, group in groups:
-            role = await self.dispatcher.role_of(platform, group, user_id)
-            if role is None:
-                continue
-            known = roles.get(community_id)
-            if known is None or role > known[1]:
-                roles[community_id] = (member_id, role)
         added = 0
-        for community_id, (member_id, role) in roles.items():
+        for community_id, (member_id, role) in (await self.best_roles(platform, user_id)).items():
             wanted = self.wanted(choice, role, tr)
             if isinstance(wanted, str):
                 continue
@@ -197,8 +192,8 @@ class Subscriptions:
             found = await subscribers(session, community_id=community.id, kind=kind)
         kept: list[tuple[str, str]] = []
         for platform, user_id in found:
-            role = await self.best_role(community.id, platform, user_id)
-            if role is not None and role < REQUIRED[kind]:
+            best = (await self.best_roles(platform, user_id, community.id)).get(community.id)
+            if best is not None and best[1] < REQUIRED[kind]:
                 logger.info(
                     "%s:%s is no longer allowed the %s digest of community %s; unsubscribed",
                     platform,
