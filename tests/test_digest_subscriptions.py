@@ -197,3 +197,17 @@ async def test_a_recipient_on_a_missing_platform_delays_but_never_blocks(h: Harn
     assert await feature(h).tick() == [(1, "day", "2026-01-11")]
     assert digests_to(h, "mod") == ["📊 Daily digest · group-1 · 2026-01-11 (UTC)"]
     assert "mods" in [a.target.channel_id for a in h.chat.performed if isinstance(a, Post)]
+
+
+async def test_subscriptions_survive_a_restart(db_url: str, clock: ManualClock) -> None:
+    first = await start_harness(settings(db_url), clock)
+    await history(first)
+    await first.chat.command("mod", "/subscribe", role=MOD)
+    await first.engine.stop()
+    second = await start_harness(settings(db_url), clock)
+    try:
+        second.clock.set(MONDAY_9)
+        assert (1, "day", "2026-01-11") in await feature(second).tick()
+        assert digests_to(second, "mod") == ["📊 Daily digest · group-1 · 2026-01-11 (UTC)"]
+    finally:
+        await second.engine.stop()

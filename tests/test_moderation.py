@@ -367,3 +367,21 @@ async def test_new_members_are_known_after_a_restart_and_storage_is_asked_once(
         assert len(asked) == 2
     finally:
         await second.engine.stop()
+
+
+async def test_warnings_and_blocked_phrases_survive_a_restart(
+    db_url: str, clock: ManualClock
+) -> None:
+    first = await started(db_url, clock)
+    await first.chat.say("bob", "hello")
+    await first.chat.command("mod", "/warn bob one", role=MOD)
+    await first.chat.command("mod", "/warn bob two", role=MOD)
+    await first.chat.command("root", "/mod words add casino", role=ADMIN)
+    await first.engine.stop()
+    second = await start_harness(make_settings(db_url, schedule={"worker": False}), clock)
+    try:
+        (mute,) = restricts(await second.chat.send(_command(second, "/warn bob three")))
+        assert mute.sanction is Sanction.MUTE  # the third warning counts the two before
+        assert deleted(await second.chat.say("ann", "casino tonight", message_id="x")) == ["x"]
+    finally:
+        await second.engine.stop()
