@@ -5,11 +5,13 @@ moderators, undo, and that moderators are never auto-moderated."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.memory import MemoryAdapter
 from bot.clock import ManualClock
@@ -24,7 +26,8 @@ from bot.events import (
     Sanction,
 )
 from bot.features.moderation import feature as moderation
-from bot.features.moderation.rules import PhraseMatcher, find_invite, find_link
+from bot.features.moderation.rules import PhraseMatcher, RepeatTracker, find_invite, find_link
+from bot.text.normalize import fingerprint, normalize
 from storage.activity import count_messages
 from tests.conftest import Harness, make_settings, start_harness
 
@@ -385,3 +388,24 @@ async def test_warnings_and_blocked_phrases_survive_a_restart(
         assert deleted(await second.chat.say("ann", "casino tonight", message_id="x")) == ["x"]
     finally:
         await second.engine.stop()
+
+
+@given(st.text(max_size=80))
+def test_the_fast_fingerprint_is_the_letters_and_digits_of_normalize(text: str) -> None:
+    """Repeat detection (points and moderation) runs `fingerprint` on every message; its fast
+    form must keep meaning what it always meant."""
+    assert fingerprint(text) == "".join(char for char in normalize(text) if char.isalnum())
+
+
+def test_repeats_ignore_links_punctuation_and_width() -> None:
+    tracker = RepeatTracker(3, timedelta(minutes=2), 8)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    copies = [
+        "Join my server: https://a.example",
+        "JOIN my server!! https://b.example",
+        "ｊｏｉｎ my server",
+    ]
+    seen = [
+        tracker.add((1, 1), text, start + timedelta(seconds=n)) for n, text in enumerate(copies)
+    ]
+    assert seen == [False, False, True]

@@ -15,6 +15,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|(?<!\w)@\w+")
 _MARKUP = re.compile(r"[*_~`|>#\[\]()]+")
 _SPACE = re.compile(r"\s+")
+_ALNUM = re.compile(r"[^\W_]+")
 
 
 def _is_emoji_or_symbol(char: str) -> bool:
@@ -53,5 +54,14 @@ def content_weight(text: str) -> int:
 
 
 def fingerprint(text: str) -> str:
-    """What two messages must share to count as the same text (for repeat detection)."""
-    return "".join(char for char in normalize(text) if char.isalnum())
+    """What two messages must share to count as the same text (for repeat detection): the
+    letters and digits of `normalize(text)`, case-folded. Markup and emoji are not letters, so
+    only URLs and mentions need removing first (ASCII needs no NFKC): this runs on every
+    message."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "://" in text or "." in text:  # cheap tests before the patterns
+        text = _URL.sub(" ", text)
+    if "@" in text or "<" in text:
+        text = _MENTION.sub(" ", text)
+    return "".join(_ALNUM.findall(text.casefold()))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.recent import Recent
+from bot.text.normalize import fingerprint
 
 __all__ = [
     "FloodTracker",
@@ -21,6 +22,8 @@ __all__ = [
 ]
 
 TRACKED_MEMBERS = 50_000
+#: How much of a message repeat detection compares (copies share their beginning).
+REPEAT_SCAN = 280
 # An invite to another Discord server or Telegram chat, with or without a scheme.
 _INVITE = re.compile(
     r"(?:https?://)?(?:www\.)?(?:discord(?:app)?\.(?:gg|com/invite|io|me|li)"
@@ -131,10 +134,10 @@ class RepeatTracker:
         """Count a message; True when it is the `count`-th (or later) copy in the window."""
         if len(text) < self.min_length:  # a cheap first cut
             return False
-        # Case and spacing do not make a copy new (full width does not matter here: it is
-        # not worth normalizing every message for).
-        same = " ".join(text.casefold().split())
-        if len(same) < self.min_length:
+        # The points feature's notion of "the same text": case, width, spacing, punctuation,
+        # emoji, links and mentions do not make a copy new.
+        same = fingerprint(text[:REPEAT_SCAN])
+        if not same:
             return False
         texts = self._texts.get(key)
         if texts is None:
