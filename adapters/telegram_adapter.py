@@ -234,12 +234,14 @@ class TelegramAdapter:
         code = message.from_user.language_code or ""
         tr = translator(normalize_language(code) or self.default_language)
         chat = str(message.chat.id)
-        if command.name == "mydata" and self._engine is not None:
-            privacy = next(
-                (f for f in self._engine.features if isinstance(f, PrivacyFeature)), None
-            )
+        engine = self._engine
+        if engine is None:  # pragma: no cover - updates arrive only after run() set it
+            return
+        user = str(message.from_user.id)
+        if command.name == "mydata":
+            privacy = engine.feature(PrivacyFeature)
             if privacy is not None:
-                path = await privacy.export_account(PLATFORM, str(message.from_user.id))
+                path = await privacy.export_account(PLATFORM, user)
                 try:
                     text = tr(N_("Here is everything Hearth stores about you."))
                     await self.perform(DirectMessage(PLATFORM, chat, text, file=str(path)))
@@ -247,15 +249,9 @@ class TelegramAdapter:
                     path.unlink(missing_ok=True)
                     path.parent.rmdir()
                 return
-        digest = (
-            next((f for f in self._engine.features if isinstance(f, DigestFeature)), None)
-            if self._engine is not None
-            else None
-        )
+        digest = engine.feature(DigestFeature)
         if digest is not None:
-            answer = await digest.private_command(
-                PLATFORM, str(message.from_user.id), command.name, command.args, tr
-            )
+            answer = await digest.private_command(PLATFORM, user, command.name, command.args, tr)
             if answer is not None:
                 await self.perform(DirectMessage(PLATFORM, chat, answer))
                 return

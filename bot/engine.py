@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import TypeVar
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
 from bot.delivery import RoleLookup, Sink, safe_action
@@ -35,6 +36,7 @@ from bot.recent import Recent
 __all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
+F = TypeVar("F")
 _REFUSALS = {
     Role.MODERATOR: N_("Only moderators and admins can use /{command}."),
     Role.ADMIN: N_("Only admins can use /{command}."),
@@ -151,6 +153,10 @@ class Engine:
         finally:
             await self.services.database.close()
             self._started = False
+
+    def feature(self, kind: type[F]) -> F | None:
+        """The running feature of class `kind`, if it is part of this engine."""
+        return next((f for f in self.features if isinstance(f, kind)), None)
 
     def attach(self, platform: str, sink: Sink, roles: RoleLookup | None = None) -> None:
         """Have `sink` perform every action for `platform` (adapters call this at start);
