@@ -207,23 +207,31 @@ async def bot_members(session: AsyncSession, *, community_id: int) -> list[int]:
 
 
 async def count_active(
-    session: AsyncSession, *, community_id: int, windows: Sequence[tuple[datetime, datetime]]
+    session: AsyncSession,
+    *,
+    community_id: int,
+    windows: Sequence[tuple[datetime, datetime]],
+    bots: Sequence[int] = (),
 ) -> list[int]:
-    """Distinct members (not bots) who posted or reacted in each ``[start, end)`` window, in
-    one scan grouped by member (cheaper than one DISTINCT per window; see `active_flags`)."""
+    """Distinct members but `bots` (`bot_members`, looked up once by the caller) who posted
+    or reacted in each ``[start, end)`` window, in one scan grouped by member (cheaper than one
+    DISTINCT per window; see `active_flags`)."""
     members = active_flags(community_id, windows)
     columns = [members.c[f"w{i}"] for i in range(len(windows))]
     query = select(*(func.coalesce(func.sum(column), 0) for column in columns))
-    bots = await bot_members(session, community_id=community_id)
     if bots:
         query = query.where(members.c.member_id.not_in(bots))
     return [int(n) for n in (await session.execute(query)).one()]
 
 
 async def daily_activity(
-    session: AsyncSession, *, community_id: int, bounds: Sequence[datetime]
+    session: AsyncSession,
+    *,
+    community_id: int,
+    bounds: Sequence[datetime],
+    bots: Sequence[int] = (),
 ) -> list[tuple[int, int]]:
-    """(messages, active members) of each local day delimited by `bounds`."""
+    """(messages, active members but `bots`) of each local day delimited by `bounds`."""
     days = len(bounds) - 1
     result = [(0, 0)] * days
     posts = (
@@ -236,7 +244,6 @@ async def daily_activity(
     active = select(
         day_index(activity.c.at, bounds).label("day"), func.count(distinct(activity.c.member_id))
     ).group_by("day")
-    bots = await bot_members(session, community_id=community_id)
     if bots:
         active = active.where(activity.c.member_id.not_in(bots))
     members = {int(day): int(n) for day, n in (await session.execute(active)).all()}

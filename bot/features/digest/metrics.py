@@ -22,6 +22,7 @@ from bot.text.question import is_question
 from storage.analytics import (
     ChannelCount,
     MemberCount,
+    bot_members,
     count_active,
     daily_activity,
     message_buckets,
@@ -169,12 +170,18 @@ async def _headlines(
 ) -> tuple[Headline, Headline]:
     """The headline numbers of `period` and of the period before it."""
     before = period.previous()
+    bots = await bot_members(session, community_id=community_id)
     counts = await count_active(
-        session, community_id=community_id, windows=_windows(period) + _windows(before)
+        session,
+        community_id=community_id,
+        windows=_windows(period) + _windows(before),
+        bots=bots,
     )
     headlines = []
     for index, each in enumerate((period, before)):
-        days = await daily_activity(session, community_id=community_id, bounds=each.bounds())
+        days = await daily_activity(
+            session, community_id=community_id, bounds=each.bounds(), bots=bots
+        )
         active, wau, mau = counts[3 * index : 3 * index + 3]
         headlines.append(
             Headline(
@@ -297,7 +304,10 @@ async def daily_series(
     """(local date, messages, active members) of the `days` local days ending with `period`."""
     span = Period("day", period.last - timedelta(days=days - 1), period.last, period.timezone)
     async with database.session() as session:
-        counts = await daily_activity(session, community_id=community_id, bounds=span.bounds())
+        bots = await bot_members(session, community_id=community_id)
+        counts = await daily_activity(
+            session, community_id=community_id, bounds=span.bounds(), bots=bots
+        )
     return [
         ((span.first + timedelta(days=i)).isoformat(), messages, active)
         for i, (messages, active) in enumerate(counts)
