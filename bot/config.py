@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,6 +42,19 @@ ENV_OVERRIDES: Mapping[str, str] = {
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _more_than(field: str, other: str) -> Any:
+    """A validator for a section: `field` must be more than `other` (declared before it), so
+    the error names the field, as every other one does."""
+
+    def check(value: int, info: ValidationInfo) -> int:
+        below = info.data.get(other)
+        if below is not None and value <= below:
+            raise ValueError(f"must be more than {other} ({below})")
+        return value
+
+    return field_validator(field)(check)
 
 
 class DatabaseSettings(_Section):
@@ -339,11 +353,7 @@ class DigestSettings(_Section):
                     )
         return value
 
-    @model_validator(mode="after")
-    def _windows(self) -> DigestSettings:
-        if self.at_risk_days <= self.active_days:
-            raise ValueError("at_risk_days must be more than active_days")
-        return self
+    _at_risk_after_active = _more_than("at_risk_days", "active_days")
 
 
 class ModerationSettings(_Section):
@@ -380,11 +390,7 @@ class ModerationSettings(_Section):
     #: Tell the moderators' channel at once about every automatic action.
     alerts: bool = True
 
-    @model_validator(mode="after")
-    def _ladder(self) -> ModerationSettings:
-        if self.ban_after <= self.mute_after:
-            raise ValueError("ban_after must be more than mute_after")
-        return self
+    _ban_after_mute = _more_than("ban_after", "mute_after")
 
 
 class Settings(_Section):

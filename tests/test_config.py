@@ -68,6 +68,13 @@ def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
         ({"activity": {"store_message_text": "maybe"}}, "activity.store_message_text:"),
         ({"discrod": {"token": "x"}}, "discrod: unknown key"),
         ({"discord": {"tokken": "x"}}, "discord.tokken: unknown key"),
+        (
+            {"moderation": {"mute_after": 3, "ban_after": 3}},
+            "moderation.ban_after: must be more than mute_after (3)",
+        ),
+        ({"moderation": {"flood_messages": 1}}, "moderation.flood_messages: Input should be"),
+        ({"digest": {"at_risk_days": 7}}, "digest.at_risk_days: must be more than active_days"),
+        ({"digest": {"daily_time": "9am"}}, "digest.daily_time: String should match"),
     ],
 )
 def test_invalid_values_name_the_key(data: dict[str, object], expected: str) -> None:
