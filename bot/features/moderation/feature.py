@@ -96,7 +96,6 @@ class ModerationFeature(BaseFeature):
         self._joins: Recent[tuple[int, int], datetime] = Recent(TRACKED)
         # The last incident of each rule per member: one incident, one warning.
         self._incidents: Recent[tuple[int, int, str], datetime] = Recent(TRACKED)
-        self._floods: Recent[tuple[int, int], datetime] = Recent(TRACKED)
 
     @property
     def settings(self) -> ModerationSettings:
@@ -242,7 +241,7 @@ class ModerationFeature(BaseFeature):
             Post(event.place, tr(notice).format(name=target.name, reason=self.reason(rule, tr)))
         )
         if rule == "flood":
-            actions += await self._repeat_flood(target, now, warning, tr)
+            actions += await self._repeat_flood(target, last, now, warning, tr)
         if warning is not None:
             actions += await self.escalate(target, warning, now, tr)
         await self._alert(target, audit, rule, event, tr)
@@ -257,11 +256,14 @@ class ModerationFeature(BaseFeature):
         return NOTICE_AGAIN_AFTER
 
     async def _repeat_flood(
-        self, target: Target, now: datetime, warning: int | None, tr: Translator
+        self,
+        target: Target,
+        before: datetime | None,
+        now: datetime,
+        warning: int | None,
+        tr: Translator,
     ) -> list[Action]:
-        key = (target.community.id, target.member_id)
-        before = self._floods.get(key)
-        self._floods.put(key, now)
+        """A flood soon after the member's previous one (`before`) mutes them."""
         s = self.settings
         if before is None or now - before > timedelta(minutes=s.flood_repeat_minutes):
             return []
