@@ -506,7 +506,8 @@ async def test_digest_subscription_from_a_private_chat(tg: Bot) -> None:
     assert await private_command("/subscribe") == (
         "You receive by private message:\n• the daily digest of Tea house"
     )
-    assert (await private_command("/subscribe monthly")).startswith("Usage: /subscribe")
+    usage = (await private_command("/subscribe monthly")).splitlines()
+    assert usage[:2] == ["digest must be one of: daily, weekly", "Usage: /subscribe [daily|weekly]"]
 
     digest = next(f for f in tg.engine.features if isinstance(f, DigestFeature))
     clock.set((clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0))

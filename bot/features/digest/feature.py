@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.commands import Command, CommandCall, Param
+from bot.commands import Command, CommandCall, Param, parse_arguments
 from bot.config import DigestSettings
+from bot.errors import InvalidArguments
 from bot.events import Action, Card, DirectMessage, Place, Post, Role
 from bot.features.base import DM_CLOSED, BaseFeature, Services
 from bot.features.digest.metrics import Report, build_report, daily_series
@@ -113,8 +114,7 @@ class DigestFeature(BaseFeature):
         ).format(digest=names)
 
     async def _unsubscribe(self, call: CommandCall) -> str:
-        choice = call.args.get("digest")
-        kinds = [CHOICES[choice]] if choice else list(CHOICES.values())
+        kinds = _kinds(call.args.get("digest"))
         place = call.event.place
         removed = await self.subscriptions.remove(
             place.platform, call.event.invoker.user_id, kinds, call.community.id
@@ -130,14 +130,15 @@ class DigestFeature(BaseFeature):
     ) -> str | None:
         """`/subscribe [daily|weekly]` or `/unsubscribe [daily|weekly]` sent in a private
         chat with the bot; None for any other command."""
-        if name not in ("subscribe", "unsubscribe") or not self.settings.enabled:
+        command = next((c for c in self.commands() if c.name == name and c.group is None), None)
+        if command is None or name not in ("subscribe", "unsubscribe"):
             return None
-        choice = args.strip().casefold() or None
-        if choice is not None and choice not in CHOICES:
-            return tr(N_("Usage: /{command} [daily|weekly]")).format(command=name)
+        try:  # the same parsing, and the same usage help, as in a group
+            choice = parse_arguments(command, args, tr).get("digest")
+        except InvalidArguments as error:
+            return str(error)
         if name == "unsubscribe":
-            kinds = [CHOICES[choice]] if choice else list(CHOICES.values())
-            await self.subscriptions.remove(platform, user_id, kinds)
+            await self.subscriptions.remove(platform, user_id, _kinds(choice))
             return await self.subscriptions.listing(platform, user_id, tr)
         now = self.services.clock.now()
         return await self.subscriptions.private(platform, user_id, choice, tr, now)
@@ -340,6 +341,11 @@ class DigestFeature(BaseFeature):
                 detail="; ".join(failures),
             )
         return outcome == "sent"
+
+
+def _kinds(choice: str | None) -> list[str]:
+    """The digest kinds a `daily`/`weekly` choice means; both without one."""
+    return [CHOICES[choice]] if choice else list(CHOICES.values())
 
 
 def _platform(target: Place | tuple[str, str]) -> str:
