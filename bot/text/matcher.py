@@ -14,12 +14,19 @@ character bigrams (see `bot.text.tokenize`):
   generic word with one phrasing.
 * **Character n-grams** (3 and 4 characters, 1 and 2 for Chinese; TF-IDF, cosine with the
   closest phrasing), for typos, inflections the stemmer misses and word order.
+* **Meaning** (`bot.text.wordvectors`): the cosine of IDF-weighted word-piece vectors
+  distilled from a sentence encoder, message against entry centroid, so that paraphrases
+  sharing no word ("money back" / "refund") still score. Cosines of unrelated English texts
+  sit around 0.45, so only the part above `VECTOR_FLOOR` counts, rescaled to 0..1. Texts with
+  CJK characters have no vector and are matched by the lexical signals alone.
 
 Both word signals come from one walk over an inverted index, with every per-entry weight
 computed when the index is built: a lookup costs what the message's terms cost, not what the
-FAQ's size costs. Only the best `rerank` entries by words get the character comparison.
-The score is ``word_weight × words + (1 − word_weight) × characters``, where ``words`` is
-``(1 − centroid_weight) × BM25 + centroid_weight × centroid`` (0.5 and 0.4 by default).
+FAQ's size costs. Only the best `rerank` entries by words and the best `rerank` by meaning get
+the character comparison. The lexical score is ``word_weight × words + (1 − word_weight) ×
+characters``, where ``words`` is ``(1 − centroid_weight) × BM25 + centroid_weight ×
+centroid`` (0.5 and 0.4 by default); the score is ``(1 − vector_weight) × lexical +
+vector_weight × meaning`` (0.5), or the lexical score for a text without a vector.
 
 `decide` turns the two best scores into an answer or silence under a `MatchPolicy`.
 """
@@ -37,6 +44,7 @@ from typing import Protocol
 from bot.text.normalize import CJK
 from bot.text.question import is_question
 from bot.text.tokenize import char_ngrams, word_tokens
+from bot.text.wordvectors import PieceVectors, load_table
 
 __all__ = ["DEFAULTS", "FaqIndex", "MatchPolicy", "Ranked", "Ranker", "decide"]
 
@@ -54,6 +62,10 @@ CHAR_SIZES = (3, 4)
 MAX_TERMS = 32
 #: Weight of a CJK bigram no entry uses, relative to an unknown word.
 UNSEEN_BIGRAM = 0.5
+#: Share of the word-piece vectors' similarity in the score (the rest is lexical).
+VECTOR_WEIGHT = 0.5
+#: Word-piece cosines at or below this count as no similarity.
+VECTOR_FLOOR = 0.56
 
 Vector = dict[str, float]
 
@@ -63,7 +75,8 @@ class Ranked:
     """An entry and how confident the index is that it answers the question (0..1).
 
     `words` is the word-level similarity (BM25 and centroid cosine), `chars` the character
-    n-gram cosine with the closest phrasing; `score` mixes the two. `small_talk` is set by
+    n-gram cosine with the closest phrasing, `meaning` the word-piece vectors' similarity
+    (0 for a text without a vector); `score` mixes them. `small_talk` is set by
     the semantic stage when the message reads more like everyday chat than like this entry:
     `decide` then stays silent whatever the score.
     """
@@ -73,6 +86,7 @@ class Ranked:
     words: float
     chars: float
     small_talk: bool = False
+    meaning: float = 0.0
 
 
 def _is_cjk_pair(term: str) -> bool:
@@ -105,8 +119,11 @@ class FaqIndex:
         b: float = B,
         char_sizes: tuple[int, ...] = CHAR_SIZES,
         rerank: int = RERANK,
+        vector_weight: float = VECTOR_WEIGHT,
     ) -> None:
+        """Index `entries`; `vector_weight` 0 leaves the word-piece vectors out."""
         self.word_weight = word_weight
+        self.vector_weight = vector_weight
         self.centroid_weight = centroid_weight
         self.char_sizes = char_sizes
         self.rerank = rerank
@@ -136,6 +153,8 @@ class FaqIndex:
         self._gram_idf = {g: math.log((1 + total) / (1 + n)) + 1 for g, n in gram_frequency.items()}
         self._gram_default = math.log(1 + total) + 1
         self._phrasing_vectors = [[self._gram_vector(c) for c in entry] for entry in grams]
+        table = load_table() if vector_weight and entries else None
+        self._meaning = PieceVectors([t for _, t in entries], table) if table else None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -203,12 +222,21 @@ class FaqIndex:
             return []
         words = self._words(terms)
         candidates = heapq.nlargest(self.rerank, words, key=words.__getitem__)
+        cosines = self._meaning.similarities(text) if self._meaning else None
+        if cosines is not None:
+            best = self._meaning.best(cosines, self.rerank) if self._meaning else []
+            candidates += [i for i in best if i not in words and cosines[i] > VECTOR_FLOOR]
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         ranked = []
         for index in candidates:
             chars = self._chars(query, index)
-            score = self.word_weight * words[index] + (1 - self.word_weight) * chars
-            ranked.append(Ranked(self.keys[index], score, words[index], chars))
+            word = words.get(index, 0.0)
+            score = self.word_weight * word + (1 - self.word_weight) * chars
+            meaning = 0.0
+            if cosines is not None:
+                meaning = max(0.0, float(cosines[index]) - VECTOR_FLOOR) / (1 - VECTOR_FLOOR)
+                score = (1 - self.vector_weight) * score + self.vector_weight * meaning
+            ranked.append(Ranked(self.keys[index], score, word, chars, meaning=meaning))
         ranked.sort(key=lambda r: r.score, reverse=True)
         return ranked[:limit]
 
@@ -228,7 +256,7 @@ class MatchPolicy:
 
 
 #: Tuned on CLINC150 and xSID (see docs/performance.md, "FAQ matching").
-DEFAULTS = MatchPolicy(threshold=0.28, margin=0.02)
+DEFAULTS = MatchPolicy(threshold=0.26, margin=0.01)
 
 
 def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:

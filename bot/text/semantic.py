@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -122,6 +122,26 @@ class MiniLmEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np_.maximum(weights.sum(axis=1), 1.0)
         norms = np_.linalg.norm(pooled, axis=1, keepdims=True)
         result: NDArray[np.float32] = (pooled / np_.maximum(norms, 1e-9)).astype(np_.float32)
+        return result
+
+    def piece_vectors(self, pieces: Iterable[int]) -> NDArray[np.float32]:
+        """The output vector of each word piece read alone (``[CLS] piece [SEP]``), unnormalized:
+        the static table of `bot.text.wordvectors` (built by ``scripts/build_word_vectors.py``).
+
+        One piece per run: the int8 graph quantizes activations over the whole batch, so a
+        piece's vector would otherwise depend on the pieces batched with it."""
+        np_ = self._np
+        cls, sep = self._tokenizer.cls, self._tokenizer.sep
+        rows = []
+        for piece in pieces:
+            ids = np_.array([[cls, piece, sep]], dtype=np_.int64)
+            feed = {
+                "input_ids": ids,
+                "attention_mask": np_.ones_like(ids),
+                "token_type_ids": np_.zeros_like(ids),
+            }
+            rows.append(self._session.run(None, feed)[0][0, 1])
+        result: NDArray[np.float32] = np_.vstack(rows).astype(np_.float32)
         return result
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:

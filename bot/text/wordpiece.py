@@ -79,7 +79,7 @@ class WordPiece:
     def __init__(self, vocab: Path = VOCAB, max_length: int = 128) -> None:
         pieces = vocab.read_text("utf-8").splitlines()
         self._ids = {piece: number for number, piece in enumerate(pieces)}
-        self._unknown = self._ids["[UNK]"]
+        self.unknown = self._ids["[UNK]"]
         self.cls = self._ids["[CLS]"]
         self.sep = self._ids["[SEP]"]
         self.max_length = max_length
@@ -87,7 +87,7 @@ class WordPiece:
 
     def _word_ids(self, word: str) -> tuple[int, ...]:
         if len(word) > MAX_WORD:
-            return (self._unknown,)
+            return (self.unknown,)
         ids: list[int] = []
         start = 0
         while start < len(word):
@@ -100,9 +100,16 @@ class WordPiece:
                     break
                 end -= 1
             else:
-                return (self._unknown,)
+                return (self.unknown,)
             start = end
         return tuple(ids)
+
+    def pieces(self, text: str) -> list[int]:
+        """The ids of every piece of `text`, without markers (unknown words are ``unknown``)."""
+        ids: list[int] = []
+        for word in _words(text):
+            ids.extend(self._word(word))
+        return ids
 
     def encode(self, text: str) -> list[int]:
         """The ids of `text`, at most `max_length` of them including the two markers.
@@ -110,9 +117,7 @@ class WordPiece:
         A longer text keeps its head and its tail (half the room each): in a long message
         the question is as often at the end ("…, so how do I reset it?") as at the start.
         """
-        ids: list[int] = []
-        for word in _words(text):
-            ids.extend(self._word(word))
+        ids = self.pieces(text)
         room = self.max_length - 2
         if len(ids) > room:
             ids = ids[: room // 2] + ids[len(ids) - (room - room // 2) :]

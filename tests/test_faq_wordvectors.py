@@ -1,0 +1,97 @@
+"""The default matcher's word-piece vectors (bot.text.wordvectors): paraphrases that share
+few words with an entry, Chinese left to the lexical signals, a missing table, and the
+shipped table against the model it was distilled from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.text import matcher
+from bot.text.matcher import FaqIndex, decide
+from bot.text.semantic import MiniLmEmbedder
+from bot.text.wordvectors import TABLE, load_table
+
+ENTRIES: list[tuple[Hashable, Sequence[str]]] = [
+    ("refund", ["How do I get a refund?", "Can I return my order?"]),
+    ("password", ["How do I reset my password?", "I forgot my password"]),
+    ("shipping", ["How long does delivery take?", "When will my package arrive?"]),
+    ("hours", ["When are you open?", "What are your opening hours?"]),
+    ("rules", ["Where are the server rules?", "What are the rules here?"]),
+    ("checkin", ["怎么每日签到？", "签到有什么奖励？"]),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex(ENTRIES)
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("how long until my parcel arrives?", "shipping"),
+        ("can i change my login password?", "password"),
+    ],
+)
+def test_vectors_answer_paraphrases_words_alone_miss(
+    index: FaqIndex, question: str, key: str
+) -> None:
+    answer = decide(index, question)
+    assert answer is not None
+    assert answer.key == key
+    assert answer.meaning > 0
+    assert decide(FaqIndex(ENTRIES, vector_weight=0), question) is None
+
+
+def test_vectors_rank_the_entry_that_means_the_same_first(index: FaqIndex) -> None:
+    # "send back my purchase" shares only "how do I" with both; words alone prefer password.
+    question = "how do I send back my purchase?"
+    assert FaqIndex(ENTRIES, vector_weight=0).rank(question, 1)[0].key == "password"
+    assert index.rank(question, 1)[0].key == "refund"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where is the nearest train station?", "I love this game so much", "what's for dinner?"],
+)
+def test_unrelated_messages_stay_unanswered(index: FaqIndex, text: str) -> None:
+    assert decide(index, text) is None
+
+
+def test_chinese_is_matched_by_words_alone(index: FaqIndex) -> None:
+    ranked = index.rank("每日签到怎么弄？", 2)
+    assert ranked[0].key == "checkin"
+    assert all(r.meaning == 0 for r in ranked)
+    answer = decide(index, "每日签到怎么弄？")
+    assert answer is not None
+    assert answer.key == "checkin"
+
+
+def test_missing_table_leaves_the_words(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert load_table(tmp_path / "missing.npz") is None
+    assert "matching by words only" in caplog.text
+    monkeypatch.setattr(matcher, "load_table", lambda: None)
+    ranked = FaqIndex(ENTRIES).rank("How do I reset my password?", 1)
+    assert ranked[0].key == "password"
+    assert ranked[0].meaning == 0
+
+
+def test_shipped_table_is_the_models_piece_vectors() -> None:
+    table = load_table(TABLE)
+    assert table is not None
+    rows, scales = table
+    assert rows.shape == (30522, 384)
+    assert rows.dtype == np.int8
+    pieces = [1996, 2129, 20786, 3513, 29612]  # the, how, password, rules, ##!
+    expected = MiniLmEmbedder().piece_vectors(pieces)
+    stored = rows[pieces].astype(np.float32) * scales[pieces, None]
+    # int8 rounding: at most half a step of each row's scale
+    assert np.abs(stored - expected).max() <= scales[pieces].max() * 0.51 + 1e-4
