@@ -165,7 +165,7 @@ async def test_ask_shows_scores_for_tuning(harness: Harness) -> None:
     (text,) = await h.chat.command("alice", "/faq ask refund")
     assert text.splitlines()[-1] == "Would stay silent: this does not read as a question."
     (text,) = await h.chat.command("alice", "/faq ask what is love?")
-    assert text == "No entry shares any words with that."
+    assert text == "No entry is close to that in words or meaning."
 
 
 YAML = """

@@ -176,7 +176,7 @@ class FaqCommands:
         question, tr = call.args["question"], call.tr
         match, ranked = await self.feature.best(call.community.id, question)
         if not ranked:
-            return tr(N_("No entry shares any words with that."))
+            return tr(N_("No entry is close to that in words or meaning."))
         shelf = await self.feature.library.shelf(call.community.id)
         best = ranked[0]
         entry = shelf.entries[int(str(best.key))]
