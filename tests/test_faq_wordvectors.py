@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.text import matcher
+from bot.text import matcher, normalize, wordpiece
 from bot.text.matcher import FaqIndex, decide
 from bot.text.semantic import MiniLmEmbedder
 from bot.text.wordvectors import TABLE, load_table
@@ -95,3 +97,17 @@ def test_shipped_table_is_the_models_piece_vectors() -> None:
     stored = rows[pieces].astype(np.float32) * scales[pieces, None]
     # int8 rounding: at most half a step of each row's scale
     assert np.abs(stored - expected).max() <= scales[pieces].max() * 0.51 + 1e-4
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_fast_paths_match_the_general_ones(text: str) -> None:
+    # Tokenizing and stripping noise skip the per-character Unicode work for ASCII text.
+    assert wordpiece._words(text) == wordpiece._unicode_words(text)
+    assert normalize.strip_noise(text) == _strip_noise_general(text)
+
+
+def _strip_noise_general(text: str) -> str:
+    text = normalize._URL.sub(" ", text)
+    text = normalize._MENTION.sub(" ", text)
+    text = normalize._MARKUP.sub(" ", text)
+    return normalize._SPACE.sub(" ", normalize._blank_symbols(text)).strip()

@@ -22,7 +22,7 @@ character bigrams (see `bot.text.tokenize`):
 
 Both word signals come from one walk over an inverted index, with every per-entry weight
 computed when the index is built: a lookup costs what the message's terms cost, not what the
-FAQ's size costs. Only the best `rerank` entries by words and the best `rerank` by meaning get
+FAQ's size costs. Only the best `rerank` entries by words and the best `VECTOR_RERANK` by meaning get
 the character comparison. The lexical score is ``word_weight × words + (1 − word_weight) ×
 characters``, where ``words`` is ``(1 − centroid_weight) × BM25 + centroid_weight ×
 centroid`` (0.5 and 0.4 by default); the score is ``(1 − vector_weight) × lexical +
@@ -66,6 +66,8 @@ UNSEEN_BIGRAM = 0.5
 VECTOR_WEIGHT = 0.5
 #: Word-piece cosines at or below this count as no similarity.
 VECTOR_FLOOR = 0.56
+#: Entries (best by word-piece vectors) added to the character comparison.
+VECTOR_RERANK = 3
 
 Vector = dict[str, float]
 
@@ -224,7 +226,7 @@ class FaqIndex:
         candidates = heapq.nlargest(self.rerank, words, key=words.__getitem__)
         cosines = self._meaning.similarities(text) if self._meaning else None
         if cosines is not None:
-            best = self._meaning.best(cosines, self.rerank) if self._meaning else []
+            best = self._meaning.best(cosines, VECTOR_RERANK) if self._meaning else []
             candidates += [i for i in best if i not in words and cosines[i] > VECTOR_FLOOR]
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         ranked = []

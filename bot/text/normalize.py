@@ -16,6 +16,8 @@ _MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|(?<!\w)@\w+")
 _MARKUP = re.compile(r"[*_~`|>#\[\]()]+")
 _SPACE = re.compile(r"\s+")
 _ALNUM = re.compile(r"[^\W_]+")
+#: The only ASCII characters `_is_emoji_or_symbol` matches (modifier symbols).
+_ASCII_SYMBOLS = {ord("^"): " ", ord("`"): " "}
 
 
 def _is_emoji_or_symbol(char: str) -> bool:
@@ -23,12 +25,16 @@ def _is_emoji_or_symbol(char: str) -> bool:
     return category in ("So", "Sk", "Cs", "Co", "Cn") or char in "\u200d\ufe0f"
 
 
+def _blank_symbols(text: str) -> str:
+    return "".join(" " if _is_emoji_or_symbol(char) else char for char in text)
+
+
 def strip_noise(text: str) -> str:
     """Remove URLs, mentions, markup characters and emoji; collapse whitespace."""
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _MARKUP.sub(" ", text)
-    text = "".join(" " if _is_emoji_or_symbol(char) else char for char in text)
+    text = text.translate(_ASCII_SYMBOLS) if text.isascii() else _blank_symbols(text)
     return _SPACE.sub(" ", text).strip()
 
 

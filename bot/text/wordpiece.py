@@ -10,6 +10,7 @@ cut each word into the longest pieces the vocabulary has (``##`` marks a continu
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,10 @@ __all__ = ["VOCAB", "WordPiece"]
 VOCAB = Path(__file__).with_name("bert_uncased_vocab.txt")
 #: Words longer than this are one unknown piece (as in BERT).
 MAX_WORD = 100
+#: ASCII control characters, which BERT's cleaning drops (tab, newline and return are spaces).
+_ASCII_CONTROL = dict.fromkeys([*range(9), 11, 12, *range(14, 32), 127])
+#: In ASCII, every printable character that is not a letter or digit is punctuation.
+_ASCII_WORDS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
 def _is_punctuation(char: str) -> bool:
@@ -41,6 +46,12 @@ def _is_cjk(code: int) -> bool:
 
 def _words(text: str) -> list[str]:
     """Clean, lowercase, strip accents and split into words and punctuation marks."""
+    if text.isascii():  # the same steps, for the common case, without a call per character
+        return _ASCII_WORDS.findall(text.translate(_ASCII_CONTROL).lower())
+    return _unicode_words(text)
+
+
+def _unicode_words(text: str) -> list[str]:
     chars: list[str] = []
     for char in text:
         code = ord(char)
