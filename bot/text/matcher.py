@@ -22,11 +22,11 @@ character bigrams (see `bot.text.tokenize`):
 
 Both word signals come from one walk over an inverted index, with every per-entry weight
 computed when the index is built: a lookup costs what the message's terms cost, not what the
-FAQ's size costs. Only the best `rerank` entries by words and the best `VECTOR_RERANK` by meaning get
-the character comparison. The lexical score is ``word_weight × words + (1 − word_weight) ×
-characters``, where ``words`` is ``(1 − centroid_weight) × BM25 + centroid_weight ×
-centroid`` (0.5 and 0.4 by default); the score is ``(1 − vector_weight) × lexical +
-vector_weight × meaning`` (0.5), or the lexical score for a text without a vector.
+FAQ's size costs. Only the best `rerank` entries by words and the best `VECTOR_RERANK` by
+meaning get the character comparison. The lexical score is ``word_weight × words + (1 −
+word_weight) × characters``, where ``words`` is ``(1 − centroid_weight) × BM25 +
+centroid_weight × centroid`` (0.5 and 0.4 by default); the score is ``(1 − vector_weight) ×
+lexical + vector_weight × meaning`` (0.5), or the lexical score for a text without a vector.
 
 `decide` turns the two best scores into an answer or silence under a `MatchPolicy`.
 """
