@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Hashable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +13,9 @@ import pytest
 from bot.events import Reply, Role
 from bot.features.faq.feature import FaqFeature
 from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
-from storage.faq import list_entries, recent_unanswered
+from bot.features.faq.library import REFRESH, Library
+from bot.text.matcher import FaqIndex, Ranker, decide
+from storage.faq import list_entries, recent_unanswered, update_entry
 from tests.conftest import Harness, make_settings, start_harness
 
 MOD = Role.MODERATOR
@@ -226,3 +231,89 @@ def test_malformed_files_name_the_entry(tmp_path: Path, content: str, problem: s
     path.write_text(content, encoding="utf-8")
     with pytest.raises(FaqFileError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         read_entries(path)
+
+
+async def test_index_is_rebuilt_only_when_phrasings_change(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I reset my password? | Use /reset in #help.")
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    community = group.community.id
+    builds: list[tuple[object, bool]] = []
+
+    def factory(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
+        # Built off the event loop: no running loop in this thread.
+        try:
+            asyncio.get_running_loop()
+            in_loop = True
+        except RuntimeError:
+            in_loop = False
+        builds.append((tuple(entries), in_loop))
+        return FaqIndex(entries)
+
+    library = Library(h.database, h.clock, factory)
+    first = await library.shelf(community)
+    assert len(builds) == 1
+    assert builds[0][1] is False
+    # Re-read after the refresh interval: same phrasings, same index, new answer text.
+    async with h.database.session() as session, session.begin():
+        await update_entry(
+            session, community_id=community, entry_id=1, answer="New answer.", now=h.clock.now()
+        )
+    h.clock.advance(REFRESH + timedelta(seconds=1))
+    second = await library.shelf(community)
+    assert len(builds) == 1
+    assert second.index is first.index
+    assert second.entries[1].answer == "New answer."
+    # A new phrasing rebuilds it, and so does an explicit change.
+    await h.chat.command("mod", "/faq alias 1 I forgot my password", role=MOD)
+    h.clock.advance(REFRESH + timedelta(seconds=1))
+    third = await library.shelf(community)
+    assert len(builds) == 2
+    assert third.index is not first.index
+    assert decide(third.index, "i forgot my password, what now?") is not None
+    library.changed(community)
+    await library.shelf(community)
+    assert len(builds) == 3
+
+
+async def test_concurrent_questions_share_one_index_build(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I reset my password? | Use /reset in #help.")
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    calls: list[int] = []
+
+    def factory(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
+        calls.append(len(entries))
+        return FaqIndex(entries)
+
+    library = Library(h.database, h.clock, factory)
+    shelves = await asyncio.gather(*(library.shelf(group.community.id) for _ in range(5)))
+    assert calls == [1]
+    assert len({id(shelf.index) for shelf in shelves}) == 1
+
+
+async def test_a_change_during_an_index_build_is_not_lost(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I reset my password? | Use /reset in #help.")
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    community = group.community.id
+    building, release = threading.Event(), threading.Event()
+    built: list[int] = []
+
+    def slow_factory(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
+        if not built:
+            building.set()
+            release.wait(5)
+        built.append(len(entries))
+        return FaqIndex(entries)
+
+    library = Library(h.database, h.clock, slow_factory)
+    loading = asyncio.create_task(library.shelf(community))
+    assert await asyncio.to_thread(building.wait, 5)
+    # An entry is added while the first build (of the old entries) is running.
+    await add(h, "Where are the rules? | In #rules.")
+    library.changed(community)
+    release.set()
+    assert len((await loading).entries) == 1
+    assert len((await library.shelf(community)).entries) == 2
+    assert built == [1, 2]
