@@ -111,3 +111,14 @@ def _strip_noise_general(text: str) -> str:
     text = normalize._MENTION.sub(" ", text)
     text = normalize._MARKUP.sub(" ", text)
     return normalize._SPACE.sub(" ", normalize._blank_symbols(text)).strip()
+
+
+def test_an_entry_close_in_meaning_is_compared_even_if_weak_in_words() -> None:
+    # Both entries share a word with the message; by words the password entry leads, so with
+    # one candidate by words only the vectors bring the shipping entry in (where it wins).
+    entries: list[tuple[Hashable, Sequence[str]]] = [
+        ("password", ["How do I reset my password?", "I forgot my password"]),
+        ("shipping", ["When will my package arrive?", "How long does delivery take?"]),
+    ]
+    ranked = FaqIndex(entries, rerank=1).rank("I reset my router, when does my parcel come?", 2)
+    assert [r.key for r in ranked] == ["shipping", "password"]

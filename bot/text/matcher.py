@@ -226,8 +226,8 @@ class FaqIndex:
         candidates = heapq.nlargest(self.rerank, words, key=words.__getitem__)
         cosines = self._meaning.similarities(text) if self._meaning else None
         if cosines is not None:
-            best = self._meaning.best(cosines, VECTOR_RERANK) if self._meaning else []
-            candidates += [i for i in best if i not in words and cosines[i] > VECTOR_FLOOR]
+            best = PieceVectors.best(cosines, VECTOR_RERANK)
+            candidates += [i for i in best if i not in candidates and cosines[i] > VECTOR_FLOOR]
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         ranked = []
         for index in candidates:
