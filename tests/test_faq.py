@@ -166,7 +166,15 @@ async def test_ask_shows_scores_for_tuning(harness: Harness) -> None:
     h = harness
     await add(h, "How do I get a refund? | Open a ticket in the support channel.")
     (text,) = await h.chat.command("alice", "/faq ask how do i get a refund?")
-    assert text.splitlines()[-1] == "Would answer."
+    assert text.splitlines() == [
+        "Best: #1 How do I get a refund? — score 0.92",
+        "Signals: words 0.67 · characters 1.00 · meaning 1.00",
+        "Would answer.",
+    ]
+    (text,) = await h.chat.command("alice", "/faq ask can i have my money back for an order?")
+    signals = text.splitlines()[1]
+    assert signals.startswith("Signals: words 0.")
+    assert "model" not in signals  # no sentence encoder without faq.semantic
     (text,) = await h.chat.command("alice", "/faq ask refund")
     assert text.splitlines()[-1] == "Would stay silent: this does not read as a question."
     (text,) = await h.chat.command("alice", "/faq ask what is love?")

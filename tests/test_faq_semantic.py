@@ -117,6 +117,10 @@ async def test_feature_answers_a_paraphrase_with_semantic_on(
     assert await h.chat.say("bob", "what a lovely day it is today") == []
     (asked,) = await h.chat.command("mod", "/faq ask how are you doing today?")
     assert "Would stay silent: this reads as small talk" in asked
+    (asked,) = await h.chat.command("mod", "/faq ask how do I get my money back?")
+    signals = asked.splitlines()[1]
+    assert signals.startswith("Signals: words ")
+    assert " · model 0." in signals
     await h.engine.stop()
 
 

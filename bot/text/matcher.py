@@ -78,7 +78,8 @@ class Ranked:
 
     `words` is the word-level similarity (BM25 and centroid cosine), `chars` the character
     n-gram cosine with the closest phrasing, `meaning` the word-piece vectors' similarity
-    (0 for a text without a vector); `score` mixes them. `small_talk` is set by
+    (0 for a text without a vector), `model` the semantic stage's sentence-encoder cosine
+    (None without that stage); `score` mixes them. `small_talk` is set by
     the semantic stage when the message reads more like everyday chat than like this entry:
     `decide` then stays silent whatever the score.
     """
@@ -89,6 +90,7 @@ class Ranked:
     chars: float
     small_talk: bool = False
     meaning: float = 0.0
+    model: float | None = None
 
 
 def _is_cjk_pair(term: str) -> bool:

@@ -276,14 +276,14 @@ class SemanticIndex:
                 candidates[key] = float(cosines[self._position[key]])
         ranked = []
         for key, cosine in candidates.items():
-            words = lexical[key].score if key in lexical else 0.0
-            score = min(1.0, self.weight * max(cosine, 0.0) + (1 - self.weight) * words)
-            ranked.append(Ranked(key, score, words, cosine))
+            found = lexical.get(key) or Ranked(key, 0.0, 0.0, 0.0)
+            score = min(1.0, self.weight * max(cosine, 0.0) + (1 - self.weight) * found.score)
+            ranked.append(dataclasses.replace(found, score=score, model=cosine))
         ranked.sort(key=lambda r: r.score, reverse=True)
         chat = self._small_talk.get(id(embedder))
         if ranked and chat is not None:
             nearest = float(self._np.einsum("ij,j->i", chat, vector).max())
-            if nearest > ranked[0].chars + self.small_talk_margin:
+            if nearest > (ranked[0].model or 0.0) + self.small_talk_margin:
                 ranked[0] = dataclasses.replace(ranked[0], small_talk=True)
         return ranked[:limit]
 

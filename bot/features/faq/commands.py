@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Command, CommandCall, Handler, Param, ParamKind
 from bot.errors import NotFound
 from bot.events import Role
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.text.matcher import Ranked
 from bot.text.question import is_question
 from bot.text.tokenize import word_tokens
 from storage.faq import (
@@ -47,6 +48,18 @@ def group_questions(questions: Sequence[Unanswered]) -> list[tuple[int, Unanswer
             groups.append((terms, [question]))
     groups.sort(key=lambda group: len(group[1]), reverse=True)
     return [(len(members), members[0]) for _, members in groups]
+
+
+def _signals(ranked: Ranked, tr: Translator) -> str:
+    """What the score is made of, so admins can see why an entry scores as it does."""
+    parts = [
+        tr(N_("words {value}")).format(value=f"{ranked.words:.2f}"),
+        tr(N_("characters {value}")).format(value=f"{ranked.chars:.2f}"),
+        tr(N_("meaning {value}")).format(value=f"{ranked.meaning:.2f}"),
+    ]
+    if ranked.model is not None:
+        parts.append(tr(N_("model {value}")).format(value=f"{ranked.model:.2f}"))
+    return tr(N_("Signals: {signals}")).format(signals=" · ".join(parts))
 
 
 class FaqCommands:
@@ -196,7 +209,8 @@ class FaqCommands:
         lines = [
             tr(N_("Best: #{id} {question} — score {score}")).format(
                 id=entry.id, question=entry.questions[0], score=f"{best.score:.2f}"
-            )
+            ),
+            _signals(best, tr),
         ]
         if len(ranked) > 1:
             second = shelf.entries[int(str(ranked[1].key))]
