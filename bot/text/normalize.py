@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["CJK", "content_weight", "fingerprint", "normalize", "strip_noise"]
+__all__ = ["CJK", "content_weight", "fingerprint", "has_cjk", "normalize", "strip_noise"]
 
 #: Han, Hiragana, Katakana, Hangul and CJK punctuation-free ideographs.
 CJK = re.compile(
@@ -18,6 +18,12 @@ _SPACE = re.compile(r"\s+")
 _ALNUM = re.compile(r"[^\W_]+")
 #: The only ASCII characters `_is_emoji_or_symbol` matches (modifier symbols).
 _ASCII_SYMBOLS = {ord("^"): " ", ord("`"): " "}
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` is written in Chinese, Japanese or Korean: English messages hardly ever
+    hold a CJK character, while Chinese ones often hold Latin names ("在 Deezer 上 播放")."""
+    return CJK.search(text) is not None
 
 
 def _is_emoji_or_symbol(char: str) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import HearthError
 from bot.text.matcher import FaqIndex, Ranked
-from bot.text.normalize import CJK
+from bot.text.normalize import has_cjk
 from bot.text.smalltalk import SMALL_TALK
 
 if TYPE_CHECKING:
@@ -195,12 +195,6 @@ def _int8_graph(onnxruntime: Any, path: Path) -> bytes | str:
         logging.getLogger().removeFilter(quiet)
 
 
-def _is_cjk(text: str) -> bool:
-    """Whether `text` is written in Chinese, Japanese or Korean: English messages hardly ever
-    hold a CJK character, while Chinese ones often hold Latin names ("在 Deezer 上 播放")."""
-    return CJK.search(text) is not None
-
-
 class SemanticIndex:
     """Lexical `FaqIndex` plus entry centroids; `rank` fuses both confidences.
 
@@ -244,7 +238,7 @@ class SemanticIndex:
         if cjk_embedder:
             chat.append((cjk_embedder, cjk_embedder.embed(small_talk) if small_talk else None))
         self._small_talk = {id(model): vectors for model, vectors in chat}
-        chinese = [sum(map(_is_cjk, texts)) * 2 > len(texts) for _, texts in entries]
+        chinese = [sum(map(has_cjk, texts)) * 2 > len(texts) for _, texts in entries]
         # A CJK question: +boost for a CJK entry, -boost for an entry in another script.
         self._cjk_boosts = (numpy.asarray(chinese, dtype=numpy.float32) * 2 - 1) * cjk_boost
 
@@ -253,7 +247,7 @@ class SemanticIndex:
 
     def rank(self, text: str, limit: int = 2) -> list[Ranked]:
         """The best `limit` entries for `text` by fused confidence (0..1)."""
-        cjk = _is_cjk(text)
+        cjk = has_cjk(text)
         embedder, centroids = self._cjk if cjk and self._cjk else self._main
         if centroids is None or not text.strip():
             return []

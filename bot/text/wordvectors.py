@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.text.normalize import CJK, strip_noise
+from bot.text.normalize import has_cjk, strip_noise
 from bot.text.wordpiece import WordPiece
 
 __all__ = ["TABLE", "PieceVectors", "load_table"]
@@ -57,10 +57,6 @@ def _tokenizer() -> WordPiece:
     return WordPiece()
 
 
-def _is_cjk(text: str) -> bool:
-    return CJK.search(text) is not None
-
-
 class PieceVectors:
     """Entry vectors for a list of entries (each a list of phrasings); immutable."""
 
@@ -68,7 +64,7 @@ class PieceVectors:
         self._rows, self._scales = table
         self._unknown = _tokenizer().unknown
         phrasings = [
-            [self._pieces(text) for text in texts if not _is_cjk(text)] for texts in entries
+            [self._pieces(text) for text in texts if not has_cjk(text)] for texts in entries
         ]
         count = sum(len(entry) for entry in phrasings)
         frequency = Counter(piece for entry in phrasings for ids in entry for piece in set(ids))
@@ -106,7 +102,7 @@ class PieceVectors:
     def similarities(self, text: str) -> NDArray[np.float32] | None:
         """Cosine of `text` with every entry (entries in the order given), or None for a
         text with CJK characters or without a known piece."""
-        if _is_cjk(text):
+        if has_cjk(text):
             return None
         vector = self._vector(self._pieces(text))
         if vector is None:
