@@ -14,7 +14,7 @@ from bot.events import Reply, Role
 from bot.features.faq.feature import FaqFeature
 from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
 from bot.features.faq.library import REFRESH, Library
-from bot.text.matcher import FaqIndex, Ranker, decide
+from bot.text.matcher import FaqIndex, Ranked, Ranker, decide
 from storage.faq import list_entries, recent_unanswered, update_entry
 from tests.conftest import Harness, make_settings, start_harness
 
@@ -325,3 +325,28 @@ async def test_a_change_during_an_index_build_is_not_lost(harness: Harness) -> N
     assert len((await loading).entries) == 1
     assert len((await library.shelf(community)).entries) == 2
     assert built == [1, 2]
+
+
+async def test_each_question_is_ranked_once_and_chat_not_at_all(harness: Harness) -> None:
+    # Ranking is the FAQ's per-message cost (an encoder run with the semantic stage).
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    calls: list[str] = []
+
+    class Counting(FaqIndex):
+        def rank(self, text: str, limit: int = 2) -> list[Ranked]:
+            calls.append(text)
+            return super().rank(text, limit)
+
+    faq = next(f for f in h.engine.features if isinstance(f, FaqFeature))
+    faq.library = Library(h.database, h.clock, Counting)
+    assert await answers(h, "alice", "how can I join the tournament?") != []
+    assert await answers(h, "bob", "what is the capital of France?") == []  # logged as a miss
+    assert await answers(h, "carol", "I joined the tournament yesterday, it was fun") == []
+    assert calls == ["how can I join the tournament?", "what is the capital of France?"]
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    async with h.database.session() as session:
+        missed = await recent_unanswered(
+            session, community_id=group.community.id, since=h.clock.now() - timedelta(days=1)
+        )
+    assert [m.text for m in missed] == ["what is the capital of France?"]

@@ -46,7 +46,16 @@ from bot.text.question import is_question
 from bot.text.tokenize import char_ngrams, word_tokens
 from bot.text.wordvectors import PieceVectors, load_table
 
-__all__ = ["DEFAULTS", "FaqIndex", "MatchPolicy", "Ranked", "Ranker", "decide"]
+__all__ = [
+    "DEFAULTS",
+    "FaqIndex",
+    "MatchPolicy",
+    "Ranked",
+    "Ranker",
+    "decide",
+    "pick",
+    "required_score",
+]
 
 #: BM25 term-frequency saturation and length normalization.
 K1 = 1.2
@@ -263,21 +272,28 @@ class MatchPolicy:
 DEFAULTS = MatchPolicy(threshold=0.26, margin=0.01)
 
 
-def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:
-    """The entry to answer `text` with, or None to stay silent.
-
-    Silent if `policy.only_questions` and `text` does not ask anything (unless the policy has
-    a `non_question_threshold`, which then replaces `threshold`); otherwise the best entry if
-    its score reaches `policy.threshold` and leads the runner-up (0 if none) by at least
-    `policy.margin`, unless the index flagged it as `small_talk`.
-    """
-    threshold = policy.threshold
-    if policy.only_questions and not is_question(text):
+def required_score(policy: MatchPolicy, question: bool) -> float | None:
+    """The score a message needs under `policy`, or None if it is not answered whatever its
+    score: with `only_questions`, a message that does not ask (`question` false) needs
+    `non_question_threshold` if the policy has one, else it is never answered."""
+    if policy.only_questions and not question:
         if policy.non_question_threshold is None:
             return None
-        threshold = max(threshold, policy.non_question_threshold)
-    ranked = index.rank(text, 2)
-    if not ranked or ranked[0].score < threshold or ranked[0].small_talk:
+        return max(policy.threshold, policy.non_question_threshold)
+    return policy.threshold
+
+
+def pick(ranked: Sequence[Ranked], needed: float, margin: float) -> Ranked | None:
+    """The best of `ranked` if its score reaches `needed` and leads the runner-up (0 if none)
+    by at least `margin`, unless the index flagged it as `small_talk`."""
+    if not ranked or ranked[0].score < needed or ranked[0].small_talk:
         return None
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    return ranked[0] if ranked[0].score - runner_up >= policy.margin else None
+    return ranked[0] if ranked[0].score - runner_up >= margin else None
+
+
+def decide(index: Ranker, text: str, policy: MatchPolicy = DEFAULTS) -> Ranked | None:
+    """The entry to answer `text` with, or None to stay silent (`required_score`, then
+    `pick` among the two best entries; nothing is ranked for a message never answered)."""
+    needed = required_score(policy, is_question(text))
+    return None if needed is None else pick(index.rank(text, 2), needed, policy.margin)

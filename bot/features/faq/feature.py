@@ -11,7 +11,7 @@ from bot.config import FaqSettings
 from bot.events import Action, Event, Message, ReactionAdded, Reply
 from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.faq.library import IndexFactory, Library
-from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, decide
+from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
 from bot.text.question import is_question
 from bot.text.semantic import MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
@@ -99,15 +99,24 @@ class FaqFeature(BaseFeature):
         return ()
 
     async def best(self, community_id: int, text: str) -> tuple[Ranked | None, list[Ranked]]:
-        """The confident match (or None) and the two best candidates, for `/faq ask` too."""
-        shelf = await self.library.shelf(community_id)
-        return decide(shelf.index, text, self.policy()), shelf.index.rank(text, 2)
+        """The confident match (or None) and the two best candidates, for `/faq ask`."""
+        policy = self.policy()
+        ranked = (await self.library.shelf(community_id)).index.rank(text, 2)
+        needed = required_score(policy, is_question(text))
+        return (None if needed is None else pick(ranked, needed, policy.margin)), ranked
 
     async def _answer(self, event: Message, context: EventContext) -> list[Action]:
         community = context.community.id
-        match, ranked = await self.best(community, event.text)
+        question = is_question(event.text)
+        policy = self.policy()
+        needed = required_score(policy, question)
+        if needed is None:
+            return []  # chat that could not be answered: not ranked at all
+        shelf = await self.library.shelf(community)
+        ranked = shelf.index.rank(event.text, 2)
+        match = pick(ranked, needed, policy.margin)
         if match is None:
-            if is_question(event.text):
+            if question:
                 await self._log_miss(event, context, ranked)
             return []
         entry_id = int(str(match.key))
@@ -117,7 +126,7 @@ class FaqFeature(BaseFeature):
         if last is not None and event.sent_at - last < window:
             return []
         self._answered[key] = event.sent_at
-        entry = (await self.library.shelf(community)).entries[entry_id]
+        entry = shelf.entries[entry_id]
         async with self.services.database.session() as session, session.begin():
             await log_answer(
                 session,
