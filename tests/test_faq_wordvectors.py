@@ -122,3 +122,12 @@ def test_an_entry_close_in_meaning_is_compared_even_if_weak_in_words() -> None:
     ]
     ranked = FaqIndex(entries, rerank=1).rank("I reset my router, when does my parcel come?", 2)
     assert [r.key for r in ranked] == ["shipping", "password"]
+
+
+def test_long_messages_are_read_by_head_and_tail(index: FaqIndex) -> None:
+    # Past the vectors' piece limit, a question at the end of a long message still counts.
+    chatter = " ".join(["blah"] * 300)
+    ranked = index.rank(f"{chatter} when will my package arrive?", 1)
+    assert ranked[0].key == "shipping"
+    assert ranked[0].meaning > 0
+    assert wordpiece.WordPiece().pieces("a b c d e f", 4) == wordpiece.WordPiece().pieces("a b e f")

@@ -115,21 +115,19 @@ class WordPiece:
             start = end
         return tuple(ids)
 
-    def pieces(self, text: str) -> list[int]:
-        """The ids of every piece of `text`, without markers (unknown words are ``unknown``)."""
+    def pieces(self, text: str, limit: int | None = None) -> list[int]:
+        """The ids of `text`'s pieces, without markers (unknown words are ``unknown``).
+
+        Past `limit` pieces, a text keeps its head and its tail (half the room each): in a long
+        message the question is as often at the end ("…, so how do I reset it?") as at the start.
+        """
         ids: list[int] = []
         for word in _words(text):
             ids.extend(self._word(word))
+        if limit is not None and len(ids) > limit:
+            ids = ids[: limit // 2] + ids[len(ids) - (limit - limit // 2) :]
         return ids
 
     def encode(self, text: str) -> list[int]:
-        """The ids of `text`, at most `max_length` of them including the two markers.
-
-        A longer text keeps its head and its tail (half the room each): in a long message
-        the question is as often at the end ("…, so how do I reset it?") as at the start.
-        """
-        ids = self.pieces(text)
-        room = self.max_length - 2
-        if len(ids) > room:
-            ids = ids[: room // 2] + ids[len(ids) - (room - room // 2) :]
-        return [self.cls, *ids, self.sep]
+        """The ids of `text` between the two markers, at most `max_length` in all."""
+        return [self.cls, *self.pieces(text, self.max_length - 2), self.sep]

@@ -82,10 +82,8 @@ class PieceVectors:
         self._centroids = centroids / np.maximum(norms, 1e-9)
 
     def _pieces(self, text: str) -> list[int]:
-        ids = [i for i in _tokenizer().pieces(strip_noise(text)) if i != self._unknown]
-        if len(ids) > MAX_PIECES:
-            ids = ids[: MAX_PIECES // 2] + ids[-(MAX_PIECES // 2) :]
-        return ids
+        pieces = _tokenizer().pieces(strip_noise(text), MAX_PIECES)
+        return [i for i in pieces if i != self._unknown]
 
     def _vector(self, ids: list[int]) -> NDArray[np.float32] | None:
         """The unit IDF-weighted sum of the pieces' vectors; None without pieces."""

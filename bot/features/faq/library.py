@@ -13,8 +13,6 @@ from storage.database import Database
 from storage.faq import Entry, list_entries
 
 IndexFactory = Callable[[Sequence[tuple[Hashable, Sequence[str]]]], Ranker]
-#: What an index is built from: each enabled entry's id and phrasings.
-Phrasings = tuple[tuple[int, tuple[str, ...]], ...]
 
 __all__ = ["IndexFactory", "Library", "Shelf"]
 
@@ -29,7 +27,6 @@ class Shelf:
     entries: dict[int, Entry]
     index: Ranker
     loaded_at: datetime
-    phrasings: Phrasings = ()
 
 
 class Library:
@@ -67,12 +64,12 @@ class Library:
             async with self._database.session() as session:
                 entries = await list_entries(session, community_id=community_id)
             enabled = {e.id: e for e in entries if e.enabled and e.questions}
-            phrasings = tuple((e.id, e.questions) for e in enabled.values())
-            if shelf is not None and shelf.phrasings == phrasings:
+            phrasings = _phrasings(enabled)
+            if shelf is not None and _phrasings(shelf.entries) == phrasings:
                 index = shelf.index
             else:
                 index = await asyncio.to_thread(self._index_factory, phrasings)
-            shelf = Shelf(enabled, index, now, phrasings)
+            shelf = Shelf(enabled, index, now)
             if self._generation.get(community_id, 0) == generation:
                 self._shelves[community_id] = shelf
             return shelf
@@ -81,3 +78,8 @@ class Library:
         """Forget the community's shelf; the next question reloads it."""
         self._shelves.pop(community_id, None)
         self._generation[community_id] = self._generation.get(community_id, 0) + 1
+
+
+def _phrasings(entries: dict[int, Entry]) -> list[tuple[int, tuple[str, ...]]]:
+    """What an index is built from: each entry's id and phrasings."""
+    return [(entry.id, entry.questions) for entry in entries.values()]
