@@ -269,7 +269,14 @@ async def move_group(
     def shifted(column: Any) -> Any:
         return cast(cast(column, BigInteger) + message_id_shift, String)
 
-    moved: tuple[Any, ...] = (MessageLog, ReactionLog, FaqUnanswered, FaqAnswer, ModerationAction)
+    moved: tuple[Any, ...] = (
+        MessageLog,
+        ReactionLog,
+        FaqUnanswered,
+        FaqAnswer,
+        ModerationAction,
+        ScheduleRun,
+    )
     for model in moved:
         values: dict[str, Any] = {"channel_id": new_external_id}
         if message_id_shift:
@@ -288,19 +295,6 @@ async def move_group(
             .values(values)
             .execution_options(synchronize_session=False)
         )
-    runs: dict[str, Any] = {"channel_id": new_external_id}
-    if message_id_shift:
-        runs["message_id"] = shifted(ScheduleRun.message_id)
-    await session.execute(
-        update(ScheduleRun)
-        .where(
-            ScheduleRun.community_id == group.community_id,
-            ScheduleRun.platform == platform,
-            ScheduleRun.channel_id == old_external_id,
-        )
-        .values(runs)
-        .execution_options(synchronize_session=False)
-    )
     await session.execute(
         update(Community)
         .where(

@@ -18,7 +18,7 @@ from storage.identity import (
     move_group,
     update_community,
 )
-from storage.models import Base, MemberAccount, MessageLog
+from storage.models import Base, MemberAccount, MessageLog, ScheduleRun
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -256,6 +256,17 @@ async def test_moving_a_group_shifts_its_message_ids(database: Database) -> None
     reply = {**_row(cid, gid, mid, "8", NOW), "channel_id": "g", "reply_to": "7"}
     async with database.session() as session, session.begin():
         await insert_ignoring_duplicates(session, table=table, rows=[first, reply])
+        session.add(  # a scheduled post already made in the old group
+            ScheduleRun(
+                community_id=cid,
+                platform="discord",
+                channel_id="g",
+                planned_at=NOW,
+                outcome="posted",
+                message_id="5",
+            )
+        )
+        await session.flush()
         moved = await move_group(
             session,
             platform="discord",
@@ -280,3 +291,6 @@ async def test_moving_a_group_shifts_its_message_ids(database: Database) -> None
         ("g2", "-999999992", "-999999993"),
         ("g2", "7", None),
     ]
+    async with database.session() as session:
+        run = (await session.execute(select(ScheduleRun.channel_id, ScheduleRun.message_id))).one()
+    assert tuple(run) == ("g2", "-999999995")
