@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.config import parse_settings
+from bot.errors import ConfigError
 from bot.events import Reply, Role
 from bot.features.faq.feature import FaqFeature
 from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
@@ -350,3 +353,33 @@ async def test_each_question_is_ranked_once_and_chat_not_at_all(harness: Harness
             session, community_id=group.community.id, since=h.clock.now() - timedelta(days=1)
         )
     assert [m.text for m in missed] == ["what is the capital of France?"]
+
+
+async def test_faq_settings_change_what_is_answered(sqlite_url: str, clock: ManualClock) -> None:
+    settings = make_settings(
+        sqlite_url, faq={"answer_cooldown_minutes": 1, "only_questions": False}
+    )
+    h = await start_harness(settings, clock)
+    try:
+        await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+        # only_questions = false: a statement that matches is answered too.
+        assert await answers(h, "alice", "join the tournament") != []
+        assert await answers(h, "bob", "how do I join the tournament?") == []  # within 1 min
+        h.clock.advance(timedelta(minutes=1, seconds=1))
+        assert await answers(h, "bob", "how do I join the tournament?") != []
+    finally:
+        await h.engine.stop()
+    strict = await start_harness(make_settings(sqlite_url, faq={"threshold": 0.99}), clock)
+    try:
+        assert await answers(strict, "carol", "how can I join the tournament?") == []
+        (asked,) = await strict.chat.command("carol", "/faq ask how can I join the tournament?")
+        assert asked.splitlines()[-1] == "Would stay silent (threshold 0.99, margin 0.01)."
+    finally:
+        await strict.engine.stop()
+
+
+def test_invalid_faq_settings_name_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"faq\.threshold"):
+        parse_settings({"faq": {"threshold": 1.5}}, environ={})
+    with pytest.raises(ConfigError, match=r"faq\.answer_cooldown_minutes"):
+        parse_settings({"faq": {"answer_cooldown_minutes": -1}}, environ={})
