@@ -16,13 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 from bot.text.semantic import MiniLmEmbedder
+from bot.text.wordpiece import VOCAB
 from bot.text.wordvectors import TABLE
 
 
 def main() -> None:
     """Distil the table and write it beside `bot.text.wordvectors`."""
     embedder = MiniLmEmbedder(threads=2)
-    vectors = embedder.piece_vectors(range(30522))
+    size = len(VOCAB.read_text("utf-8").splitlines())
+    vectors = embedder.piece_vectors(range(size))
     scales = np.abs(vectors).max(axis=1) / 127
     scales[scales == 0] = 1.0
     rows = np.round(vectors / scales[:, None]).astype(np.int8)
