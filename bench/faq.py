@@ -4,11 +4,17 @@ Shared data (``../shared/data``, see its README): an English FAQ from CLINC150 (
 each with its first 5 ``train`` utterances as phrasings; ``val`` must be answered, ``oos_val``,
 ``oos_train`` and chit-chat — chatterbot-corpus English and Chinese small talk and 2,000
 #ubuntu IRC lines — must not) and a Chinese FAQ from xSID (the first half of each intent's
-examples as phrasings, the rest asked; chatterbot Chinese as chit-chat). Other data:
+examples as phrasings, the rest asked; chatterbot Chinese as chit-chat). Two more CLINC150
+runs ask questions of topics the FAQ does not cover (the shared data's recipe: utterances of
+intents not chosen): each of its 10 domains left out of the FAQ in turn (its 300 ``val``
+questions must not be answered, the other 2,700 must), and 50 of the 150 intents left out,
+three times (seeded). Other data:
 ``--entries`` YAML (``[{id, questions: [...], answer}]``) and ``--queries`` JSONL
 (``{"text": ..., "expected": <entry id or null>}`` per line).
 
-Systems at their defaults: **hearth** (`decide` with `DEFAULTS`), **keyword** (the message
+Systems: **hearth** (`decide` under the ``[faq]`` settings, by default Hearth's defaults;
+``--config hearth.toml`` measures a community's own), **semantic** (the same with
+``faq.semantic``, when its extra is installed), **keyword** (the message
 contains a phrasing, as Carl-bot/Dyno autoresponders do), **fuzzy** (rapidfuzz
 ``token_set_ratio`` to the best phrasing, with a threshold) and **tfidf** (word TF-IDF cosine
 to the nearest phrasing, with a threshold). Latency is per message, at the FAQ's size and
@@ -33,29 +39,44 @@ import gc
 import json
 import math
 import platform
+import random
 import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process, utils
 
-from bot.config import FaqSettings
-from bot.text.matcher import DEFAULTS, FaqIndex, MatchPolicy, decide
+from bot.config import FaqSettings, load_settings
+from bot.errors import ConfigError
+from bot.features.faq.feature import match_policy, semantic_indexes
+from bot.text.matcher import FaqIndex, MatchPolicy, Ranker, decide
 from bot.text.normalize import CJK, normalize
-from bot.text.semantic import MiniLmEmbedder, SemanticIndex, SemanticUnavailable, UseEmbedder
-from bot.text.smalltalk import SMALL_TALK
+from bot.text.semantic import MiniLmEmbedder, SemanticUnavailable, UseEmbedder
 
-__all__ = ["Query", "Suite", "clinc_suite", "file_suite", "main", "run_suite", "xsid_suite"]
+__all__ = [
+    "Query",
+    "Suite",
+    "clinc_suite",
+    "file_suite",
+    "held_out_suites",
+    "main",
+    "run_folds",
+    "run_suite",
+    "xsid_suite",
+]
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 PHRASINGS = 5
 IRC_LINES = 2_000
 SCALE = 10
 FUZZY_THRESHOLD = 80.0
+#: Share of the intents the FAQ keeps, and the seeds, in the runs that leave intents out.
+KEPT_SHARE = 2 / 3
+HELD_OUT_SEEDS = (1, 2, 3)
 TFIDF_THRESHOLD = 0.74
 GOALS = {"oos_fp": 0.10, "right": 0.50, "wrong": 0.15, "chat_fp": 0.05, "p99_ms": 2.0}
 GOAL_ZH_CHAT_FP = 0.02
@@ -120,20 +141,52 @@ def irc_lines(folder: Path, count: int = IRC_LINES) -> list[str]:
     return lines
 
 
-def clinc_suite(data: Path = DATA) -> Suite:
-    """CLINC150: 150 entries of 5 phrasings; val, oos_val, oos_train and chit-chat messages."""
+def _clinc(data: Path) -> tuple[dict[str, Any], list[Entry], list[Query]]:
+    """CLINC150's rows, its FAQ (each intent's first `PHRASINGS` ``train`` utterances) and
+    its ``val`` questions."""
     clinc = json.loads((data / "clinc150" / "clinc150_visible.json").read_text("utf-8"))
     phrasings: dict[str, list[str]] = defaultdict(list)
     for text, intent in clinc["train"]:
         if len(phrasings[intent]) < PHRASINGS:
             phrasings[intent].append(text)
-    queries = [Query(text, intent, "val") for text, intent in clinc["val"]]
+    return clinc, list(phrasings.items()), [Query(t, i, "val") for t, i in clinc["val"]]
+
+
+def clinc_suite(data: Path = DATA) -> Suite:
+    """CLINC150: 150 entries of 5 phrasings; val, oos_val, oos_train and chit-chat messages."""
+    clinc, entries, queries = _clinc(data)
     queries += [Query(text, None, pool) for pool in OOS for text, _ in clinc[pool]]
     chat = chatterbot_lines(data / "chatterbot_corpus" / "english")
     chat += chatterbot_lines(data / "chatterbot_corpus" / "chinese")
     chat += irc_lines(data / "irc_ubuntu")
     queries += [Query(text, None, "chat") for text in chat]
-    return Suite("clinc150", list(phrasings.items()), queries)
+    return Suite("clinc150", entries, queries)
+
+
+def held_out_suites(data: Path = DATA) -> dict[str, list[Suite]]:
+    """CLINC150 FAQs that lack some topics, whose ``val`` questions must then not be answered
+    (pool ``unchosen``): each domain left out in turn, and a random `KEPT_SHARE` of the
+    intents kept (100 of 150) for each of `HELD_OUT_SEEDS`. Each list is a set of folds,
+    reported together."""
+    _, entries, asked = _clinc(data)
+    domains = json.loads((data / "clinc150" / "domains.json").read_text("utf-8"))
+
+    def fold(name: str, kept: set[str]) -> Suite:
+        queries = [q if q.expected in kept else Query(q.text, None, "unchosen") for q in asked]
+        return Suite(name, [e for e in entries if e[0] in kept], queries)
+
+    intents = sorted(key for key, _ in entries)
+    kept = round(len(intents) * KEPT_SHARE)
+    return {
+        "clinc150_domain_held_out": [
+            fold(domain, set(intents) - set(left_out))
+            for domain, left_out in sorted(domains.items())
+        ],
+        "clinc150_intents_held_out": [
+            fold(f"seed {seed}", set(random.Random(seed).sample(intents, kept)))
+            for seed in HELD_OUT_SEEDS
+        ],
+    }
 
 
 def xsid_suite(data: Path = DATA) -> Suite:
@@ -170,31 +223,20 @@ def file_suite(entries_path: Path, queries_path: Path) -> Suite:
     return Suite(entries_path.stem, entries, queries)
 
 
-def hearth(entries: Sequence[Entry]) -> Answerer:
-    """The FAQ feature's decision at the default policy."""
-    index = FaqIndex(entries)
-    return lambda text: None if (found := decide(index, text, DEFAULTS)) is None else str(found.key)
-
-
-def semantic(entries: Sequence[Entry]) -> Answerer:
-    """Hearth with `faq.semantic = true` at its default settings (needs the [semantic] extra)."""
-    faq = FaqSettings()
-    english, multilingual = _embedders()
-    index = SemanticIndex(
-        entries,
-        english,
-        weight=faq.semantic_weight,
-        cjk_embedder=multilingual,
-        small_talk=SMALL_TALK if faq.semantic_small_talk else (),
-    )
-    non_question = faq.semantic_non_question_threshold
-    policy = MatchPolicy(
-        faq.semantic_threshold,
-        faq.semantic_margin,
-        faq.only_questions,
-        non_question if non_question < 1 else None,
-    )
+def _answerer(index: Ranker, policy: MatchPolicy) -> Answerer:
     return lambda text: None if (found := decide(index, text, policy)) is None else str(found.key)
+
+
+def hearth(entries: Sequence[Entry], faq: FaqSettings) -> Answerer:
+    """The FAQ feature's lexical matcher under `faq`'s threshold, margin and only_questions."""
+    return _answerer(FaqIndex(entries), match_policy(faq, semantic=False))
+
+
+def semantic(entries: Sequence[Entry], faq: FaqSettings) -> Answerer:
+    """The FAQ feature with `faq.semantic = true` under `faq`'s semantic settings (needs the
+    [semantic] extra)."""
+    index = semantic_indexes(faq, *_embedders())(entries)
+    return _answerer(index, match_policy(faq, semantic=True))
 
 
 @functools.cache
@@ -235,7 +277,7 @@ def _bounded(text: str) -> str:
     return " " + " ".join(re.findall(r"[^\W_]+", normalize(text))) + " "
 
 
-def keyword(entries: Sequence[Entry]) -> Answerer:
+def keyword(entries: Sequence[Entry], _faq: FaqSettings) -> Answerer:
     """A Carl-bot/Dyno-style autoresponder: the longest phrasing contained in the message."""
     patterns = [(_bounded(p), key) for key, phrasings in entries for p in phrasings]
     patterns.sort(key=lambda pair: -len(pair[0]))
@@ -253,7 +295,9 @@ def keyword(entries: Sequence[Entry]) -> Answerer:
     return answer
 
 
-def fuzzy(entries: Sequence[Entry], threshold: float = FUZZY_THRESHOLD) -> Answerer:
+def fuzzy(
+    entries: Sequence[Entry], _faq: FaqSettings, threshold: float = FUZZY_THRESHOLD
+) -> Answerer:
     """rapidfuzz ``token_set_ratio``: the best phrasing if it scores at least `threshold`."""
     keys = [key for key, phrasings in entries for _ in phrasings]
     choices = [utils.default_process(p) for _, phrasings in entries for p in phrasings]
@@ -273,7 +317,9 @@ def _words(text: str) -> list[str]:
     return re.findall(r"(?u)\b\w\w+\b", CJK.sub(" ", folded)) + CJK.findall(folded)
 
 
-def tfidf(entries: Sequence[Entry], threshold: float = TFIDF_THRESHOLD) -> Answerer:
+def tfidf(
+    entries: Sequence[Entry], _faq: FaqSettings, threshold: float = TFIDF_THRESHOLD
+) -> Answerer:
     """Word TF-IDF (smooth idf, l2) cosine to the nearest phrasing, via an inverted index."""
     keys = [key for key, phrasings in entries for _ in phrasings]
     counts = [Counter(_words(p)) for _, phrasings in entries for p in phrasings]
@@ -299,7 +345,7 @@ def tfidf(entries: Sequence[Entry], threshold: float = TFIDF_THRESHOLD) -> Answe
     return answer
 
 
-SYSTEMS: dict[str, Callable[[Sequence[Entry]], Answerer]] = {
+SYSTEMS: dict[str, Callable[[Sequence[Entry], FaqSettings], Answerer]] = {
     f.__name__: f for f in (hearth, semantic, keyword, fuzzy, tfidf)
 }
 
@@ -314,6 +360,14 @@ class Figures:
     asked: Counter[str] = field(default_factory=Counter)
     triggered: Counter[str] = field(default_factory=Counter)
     latency: dict[int, Latency] = field(default_factory=dict)
+
+    def add(self, other: Figures) -> None:
+        """Count `other`'s answers too (latencies are not merged)."""
+        self.right += other.right
+        self.wrong += other.wrong
+        self.silent += other.silent
+        self.asked.update(other.asked)
+        self.triggered.update(other.triggered)
 
     def as_dict(self) -> dict[str, Any]:
         """Rates (0..1) and latencies (ms) for the report."""
@@ -349,14 +403,20 @@ def _timed(answer: Answerer, queries: Sequence[Query]) -> tuple[list[str | None]
 
 
 def run_suite(
-    suite: Suite, systems: Iterable[str] = SYSTEMS, *, scale: int = SCALE
+    suite: Suite,
+    systems: Iterable[str] = SYSTEMS,
+    *,
+    scale: int = SCALE,
+    faq: FaqSettings | None = None,
 ) -> dict[str, Figures]:
-    """Every system on `suite`: quality at the FAQ's size, latency there and at `scale`×."""
+    """Every system on `suite` under `faq` (default: Hearth's defaults): quality at the FAQ's
+    size, latency there and at `scale`×."""
+    faq = faq or FaqSettings()
     scaled = [(f"{key}#{copy}", p) for copy in range(scale) for key, p in suite.entries]
     results: dict[str, Figures] = {}
     for name in systems:
         figures = Figures()
-        answers, latency = _timed(SYSTEMS[name](suite.entries), suite.queries)
+        answers, latency = _timed(SYSTEMS[name](suite.entries, faq), suite.queries)
         for query, found in zip(suite.queries, answers, strict=True):
             if query.expected is None:
                 figures.asked[query.pool] += 1
@@ -369,9 +429,21 @@ def run_suite(
                 figures.wrong += 1
         figures.latency[len(suite.entries)] = latency
         if scale > 1:
-            figures.latency[len(scaled)] = _timed(SYSTEMS[name](scaled), suite.queries)[1]
+            figures.latency[len(scaled)] = _timed(SYSTEMS[name](scaled, faq), suite.queries)[1]
         results[name] = figures
     return results
+
+
+def run_folds(
+    folds: Sequence[Suite], systems: Iterable[str] = SYSTEMS, *, faq: FaqSettings | None = None
+) -> dict[str, Figures]:
+    """Every system on each fold, answers counted together (no latency)."""
+    names = list(systems)
+    totals = {name: Figures() for name in names}
+    for suite in folds:
+        for name, figures in run_suite(suite, names, scale=1, faq=faq).items():
+            totals[name].add(figures)
+    return totals
 
 
 def goals(clinc: Mapping[str, Any], chinese: Mapping[str, Any] | None) -> dict[str, bool]:
@@ -387,13 +459,13 @@ def goals(clinc: Mapping[str, Any], chinese: Mapping[str, Any] | None) -> dict[s
     return met
 
 
-def _table(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _table(title: str, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     first = next(iter(results.values()))
     pools = [k.removesuffix("_fp") for k in first if k.endswith("_fp")]
     sizes = sorted(int(k.removeprefix("p50_ms_")) for k in first if k.startswith("p50_ms_"))
     positives = first["questions"]
     lines = [
-        f"{suite.name}: {len(suite.entries)} entries, {positives} questions to answer, "
+        f"{title}: {positives} questions to answer, "
         + ", ".join(f"{first[pool + '_n']} {pool}" for pool in pools),
         f"{'system':<9}{'right':>7}{'wrong':>7}{'silent':>7}"
         + "".join(f"{pool + ' FP':>13}" for pool in pools)
@@ -416,10 +488,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--entries", type=Path, help="FAQ YAML: [{id, questions, answer}]")
     parser.add_argument("--queries", type=Path, help='JSONL: {"text": ..., "expected": id|null}')
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset")
+    parser.add_argument(
+        "--config", type=Path, help="hearth.toml whose [faq] settings to measure (thresholds…)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if (args.entries is None) != (args.queries is None):
         parser.error("--entries and --queries go together")
+    try:
+        faq = load_settings(args.config).faq if args.config else FaqSettings()
+    except ConfigError as error:
+        parser.error(str(error))
     systems = [name for name in args.systems.split(",") if name]
     if "semantic" in systems and not _semantic_available():
         systems.remove("semantic")
@@ -431,24 +510,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         suites = [clinc_suite(args.data), xsid_suite(args.data)]
     report: dict[str, Any] = {
-        "defaults": asdict(DEFAULTS),
+        "settings": faq.model_dump(),
         "baselines": {"fuzzy_threshold": FUZZY_THRESHOLD, "tfidf_threshold": TFIDF_THRESHOLD},
         "python": platform.python_version(),
     }
     lines = [
-        f"hearth: threshold {DEFAULTS.threshold}, margin {DEFAULTS.margin}, only questions "
-        f"{DEFAULTS.only_questions}; fuzzy: token_set_ratio >= {FUZZY_THRESHOLD:g}; "
+        f"hearth: threshold {faq.threshold}, margin {faq.margin}, only questions "
+        f"{faq.only_questions}; semantic: threshold {faq.semantic_threshold}, margin "
+        f"{faq.semantic_margin}; fuzzy: token_set_ratio >= {FUZZY_THRESHOLD:g}; "
         f"tfidf: cosine >= {TFIDF_THRESHOLD:g}",
         "",
     ]
     for suite in suites:
-        results = {name: f.as_dict() for name, f in run_suite(suite, systems).items()}
+        results = {name: f.as_dict() for name, f in run_suite(suite, systems, faq=faq).items()}
         report[suite.name] = results
-        lines += _table(suite, results)
+        lines += _table(f"{suite.name} ({len(suite.entries)} entries)", results)
+    if args.entries is None:
+        for title, folds in held_out_suites(args.data).items():
+            results = {name: f.as_dict() for name, f in run_folds(folds, systems, faq=faq).items()}
+            report[title] = results
+            lines += _table(f"{title} ({len(folds)} FAQs, counted together)", results)
     if args.entries is None and "hearth" in systems:
         report["goals"] = goals(report["clinc150"]["hearth"], report["xsid_zh"]["hearth"])
         verdicts = [f"{goal} {'met' if ok else 'NOT met'}" for goal, ok in report["goals"].items()]
-        lines.append("Goals (hearth at defaults): " + ", ".join(verdicts))
+        lines.append("Goals (hearth at these settings): " + ", ".join(verdicts))
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 

@@ -13,16 +13,51 @@ from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
 from bot.text.question import is_question
-from bot.text.semantic import MiniLmEmbedder, SemanticIndex, UseEmbedder
+from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
 from storage.faq import count_feedback, log_answer, log_unanswered
 
-__all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature"]
+__all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
 
 logger = logging.getLogger(__name__)
 HELPFUL = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "❤️", "🙏", "✅"})
 NOT_HELPFUL = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿", "❌"})
 TAG = "faq:"
+
+
+def match_policy(faq: FaqSettings, *, semantic: bool | None = None) -> MatchPolicy:
+    """When an answer is confident enough under `faq`: the semantic stage's bars when it is
+    on (`semantic`, by default `faq.semantic`), else the lexical matcher's."""
+    if faq.semantic if semantic is None else semantic:
+        return MatchPolicy(
+            threshold=faq.semantic_threshold,
+            margin=faq.semantic_margin,
+            only_questions=faq.only_questions,
+            non_question_threshold=(
+                faq.semantic_non_question_threshold
+                if faq.semantic_non_question_threshold < 1
+                else None
+            ),
+        )
+    return MatchPolicy(
+        threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
+    )
+
+
+def semantic_indexes(faq: FaqSettings, embedder: Embedder, cjk_embedder: Embedder) -> IndexFactory:
+    """Builds semantic indexes under `faq`'s settings: `embedder` for questions without
+    CJK characters, `cjk_embedder` for the others."""
+
+    def build(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
+        return SemanticIndex(
+            entries,
+            embedder,
+            weight=faq.semantic_weight,
+            cjk_embedder=cjk_embedder,
+            small_talk=SMALL_TALK if faq.semantic_small_talk else (),
+        )
+
+    return build
 
 
 class FaqFeature(BaseFeature):
@@ -47,40 +82,14 @@ class FaqFeature(BaseFeature):
         Raises:
             SemanticUnavailable: semantic matching is on but its package is not installed.
         """
-        faq = self.settings
-        if not faq.semantic:
+        if not self.settings.semantic:
             return FaqIndex
         # English (and other non-CJK) questions: MiniLM; Chinese/Japanese/Korean: USE.
-        embedder, cjk_embedder = MiniLmEmbedder(), UseEmbedder()
-
-        def semantic(entries: Sequence[tuple[Hashable, Sequence[str]]]) -> Ranker:
-            return SemanticIndex(
-                entries,
-                embedder,
-                weight=faq.semantic_weight,
-                cjk_embedder=cjk_embedder,
-                small_talk=SMALL_TALK if faq.semantic_small_talk else (),
-            )
-
-        return semantic
+        return semantic_indexes(self.settings, MiniLmEmbedder(), UseEmbedder())
 
     def policy(self) -> MatchPolicy:
         """When an answer is confident enough, from the settings."""
-        faq = self.settings
-        if faq.semantic:
-            return MatchPolicy(
-                threshold=faq.semantic_threshold,
-                margin=faq.semantic_margin,
-                only_questions=faq.only_questions,
-                non_question_threshold=(
-                    faq.semantic_non_question_threshold
-                    if faq.semantic_non_question_threshold < 1
-                    else None
-                ),
-            )
-        return MatchPolicy(
-            threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
-        )
+        return match_policy(self.settings)
 
     def commands(self) -> Sequence[Command]:
         """The /faq commands."""
