@@ -8,14 +8,14 @@ examples as phrasings, the rest asked; chatterbot Chinese as chit-chat). Two mor
 runs ask questions of topics the FAQ does not cover (the shared data's recipe: utterances of
 intents not chosen): each of its 10 domains left out of the FAQ in turn (its 300 ``val``
 questions must not be answered, the other 2,700 must), and 50 of the 150 intents left out,
-three times (seeded). Other data:
-``--entries`` YAML (``[{id, questions: [...], answer}]``) and ``--queries`` JSONL
-(``{"text": ..., "expected": <entry id or null>}`` per line).
+three times (seeded). Other data: ``--entries`` (any file ``hearth faq import`` reads: YAML
+``[{id, questions: [...], answer}]`` or CSV) and ``--queries`` JSONL (``{"text": ...,
+"expected": <entry id or null>}`` per line).
 
 Systems: **hearth** (`decide` under the ``[faq]`` settings, by default Hearth's defaults;
 ``--config hearth.toml`` measures a community's own), **semantic** (the same with
-``faq.semantic``, when its extra is installed), **keyword** (the message
-contains a phrasing, as Carl-bot/Dyno autoresponders do), **fuzzy** (rapidfuzz
+``faq.semantic``, when its extra is installed), **keyword** (the message contains a phrasing,
+as Carl-bot/Dyno autoresponders do), **fuzzy** (rapidfuzz
 ``token_set_ratio`` to the best phrasing, with a threshold) and **tfidf** (word TF-IDF cosine
 to the nearest phrasing, with a threshold). Latency is per message, at the FAQ's size and
 with every entry copied ten times under distinct ids. From the repository root (the
@@ -23,6 +23,7 @@ with every entry copied ten times under distinct ids. From the repository root (
 
     .venv/bin/python -m bench.faq [--data DIR] [--systems hearth,fuzzy] [--json]
     .venv/bin/python bench/faq.py --entries FILE.yaml --queries FILE.jsonl [--json]
+    .venv/bin/python bench/faq.py --config hearth.toml [--systems hearth]
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.config import FaqSettings, load_settings
 from bot.errors import ConfigError
 from bot.features.faq.feature import match_policy, semantic_indexes
+from bot.features.faq.files import FaqFileError, read_entries
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranker, decide
 from bot.text.normalize import CJK, normalize
 from bot.text.semantic import MiniLmEmbedder, SemanticUnavailable, UseEmbedder
@@ -209,17 +211,39 @@ def xsid_suite(data: Path = DATA) -> Suite:
 
 
 def file_suite(entries_path: Path, queries_path: Path) -> Suite:
-    """An FAQ from YAML (``[{id, questions, answer}]``) and messages from JSONL."""
-    raw = yaml.safe_load(entries_path.read_text("utf-8")) or []
-    if isinstance(raw, dict):  # `hearth faq export` may wrap the list as {entries: [...]}
-        raw = raw.get("entries") or []
-    entries = [(str(item["id"]), [str(q) for q in item["questions"]]) for item in raw]
+    """An FAQ file as `hearth faq import` reads it (YAML ``[{id, questions, answer}]`` or
+    CSV; disabled entries left out, as the bot leaves them out) and messages from JSONL
+    (``{"text": ..., "expected": <entry id or null>}`` per line).
+
+    Raises:
+        FaqFileError: either file cannot be read; the message names the file and the entry
+            or line.
+    """
+    entries = [(e.key, list(e.questions)) for e in read_entries(entries_path) if e.enabled]
+    known = {key for key, _ in entries}
+    try:
+        lines = queries_path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise FaqFileError(f"{queries_path}: cannot read: {error}") from None
     queries = []
-    for line in queries_path.read_text("utf-8").splitlines():
-        if line.strip():
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
             row = json.loads(line)
-            expected = None if row.get("expected") is None else str(row["expected"])
-            queries.append(Query(row["text"], expected, "val" if expected else "negative"))
+            text, expected = row["text"], row.get("expected")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise FaqFileError(
+                f'{queries_path}: line {number}: expected {{"text": ..., "expected": id or null}}'
+            ) from None
+        expected = None if expected is None else str(expected)
+        if expected is not None and expected not in known:
+            raise FaqFileError(f"{queries_path}: line {number}: no enabled entry {expected!r}")
+        queries.append(Query(str(text), expected, "val" if expected else "negative"))
+    if not entries:
+        raise FaqFileError(f"{entries_path}: no enabled entries to match against")
+    if not queries:
+        raise FaqFileError(f"{queries_path}: no questions")
     return Suite(entries_path.stem, entries, queries)
 
 
@@ -485,7 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.faq", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
-    parser.add_argument("--entries", type=Path, help="FAQ YAML: [{id, questions, answer}]")
+    parser.add_argument(
+        "--entries", type=Path, help="an FAQ file as `hearth faq import` takes (YAML or CSV)"
+    )
     parser.add_argument("--queries", type=Path, help='JSONL: {"text": ..., "expected": id|null}')
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset")
     parser.add_argument(
@@ -506,7 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown := set(systems) - set(SYSTEMS):
         parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
     if args.entries is not None:
-        suites = [file_suite(args.entries, args.queries)]
+        try:
+            suites = [file_suite(args.entries, args.queries)]
+        except FaqFileError as error:
+            parser.error(str(error))
     else:
         suites = [clinc_suite(args.data), xsid_suite(args.data)]
     report: dict[str, Any] = {

@@ -105,3 +105,57 @@ def test_held_out_runs_ask_about_the_topics_left_out(tmp_path: Path) -> None:
     totals = run_folds(by_domain, ["hearth"])["hearth"]
     assert totals.right + totals.wrong + totals.silent == 12
     assert totals.asked["unchosen"] == 12
+
+
+def test_the_import_formats_are_read_as_the_bot_reads_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faq = tmp_path / "guild.csv"
+    faq.write_text(
+        "id,questions,answer,enabled\n"
+        "1,how do I reset my password | I forgot my password,a,true\n"
+        "2,when does the tournament start,b,false\n",
+        "utf-8",
+    )
+    asked = tmp_path / "asked.jsonl"
+    asked.write_text('{"text": "how can I reset my password?", "expected": "1"}\n', "utf-8")
+    report = _report(capsys, ["--entries", str(faq), "--queries", str(asked), "--systems", SYSTEMS])
+    assert report["guild"]["hearth"]["right"] == 1.0
+    assert "p50_ms_1" in report["guild"]["hearth"]  # the disabled entry is not in the FAQ
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ('{"question": "hi?"}', "line 2: expected"),
+        ("not json", "line 2: expected"),
+        ('{"text": "hi?", "expected": 9}', "line 2: no enabled entry '9'"),
+    ],
+)
+def test_a_bad_question_line_is_named(
+    files: list[str], line: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queries = Path(files[3])
+    queries.write_text('{"text": "hello?", "expected": null}\n' + line + "\n", "utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main(files)
+    assert exit_.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_a_bad_faq_file_is_named(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path(files[1]).write_text("- id: 1\n  answer: no questions\n", "utf-8")
+    with pytest.raises(SystemExit):
+        main(files)
+    assert "entry 1 (id '1'): questions must be a list of texts" in capsys.readouterr().err
+
+
+def test_an_empty_file_is_named(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path(files[3]).write_text("\n", "utf-8")
+    with pytest.raises(SystemExit):
+        main(files)
+    assert "asked.jsonl: no questions" in capsys.readouterr().err
+    Path(files[1]).write_text("[]\n", "utf-8")
+    with pytest.raises(SystemExit):
+        main(files)
+    assert "guild.yaml: no enabled entries" in capsys.readouterr().err
