@@ -6,6 +6,7 @@ console `/cmd`); the engine re-checks the invoker's role on every call.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -156,6 +157,11 @@ class CommandRegistry:
         return sorted(allowed, key=lambda command: command.path)
 
 
+#: The largest whole number a parameter takes unless it says otherwise: ids and counts fit
+#: the databases' INTEGER columns (a bigger one used to fail inside the query).
+MAX_INTEGER = 2**31 - 1
+#: Full-width forms of separators, as Chinese and Japanese keyboards type them.
+_WIDE = {"|": ("｜",)}
 _QUOTES = {'"': '"', "'": "'", "“": "”", "「": "」", "‘": "’"}
 _TOKEN = re.compile(r"\S+")
 _MENTION = re.compile(r"^<@!?(\d+)>$")
@@ -191,8 +197,10 @@ def _convert(param: Param, value: str, tr: Translator) -> Any:
             raise _problem(tr(N_("{name} must be a whole number")), param) from None
         if param.minimum is not None and number < param.minimum:
             raise _problem(tr(N_("{name} must be at least {minimum}")), param)
-        if param.maximum is not None and number > param.maximum:
-            raise _problem(tr(N_("{name} must be at most {maximum}")), param)
+        maximum = MAX_INTEGER if param.maximum is None else param.maximum
+        if number > maximum:
+            bounded = dataclasses.replace(param, maximum=maximum)
+            raise _problem(tr(N_("{name} must be at most {maximum}")), bounded)
         return number
     if param.kind is ParamKind.MEMBER:
         mention = _MENTION.match(value)
@@ -233,8 +241,10 @@ def _split(command: Command, raw: str) -> list[str]:
     if command.separator:
         if not raw.strip():
             return []
-        limit = -1 if params and params[-1].variadic else max(len(params) - 1, 0)
-        return [part.strip() for part in raw.split(command.separator, limit)]
+        limit = 0 if params and params[-1].variadic else max(len(params) - 1, 0)
+        marks = (command.separator, *_WIDE.get(command.separator, ()))
+        pattern = "|".join(map(re.escape, marks))
+        return [part.strip() for part in re.split(pattern, raw, maxsplit=limit)]
     values: list[str] = []
     tokens = _tokens(raw)
     consumed = 0

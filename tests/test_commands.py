@@ -153,3 +153,25 @@ def test_only_the_last_parameter_may_take_the_rest() -> None:
             help="b",
             params=(Param("text", ParamKind.TEXT), Param("after")),
         )
+
+
+def test_the_full_width_bar_separates_too() -> None:
+    args = parse_arguments(FAQ_ADD, "怎么加入？｜在官网注册 | 然后登录", ZH)
+    assert args == {"question": "怎么加入？", "answer": "在官网注册 | 然后登录"}
+    assert parse_arguments(POLL, "午饭？｜面｜饭 | 粥", ZH)["options"] == ("面", "饭", "粥")
+
+
+UNDO = Command(
+    name="undo", handler=_noop, help="Undo.", params=(Param("id", ParamKind.INTEGER, minimum=1),)
+)
+
+
+def test_a_number_too_big_for_the_database_gets_usage() -> None:
+    assert parse_arguments(UNDO, "2147483647", EN) == {"id": 2147483647}
+    with pytest.raises(InvalidArguments) as error:
+        parse_arguments(UNDO, "99999999999999999999999", EN)
+    assert "id must be at most 2147483647" in str(error.value)
+    assert "Usage: /undo <id>" in str(error.value)
+    with pytest.raises(InvalidArguments) as error:
+        parse_arguments(GIVE, "<@1> 5000", EN)
+    assert "amount must be at most 1000" in str(error.value)
