@@ -91,6 +91,7 @@ class MemoryAdapter:
         text: str,
         *,
         channel: str | None = None,
+        thread: str | None = None,
         message_id: str | None = None,
         reply_to: str | None = None,
         mentions: tuple[str, ...] = (),
@@ -100,7 +101,7 @@ class MemoryAdapter:
         """Post `text` as `user` (a plain message, never parsed as a command)."""
         return await self.send(
             Message(
-                place=self.place(channel),
+                place=self.place(channel, thread),
                 message_id=message_id or str(next(self._ids)),
                 author=Author(user_id=user, name=user, is_bot=is_bot),
                 text=text,

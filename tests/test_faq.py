@@ -100,6 +100,24 @@ async def test_stays_silent_for_chat_bots_and_commands(harness: Harness) -> None
     (reply,) = await h.chat.command("alice", "/help how do I join the tournament?")
     assert not reply.startswith("Sign up")
     assert await answers(h, "alice", "what is the capital of France?") == []
+    # Commands to other bots reach Hearth as plain messages: never answered either.
+    for line in (
+        "/start@OtherBot how do I join the tournament?",
+        "!faq how do I join the tournament?",
+        "?tag how do I join the tournament",
+        ".ask how do I join the tournament?",
+    ):
+        assert await answers(h, "dave", line) == [], line
+    assert await answers(h, "zoe", "... how do I join the tournament?") != []
+
+
+async def test_the_answer_window_is_per_thread(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    assert await answers(h, "alice", "how do I join the tournament?", thread="t1") != []
+    assert await answers(h, "bob", "how do I join the tournament?", thread="t1") == []
+    assert await answers(h, "bob", "how do I join the tournament?", thread="t2") != []
+    assert await answers(h, "carol", "how do I join the tournament?") != []  # the channel itself
 
 
 async def test_chinese_questions_are_answered(harness: Harness) -> None:
@@ -121,6 +139,10 @@ async def test_unanswered_questions_are_logged_and_grouped(harness: Harness) -> 
             "when's the next meetup",
             "is the shop open today?",
             "nice weather today",
+            "???",
+            "？？？",
+            "https://example.com/page?",
+            "<@123> ?",
         ]
     ):
         await answers(h, f"m{n}", text)

@@ -73,6 +73,9 @@ async def test_no_xp_for_short_bot_repeated_or_command_messages(points: Harness)
     await h.chat.say("alice", "👍👍👍👍👍👍 https://example.com/long/link")
     await h.chat.say("robot", "automated announcement", is_bot=True)
     await h.chat.command("alice", "/help")
+    # Commands to other bots arrive as plain messages (Telegram: a command for @OtherBot).
+    await h.chat.say("dave", "/start@OtherBot let's play a game")
+    await h.chat.say("erin", "!rank show me the leaderboard please")
     assert await ledger(h) == []
     await h.chat.say("carol", "Buy my course now!")
     h.clock.advance(timedelta(minutes=2))

@@ -21,7 +21,7 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.features.base import BaseFeature, EventContext
-from bot.text.question import is_question
+from bot.text.question import is_question, looks_like_command
 from storage.activity import purge_message_text
 
 __all__ = ["ActivityFeature"]
@@ -73,7 +73,8 @@ class ActivityFeature(BaseFeature):
             row = _message_row(context, event.place, event.message_id, event.sent_at, event.text)
             row["reply_to"] = event.reply_to
             row["mentions"] = len(event.mentions)
-            row["is_question"] = keep_text and is_question(event.text)
+            row["is_command"] = looks_like_command(event.text)  # to another bot
+            row["is_question"] = keep_text and not row["is_command"] and is_question(event.text)
             await writer.add("messages", _keep_text(row, keep_text))
         elif isinstance(event, CommandInvoked) and event.message_id is not None:
             text = f"/{event.name} {event.args}".rstrip()

@@ -28,7 +28,7 @@ from bot.importer.members import MemberIds
 from bot.importer.points import ImportPoints
 from bot.importer.progress import Progress
 from bot.importer.stream import ExportHeader, ImportItem, Skipped, Timed
-from bot.text.question import is_question
+from bot.text.question import is_question, looks_like_command
 from storage.identity import CommunityInfo, GroupInfo
 from storage.importing import (
     GroupElsewhere,
@@ -210,7 +210,7 @@ class Importer:
     def _message(self, message: Message, group: GroupInfo) -> dict[str, Any]:
         self.summary.messages += 1
         place, text = message.place, message.text
-        is_command = text.startswith("/")
+        is_command = looks_like_command(text)
         keep = self._keep_text and message.sent_at >= self._text_since
         row = {
             "community_id": group.community.id,

@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["is_question"]
+__all__ = ["is_question", "looks_like_command"]
+
+# A bot command: a prefix bots use (/ ! ? . $) right before a command's name — "/start@OtherBot",
+# "!rank", "?tag rules", ".play"; "?? really", "... what?" and "/ 2" are not.
+_COMMAND = re.compile(r"^\s*[/!?.$][^\W\d_]")
 
 # Spaces between Chinese characters (word-segmented text) do not change what it says.
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
@@ -165,3 +169,8 @@ def is_question(text: str) -> bool:
     if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(lower)) and _ENGLISH_ANYWHERE.search(lower):
         return True
     return not plain and bool(_HAS_CJK.search(text) and _CHINESE.search(text))
+
+
+def looks_like_command(text: str) -> bool:
+    """Whether `text` reads as a command to a bot (Hearth or another): no answers, no XP."""
+    return _COMMAND.match(text) is not None

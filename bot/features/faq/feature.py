@@ -12,9 +12,10 @@ from bot.events import Action, Event, Message, ReactionAdded, Reply
 from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
-from bot.text.question import is_question
+from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
+from bot.text.tokenize import word_tokens
 from storage.faq import count_feedback, log_answer, log_unanswered
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
@@ -68,7 +69,7 @@ class FaqFeature(BaseFeature):
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         self.library = Library(services.database, services.clock, self._index_factory())
-        self._answered: dict[tuple[int, str, int], datetime] = {}
+        self._answered: dict[tuple[int, str, str | None, int], datetime] = {}
         self._feedback: set[tuple[str, str, str]] = set()
 
     @property
@@ -101,7 +102,12 @@ class FaqFeature(BaseFeature):
         """Answer a question, or count a reaction on an answer as feedback."""
         if not self.settings.enabled:
             return ()
-        if isinstance(event, Message) and not event.author.is_bot and event.text.strip():
+        if (
+            isinstance(event, Message)
+            and not event.author.is_bot
+            and event.text.strip()
+            and not looks_like_command(event.text)  # e.g. "/start@OtherBot", "!rank"
+        ):
             return await self._answer(event, context)
         if isinstance(event, ReactionAdded) and not event.reactor.is_bot:
             await self._react(event)
@@ -125,11 +131,12 @@ class FaqFeature(BaseFeature):
         ranked = shelf.index.rank(event.text, 2)
         match = pick(ranked, needed, policy.margin)
         if match is None:
-            if question:
+            if question and word_tokens(event.text):  # not "???" or a bare link
                 await self._log_miss(event, context, ranked)
             return []
         entry_id = int(str(match.key))
-        key = (community, event.place.channel_id, entry_id)
+        # Per thread: each forum topic or Discord thread is its own conversation.
+        key = (community, event.place.channel_id, event.place.thread_id, entry_id)
         last = self._answered.get(key)
         window = timedelta(minutes=self.settings.answer_cooldown_minutes)
         if last is not None and event.sent_at - last < window:

@@ -20,6 +20,7 @@ from bot.features.points.curve import Curve
 from bot.i18n import N_, translator
 from bot.recent import Recent
 from bot.text.normalize import content_weight, fingerprint
+from bot.text.question import looks_like_command
 from bot.text.thanks import is_thanks
 from storage.activity import message_author
 from storage.identity import CommunityInfo, find_members, member_account
@@ -120,6 +121,7 @@ class PointsFeature(BaseFeature):
         if (
             event.place.channel_id in points_rules.no_xp_channels
             or content_weight(event.text) < points_rules.min_message_length
+            or looks_like_command(event.text)
             or self._repeated(member, event.text, at, window)
         ):
             return []
