@@ -257,6 +257,19 @@ async def test_import_is_idempotent_and_export_round_trips(
         ),
         ("- id: a\n  questions: [q\n", "not valid YAML"),
         ("just text", "expected a list of entries"),
+        ("- id: ~\n  questions: [q]\n  answer: x\n", "entry 1: id is missing"),
+        ("- id:\n  questions: [q]\n  answer: x\n", "entry 1: id is missing"),
+        ("- id: a\n  questions: [q]\n  answer: [one, two]\n", "answer must be text"),
+        ("- id: [1, 2]\n  questions: [q]\n  answer: x\n", "id must be text"),
+        ("- id: a\n  questions: [[q]]\n  answer: x\n", "questions must be a list of texts"),
+        ("- id: a\n  questions: [q]\n  answer: x\n  enabled: maybe\n", "true or false"),
+        (f"- id: {'x' * 101}\n  questions: [q]\n  answer: x\n", "longer than 100 characters"),
+        (
+            "- id: a\n  questions: [q]\n  answer: x\n  tags: [{}]\n".format(
+                ", ".join(f"tag{n}" for n in range(120))
+            ),
+            "tags are longer than 500 characters",
+        ),
     ],
 )
 def test_malformed_files_name_the_entry(tmp_path: Path, content: str, problem: str) -> None:
@@ -405,3 +418,51 @@ def test_invalid_faq_settings_name_the_key() -> None:
         parse_settings({"faq": {"threshold": 1.5}}, environ={})
     with pytest.raises(ConfigError, match=r"faq\.answer_cooldown_minutes"):
         parse_settings({"faq": {"answer_cooldown_minutes": -1}}, environ={})
+
+
+async def test_too_many_tags_are_refused(harness: Harness) -> None:
+    await add(harness, "How do I join? | Sign up.")
+    tags = " ".join(f"tag{n}" for n in range(120))
+    (text,) = await harness.chat.command("mod", f"/faq tag 1 {tags}", role=MOD)
+    assert text == "Tags can be at most 500 characters together."
+    (shown,) = await harness.chat.command("mod", "/faq show 1", role=MOD)
+    assert "Tags:" not in shown
+
+
+def test_file_values_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "faq.yaml"
+    path.write_text(
+        "- id: 010\n  questions: ['Is it open?']\n  answer: yes\n  enabled: no\n"
+        "- id: 0x1F\n  questions: ['Price?']\n  answer: 9.90\n  tags: ['Rules, Info', Help]\n",
+        "utf-8",
+    )
+    first, second = read_entries(path)
+    assert (first.key, first.answer, first.enabled) == ("010", "yes", False)
+    assert (second.key, second.answer, second.tags) == ("0x1F", "9.90", ("rules", "info", "help"))
+
+
+async def test_csv_from_a_spreadsheet_and_bars_in_phrasings_round_trip(
+    harness: Harness, tmp_path: Path
+) -> None:
+    h = harness
+    path = tmp_path / "faq.csv"
+    # Excel's "CSV UTF-8" starts with a byte-order mark.
+    path.write_text(
+        "\ufeffid,questions,answer,tags,enabled\n"
+        'plans,Is plan A \\| plan B better? | Which plan?,"Plan B, mostly.","Rules, Info",TRUE\n',
+        "utf-8",
+    )
+    (entry,) = read_entries(path)
+    assert entry.key == "plans"
+    assert entry.questions == ("Is plan A | plan B better?", "Which plan?")
+    assert (entry.tags, entry.enabled) == (("rules", "info"), True)
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    community, now = group.community.id, h.clock.now()
+    await import_faq(h.database, community, [entry], now)
+    async with h.database.session() as session:
+        stored = await list_entries(session, community_id=community)
+    out = tmp_path / "out.csv"
+    out.write_text(render_entries(stored, csv_format=True), encoding="utf-8")
+    assert read_entries(out) == [entry]
+    report = await import_faq(h.database, community, read_entries(out), now)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Command, CommandCall, Handler, Param, ParamKind
 from bot.errors import NotFound
 from bot.events import Role
+from bot.features.faq.files import MAX_TAGS
 from bot.i18n import N_, Translator
 from bot.text.matcher import Ranked
 from bot.text.question import is_question
@@ -122,6 +123,10 @@ class FaqCommands:
     async def tag(self, call: CommandCall) -> str:
         """Replace an entry's tags."""
         tags = tuple(dict.fromkeys(t.strip().lower().replace(",", "") for t in call.args["tags"]))
+        if len(",".join(tags)) > MAX_TAGS:
+            return call.tr(N_("Tags can be at most {limit} characters together.")).format(
+                limit=MAX_TAGS
+            )
         await self._change(call, tags=tags)
         return call.tr(N_("Entry #{id} is tagged: {tags}")).format(
             id=call.args["id"], tags=", ".join(tags)

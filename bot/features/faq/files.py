@@ -1,15 +1,17 @@
-"""Keeping the FAQ in a file: `hearth faq import FILE` / `hearth faq export FILE`.
+r"""Keeping the FAQ in a file: `hearth faq import FILE` / `hearth faq export FILE`.
 
-YAML: a list of ``{id, questions: [...], answer, tags: [...], enabled}``. CSV: columns
-``id, questions, answer, tags, enabled`` with questions separated by `` | `` and tags by
-commas. Import is idempotent: entries are matched by `id` and reported as added, updated or
-unchanged.
+YAML: a list of ``{id, questions: [...], answer, tags: [...], enabled}``, every value read as
+written (``answer: yes`` is the text "yes", ``id: 010`` the id "010"). CSV (a byte-order mark,
+as spreadsheets write, is fine): columns ``id, questions, answer, tags, enabled`` with
+questions separated by `` | `` (a bar inside a phrasing is written ``\|``) and tags by commas.
+Import is idempotent: entries are matched by `id` and reported as added, updated or unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,62 +62,98 @@ class ImportReport:
     unchanged: int
 
 
+#: Longest id and tag list a file may give (the database's column sizes).
+MAX_KEY = 100
+MAX_TAGS = 500
+_NOTHING = ("", "~", "null")
+_FLAGS = {"true": True, "yes": True, "on": True, "1": True}
+_FLAGS |= {"false": False, "no": False, "off": False, "0": False}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in _NOTHING)
+
+
+def _text(value: Any, what: str, where: str) -> str:
+    """A scalar as written (the YAML is read without type guessing: ``yes`` stays "yes")."""
+    if _missing(value):
+        return ""
+    if not isinstance(value, str):
+        raise FaqFileError(f"{where}: {what} must be text, not a list or a mapping")
+    return value.strip()
+
+
 def _strings(value: Any, what: str, where: str) -> tuple[str, ...]:
+    if _missing(value):
+        return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FaqFileError(f"{where}: {what} must be a list of texts")
-    return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(v.strip() for v in value if v.strip())
 
 
 def _entry(raw: Any, position: int, source: str) -> FileEntry:
     where = f"{source}: entry {position}"
     if not isinstance(raw, dict):
         raise FaqFileError(f"{where}: expected a mapping with id, questions and answer")
-    key = str(raw.get("id", "")).strip()
+    key = _text(raw.get("id"), "id", where)
     where = f"{where} (id {key!r})" if key else where
     if not key:
         raise FaqFileError(f"{where}: id is missing")
+    if len(key) > MAX_KEY:
+        raise FaqFileError(f"{where}: id is longer than {MAX_KEY} characters")
     questions = _strings(raw.get("questions"), "questions", where)
-    answer = str(raw.get("answer") or "").strip()
+    answer = _text(raw.get("answer"), "answer", where)
     if not questions:
         raise FaqFileError(f"{where}: questions must list at least one question")
     if not answer:
         raise FaqFileError(f"{where}: answer is missing")
-    tags = _strings(raw.get("tags") or [], "tags", where)
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
+    # Tags as /faq tag stores them: lower case, no commas (a comma separates two tags).
+    listed = _strings(raw.get("tags"), "tags", where)
+    tags = tuple(dict.fromkeys(t.strip().lower() for v in listed for t in v.split(",")))
+    tags = tuple(t for t in tags if t)
+    if len(",".join(tags)) > MAX_TAGS:
+        raise FaqFileError(f"{where}: tags are longer than {MAX_TAGS} characters together")
+    enabled = raw.get("enabled")
+    flag = True if _missing(enabled) else _FLAGS.get(str(enabled).strip().lower())
+    if flag is None:
         raise FaqFileError(f"{where}: enabled must be true or false")
-    return FileEntry(key, questions, answer, tuple(t.lower() for t in tags), enabled)
+    return FileEntry(key, questions, answer, tags, flag)
 
 
-def _csv_rows(text: str, source: str) -> list[dict[str, Any]]:
+def _csv_rows(text: str) -> list[dict[str, Any]]:
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         rows.append(
             {
                 "id": row.get("id"),
-                "questions": [q for q in (row.get("questions") or "").split("|") if q.strip()],
+                "questions": _split_questions(row.get("questions") or ""),
                 "answer": row.get("answer"),
-                "tags": [t for t in (row.get("tags") or "").split(",") if t.strip()],
-                "enabled": (row.get("enabled") or "true").strip().lower()
-                not in ("false", "0", "no"),
+                "tags": row.get("tags"),
+                "enabled": row.get("enabled"),
             }
         )
     return rows
 
 
+def _split_questions(cell: str) -> list[str]:
+    r"""A CSV cell's phrasings: separated by `|`; a phrasing's own bar is written ``\|``."""
+    return [q.replace(r"\|", "|") for q in re.split(r"(?<!\\)\|", cell) if q.strip()]
+
+
 def read_entries(path: Path) -> list[FileEntry]:
     """Read and validate an FAQ file (YAML, or CSV by its `.csv` suffix)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets save CSV with a BOM
     except (OSError, UnicodeDecodeError) as error:
         raise FaqFileError(f"{path}: cannot read: {error}") from None
     if path.suffix.lower() == ".csv":
-        raw: Any = _csv_rows(text, str(path))
+        raw: Any = _csv_rows(text)
     else:
         try:
-            raw = yaml.safe_load(text)
+            # Every scalar as text: "yes", "9.90" and "010" stay as written.
+            raw = yaml.load(text, Loader=yaml.BaseLoader)
         except yaml.YAMLError as error:
             raise FaqFileError(f"{path}: not valid YAML: {error}") from None
     if isinstance(raw, dict) and "entries" in raw:
@@ -143,7 +181,7 @@ def render_entries(entries: Sequence[Entry], csv_format: bool = False) -> str:
             writer.writerow(
                 [
                     e.key,
-                    QUESTION_SEPARATOR.join(e.questions),
+                    QUESTION_SEPARATOR.join(q.replace("|", r"\|") for q in e.questions),
                     e.answer,
                     ",".join(e.tags),
                     str(e.enabled).lower(),
