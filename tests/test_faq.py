@@ -15,7 +15,13 @@ from bot.config import parse_settings
 from bot.errors import ConfigError
 from bot.events import Reply, Role
 from bot.features.faq.feature import FaqFeature
-from bot.features.faq.files import FaqFileError, import_faq, read_entries, render_entries
+from bot.features.faq.files import (
+    FaqFileError,
+    FileEntry,
+    import_faq,
+    read_entries,
+    render_entries,
+)
 from bot.features.faq.library import REFRESH, Library
 from bot.text.matcher import FaqIndex, Ranked, Ranker, decide
 from storage.faq import list_entries, recent_unanswered, update_entry
@@ -466,3 +472,27 @@ async def test_csv_from_a_spreadsheet_and_bars_in_phrasings_round_trip(
     assert read_entries(out) == [entry]
     report = await import_faq(h.database, community, read_entries(out), now)
     assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+
+
+async def test_list_pages_long_faqs_and_names_an_unknown_tag(harness: Harness) -> None:
+    h = harness
+    group = await h.engine.services.directory.group(h.chat.platform, h.chat.group)
+    rows = [
+        FileEntry(f"e{n}", (f"Question number {n}?",), "Answer.", ("events",) if n < 40 else ())
+        for n in range(65)
+    ]
+    await import_faq(h.database, group.community.id, rows, h.clock.now())
+    (first,) = await h.chat.command("alice", "/faq list")
+    lines = first.splitlines()
+    assert len(lines) == 31
+    assert lines[0].startswith("#1 Question number 0?")
+    assert lines[-1] == "Page 1 of 3 (65 entries); next: /faq list 2"
+    (last,) = await h.chat.command("alice", "/faq list 3")
+    assert last.splitlines()[0].startswith("#61 ")
+    assert len(last.splitlines()) == 6
+    assert last.splitlines()[-1] == "Page 3 of 3 (65 entries); next: /faq list 1"
+    (tagged,) = await h.chat.command("alice", "/faq list Events 2")
+    assert tagged.splitlines()[0].startswith("#31 ")
+    assert tagged.splitlines()[-1] == "Page 2 of 2 (40 entries); next: /faq list Events 1"
+    (none,) = await h.chat.command("alice", "/faq list nosuchtag")
+    assert none == "No FAQ entry is tagged nosuchtag."

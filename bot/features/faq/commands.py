@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = ["faq_commands", "group_questions"]
 
+#: Entries `/faq list` shows at a time.
+LIST_PAGE = 30
+
 GAP_DAYS = 7
 SAME_QUESTION = 0.5
 
@@ -156,23 +159,36 @@ class FaqCommands:
         return call.tr(N_("Removed FAQ entry #{id}.")).format(id=call.args["id"])
 
     async def list(self, call: CommandCall) -> str:
-        """Entries (optionally with one tag), one line each."""
-        tag = call.args["tag"]
+        """Entries (optionally with one tag), one line each, `LIST_PAGE` to a page."""
+        tag, page = call.args["tag"], call.args["page"] or 1
+        if tag is not None and tag.isdigit() and call.args["page"] is None:
+            page, tag = int(tag), None  # "/faq list 2": the second page
         async with self.services.database.session() as session:
             entries = await list_entries(
                 session, community_id=call.community.id, tag=tag.lower() if tag else None
             )
+        tr = call.tr
+        if not entries and tag:
+            return tr(N_("No FAQ entry is tagged {tag}.")).format(tag=tag)
         if not entries:
-            return call.tr(
-                N_("The FAQ is empty. Add an entry with /faq add <question> | <answer>.")
-            )
-        off = call.tr(N_("(off)"))
-        return "\n".join(
+            return tr(N_("The FAQ is empty. Add an entry with /faq add <question> | <answer>."))
+        pages = -(-len(entries) // LIST_PAGE)
+        page = min(page, pages)
+        off = tr(N_("(off)"))
+        lines = [
             f"#{e.id} {e.questions[0] if e.questions else '-'}"
             + (f" [{', '.join(e.tags)}]" if e.tags else "")
             + ("" if e.enabled else f" {off}")
-            for e in entries
-        )
+            for e in entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+        ]
+        if pages > 1:
+            more = f"/faq list {tag + ' ' if tag else ''}{page % pages + 1}"
+            lines.append(
+                tr(N_("Page {page} of {pages} ({count} entries); next: {command}")).format(
+                    page=page, pages=pages, count=len(entries), command=more
+                )
+            )
+        return "\n".join(lines)
 
     async def show(self, call: CommandCall) -> str:
         """One entry in full, with its counters."""
@@ -315,9 +331,10 @@ def faq_commands(feature: FaqFeature) -> Sequence[Command]:
         sub(
             "list",
             h.list,
-            N_("List the FAQ entries, optionally with one tag."),
+            N_("List the FAQ entries, optionally with one tag, 30 to a page."),
             Role.MEMBER,
             Param("tag", required=False),
+            Param("page", ParamKind.INTEGER, required=False, minimum=1),
         ),
         sub(
             "show", h.show, N_("Show an entry with its phrasings and counters."), Role.MEMBER, entry
