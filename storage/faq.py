@@ -10,14 +10,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
-from storage.models import Base, FaqAnswer, FaqEntry, FaqQuestion, FaqUnanswered
+from storage.models import Base, FaqAnswer, FaqEntry, FaqQuestion, FaqUnanswered, FaqVote
 
 __all__ = [
     "Entry",
     "Unanswered",
     "add_entry",
     "count_answers",
-    "count_feedback",
     "count_use",
     "delete_entry",
     "get_entry",
@@ -25,6 +24,7 @@ __all__ = [
     "log_answer",
     "log_unanswered",
     "recent_unanswered",
+    "record_vote",
     "update_entry",
 ]
 
@@ -242,12 +242,29 @@ async def count_answers(
     return int((await session.execute(query)).scalar_one())
 
 
-async def count_feedback(session: AsyncSession, *, entry_id: int, helpful: bool) -> None:
-    """A member said an answer helped (or did not)."""
+async def record_vote(
+    session: AsyncSession, *, entry_id: int, member_id: int, helpful: bool, at: datetime
+) -> bool:
+    """A member says an entry's answer helped (or did not): once per member and entry, a
+    changed mind moving the vote. True if the entry's counts changed."""
+    if await session.get(FaqEntry, entry_id) is None:
+        return False  # removed since it answered
+    mine = (FaqVote.entry_id == entry_id, FaqVote.member_id == member_id)
+    current = await session.scalar(select(FaqVote.helpful).where(*mine))
+    if current is not None and bool(current) == helpful:
+        return False
     column = FaqEntry.helpful if helpful else FaqEntry.not_helpful
-    await session.execute(
-        update(FaqEntry).where(FaqEntry.id == entry_id).values({column.key: column + 1})
-    )
+    counts = {column.key: column + 1}
+    if current is None:
+        row = {"entry_id": entry_id, "member_id": member_id, "helpful": helpful, "at": at}
+        if not await insert_if_absent(session, table=Base.metadata.tables["faq_votes"], row=row):
+            return False  # the same vote arriving twice at once
+    else:
+        await session.execute(update(FaqVote).where(*mine).values(helpful=helpful, at=at))
+        other = FaqEntry.not_helpful if helpful else FaqEntry.helpful
+        counts[other.key] = other - 1
+    await session.execute(update(FaqEntry).where(FaqEntry.id == entry_id).values(counts))
+    return True
 
 
 async def log_unanswered(

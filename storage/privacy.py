@@ -18,6 +18,7 @@ from storage.models import (
     DigestSubscription,
     FaqAnswer,
     FaqUnanswered,
+    FaqVote,
     Member,
     MemberAccount,
     MemberDay,
@@ -164,6 +165,12 @@ async def member_export(
             "entry_id",
             "channel_id",
             "message_id",
+            "at",
+        ),
+        "faq_votes": _rows(
+            await _all(session, select(FaqVote).where(FaqVote.member_id == member_id)),
+            "entry_id",
+            "helpful",
             "at",
         ),
         "warnings": _rows(

@@ -179,8 +179,8 @@ async def test_unanswered_text_is_not_kept_when_text_storage_is_off(
     await h.engine.stop()
 
 
-async def test_reactions_on_an_answer_are_feedback_once_per_member(harness: Harness) -> None:
-    h = harness
+async def test_feedback_counts_once_per_member_whatever_the_way(any_harness: Harness) -> None:
+    h = any_harness
     await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
     await answers(h, "alice", "how do I join the tournament?", message_id="q1")
     sent = f"bot-{len(h.chat.performed)}"
@@ -189,8 +189,33 @@ async def test_reactions_on_an_answer_are_feedback_once_per_member(harness: Harn
     await h.chat.react("bob", sent, "👎")
     await h.chat.react("carol", "q1", "👍")  # not on the answer
     await h.chat.command("dave", "/faq feedback 1 yes")
+    (again,) = await h.chat.command("dave", "/faq feedback 1 yes")
+    assert again == "You already said that about entry #1."
+    (mine,) = await h.chat.command("alice", "/faq feedback 1 yes")  # she reacted 👍 already
+    assert mine == "You already said that about entry #1."
     (shown,) = await h.chat.command("alice", "/faq show 1")
     assert shown.splitlines()[-1] == "Answered 1 times · helpful 2 · not helpful 1"
+    (changed,) = await h.chat.command("bob", "/faq feedback 1 yes")  # a changed mind moves
+    assert changed == "Thanks for the feedback on entry #1."
+    (shown,) = await h.chat.command("alice", "/faq show 1")
+    assert shown.splitlines()[-1] == "Answered 1 times · helpful 3 · not helpful 0"
+
+
+async def test_votes_outlive_a_restart(sqlite_url: str, clock: ManualClock) -> None:
+    first = await start_harness(make_settings(sqlite_url), clock)
+    try:
+        await add(first, "How do I join? | Sign up.")
+        await first.chat.command("dave", "/faq feedback 1 no")
+    finally:
+        await first.engine.stop()
+    second = await start_harness(make_settings(sqlite_url), clock)
+    try:
+        (again,) = await second.chat.command("dave", "/faq feedback 1 no")
+        assert again == "You already said that about entry #1."
+        (shown,) = await second.chat.command("dave", "/faq show 1")
+        assert shown.splitlines()[-1] == "Answered 0 times · helpful 0 · not helpful 1"
+    finally:
+        await second.engine.stop()
 
 
 async def test_ask_shows_scores_for_tuning(harness: Harness) -> None:

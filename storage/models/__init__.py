@@ -11,6 +11,7 @@ from storage.models.content import (
     FaqEntry,
     FaqQuestion,
     FaqUnanswered,
+    FaqVote,
     Schedule,
     ScheduleRun,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "FaqEntry",
     "FaqQuestion",
     "FaqUnanswered",
+    "FaqVote",
     "Group",
     "LevelRole",
     "Member",

@@ -26,6 +26,7 @@ __all__ = [
     "FaqEntry",
     "FaqQuestion",
     "FaqUnanswered",
+    "FaqVote",
     "Schedule",
     "ScheduleRun",
 ]
@@ -62,6 +63,20 @@ class FaqQuestion(Base):
         ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+
+
+class FaqVote(Base):
+    """A member's say on whether an entry's answer helped (👍/👎 or `/faq feedback`): one per
+    member and entry, the latest counting; the entry's `helpful`/`not_helpful` sum them."""
+
+    __tablename__ = "faq_votes"
+    __table_args__ = (UniqueConstraint("entry_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FaqUnanswered(Base):

@@ -18,11 +18,11 @@ from storage.faq import (
     Entry,
     Unanswered,
     add_entry,
-    count_feedback,
     delete_entry,
     get_entry,
     list_entries,
     recent_unanswered,
+    record_vote,
     update_entry,
 )
 
@@ -261,7 +261,15 @@ class FaqCommands:
         entry = await self._entry(call)
         helpful = call.args["helpful"] == "yes"
         async with self.services.database.session() as session, session.begin():
-            await count_feedback(session, entry_id=entry.id, helpful=helpful)
+            counted = await record_vote(
+                session,
+                entry_id=entry.id,
+                member_id=call.member_id,
+                helpful=helpful,
+                at=call.event.sent_at,
+            )
+        if not counted:
+            return call.tr(N_("You already said that about entry #{id}.")).format(id=entry.id)
         return call.tr(N_("Thanks for the feedback on entry #{id}.")).format(id=entry.id)
 
 

@@ -16,7 +16,7 @@ from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
 from bot.text.tokenize import word_tokens
-from storage.faq import count_feedback, log_answer, log_unanswered
+from storage.faq import log_answer, log_unanswered, record_vote
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
 
@@ -70,7 +70,6 @@ class FaqFeature(BaseFeature):
         super().__init__(services)
         self.library = Library(services.database, services.clock, self._index_factory())
         self._answered: dict[tuple[int, str, str | None, int], datetime] = {}
-        self._feedback: set[tuple[str, str, str]] = set()
 
     @property
     def settings(self) -> FaqSettings:
@@ -110,7 +109,7 @@ class FaqFeature(BaseFeature):
         ):
             return await self._answer(event, context)
         if isinstance(event, ReactionAdded) and not event.reactor.is_bot:
-            await self._react(event)
+            await self._react(event, context)
         return ()
 
     async def best(self, community_id: int, text: str) -> tuple[Ranked | None, list[Ranked]]:
@@ -174,18 +173,18 @@ class FaqFeature(BaseFeature):
                 at=event.sent_at,
             )
 
-    async def _react(self, event: ReactionAdded) -> None:
+    async def _react(self, event: ReactionAdded, context: EventContext) -> None:
         place = event.place
         tag = self.services.dispatcher.tag_of(place.platform, place.channel_id, event.message_id)
         if tag is None or not tag.startswith(TAG):
             return
         if event.emoji not in HELPFUL | NOT_HELPFUL:
             return
-        voter = (place.channel_id, event.message_id, event.reactor.user_id)
-        if voter in self._feedback:
-            return  # one vote per member per answer
-        self._feedback.add(voter)
         async with self.services.database.session() as session, session.begin():
-            await count_feedback(
-                session, entry_id=int(tag.removeprefix(TAG)), helpful=event.emoji in HELPFUL
+            await record_vote(
+                session,
+                entry_id=int(tag.removeprefix(TAG)),
+                member_id=context.member_id,
+                helpful=event.emoji in HELPFUL,
+                at=event.at,
             )
