@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -414,3 +415,35 @@ def test_bot_names() -> None:
         assert looks_like_bot_name(name), name
     for name in ("Talbot", "Abbot", "Bob", "Robot Wars fan", "Bot ler"):
         assert not looks_like_bot_name(name), name
+
+
+async def _reaction_awards(services: Services) -> list[str]:
+    async with services.database.session() as session:
+        query = select(PointsLedger.source).where(PointsLedger.reason == "reaction")
+        return sorted((await session.execute(query)).scalars())
+
+
+async def test_overlapping_exports_award_a_reaction_once(services: Services) -> None:
+    # The same channel exported twice (overlapping date ranges), imported together.
+    exports = [DiscordExport(DISCORD), DiscordExport(DISCORD)]
+    importer = Importer(services, award_points=True)
+    for export in exports:
+        await importer.open_group(export.header)
+    await importer.run(merged(exports))
+    awarded = await _reaction_awards(services)
+    assert len(awarded) == len(set(awarded)) == 2  # two reactions by others, each once
+
+
+async def test_reactions_to_messages_not_logged_earn_nothing(
+    services: Services, tmp_path: Path
+) -> None:
+    export = json.loads(FORUM.read_text("utf-8"))
+    for message in export["messages"]:
+        if message.get("id") == 13:  # Bob reacts to it: as a photo without caption instead
+            message["text"], message["text_entities"] = "", []
+            message["photo"] = "photos/photo_1.jpg"
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export), "utf-8")
+    summary = await _import_telegram(services, path, award_points=True)
+    assert summary.reactions >= 1
+    assert not any(":13:reaction:" in source for source in await _reaction_awards(services))

@@ -36,10 +36,9 @@ class MessageSeen:
 
 @dataclass(slots=True)
 class ReactionSeen:
-    """A queued reaction row; `author` gets the reacted message's author's ``member_id``."""
+    """A queued reaction row (its message's author is looked up as live looks it up)."""
 
     row: dict[str, Any]
-    author: dict[str, Any]
 
 
 class Earnings:
@@ -63,13 +62,16 @@ class Earnings:
         thanks rows)."""
         earned: dict[int, list[Earning]] = {}
         thanks: list[tuple[MessageSeen, str]] = []
+        # A row read twice in one batch (overlapping exports of a channel) earns once.
+        unearned_messages, unearned_reactions = set(new_messages), set(new_reactions)
         for seen in messages:
             row = seen.row
             community = row["community_id"]
             key = (community, row["channel_id"], row["message_id"])
             self._authors.put(key, row["member_id"])
-            if key not in new_messages or row["is_command"] or row["member_id"] in bots:
+            if key not in unearned_messages or row["is_command"] or row["member_id"] in bots:
                 continue
+            unearned_messages.discard(key)
             source = source_of(row["platform"], row["channel_id"], row["message_id"])
             earning = Earning(
                 "message", row["member_id"], row["sent_at"], source, seen.text, row["channel_id"]
@@ -82,30 +84,45 @@ class Earnings:
         for reaction in reactions:
             row = reaction.row
             community = row["community_id"]
-            reactor, author = row["member_id"], reaction.author["member_id"]
+            reactor = row["member_id"]
             logged = (community, row["channel_id"], row["message_id"], reactor, row["emoji"])
-            if logged not in new_reactions or reactor in bots or author in (None, reactor):
+            if logged not in unearned_reactions or reactor in bots:
+                continue
+            unearned_reactions.discard(logged)
+            # As live: the author of the message in the log (a photo without caption is not).
+            author = await self._author(
+                session, community, row["platform"], row["channel_id"], row["message_id"]
+            )
+            if author in (None, reactor):
                 continue
             source = source_of(row["platform"], row["channel_id"], row["message_id"])
             earning = Earning("reaction", author, row["at"], f"{source}:reaction:{reactor}")
             earned.setdefault(community, []).append(earning)
         return earned
 
+    async def _author(
+        self, session: Any, community: int, platform: str, channel_id: str, message_id: str
+    ) -> int | None:
+        """The author of a logged message (this import's, or the log's)."""
+        found = self._authors.get((community, channel_id, message_id))
+        if found is not None:
+            return found
+        author: int | None = await message_author(
+            session,
+            community_id=community,
+            platform=platform,
+            channel_id=channel_id,
+            message_id=message_id,
+        )
+        return author
+
     async def _receiver(self, session: Any, seen: MessageSeen) -> int | None:
         row = seen.row
         community = row["community_id"]
         if row["reply_to"] is not None:
-            found = self._authors.get((community, row["channel_id"], row["reply_to"]))
-            if found is not None:
-                return found
-            author: int | None = await message_author(
-                session,
-                community_id=community,
-                platform=row["platform"],
-                channel_id=row["channel_id"],
-                message_id=row["reply_to"],
+            return await self._author(
+                session, community, row["platform"], row["channel_id"], row["reply_to"]
             )
-            return author
         for ref in seen.mentions:
             members = await find_members(
                 session, community_id=community, platform=row["platform"], ref=ref

@@ -194,10 +194,8 @@ class Importer:
                 "at": item.at,
             }
             self._reactions.append(row)
-            if self._award and item.message_author_id is not None:
-                written_by: dict[str, Any] = {}
-                self._members.find(written_by, community, platform, item.message_author_id)
-                self._seen_reactions.append(ReactionSeen(row, written_by))
+            if self._award:
+                self._seen_reactions.append(ReactionSeen(row))
         else:
             joined = isinstance(item, MemberJoined)
             self.summary.joins += joined
