@@ -22,6 +22,7 @@ from bot.importer import (
     Importer,
     ImportSummary,
     Progress,
+    Skipped,
     TelegramExport,
     merged,
 )
@@ -152,7 +153,7 @@ async def test_truncated_file_names_the_position_and_keeps_earlier_rows(
         await _import_telegram(services, broken)
     message = str(caught.value)
     assert "ends early" in message
-    assert f"near byte {len(data[:cut]):,}" in message
+    assert f"–{len(data[:cut]):,} of" in message
     assert "after message index 5 (id 6)" in message
     community = (await services.directory.group("telegram", "-1001234567890")).community
     messages, joins, _, reactions = await _counts(services, community.id)
@@ -163,7 +164,7 @@ async def test_malformed_json_is_an_error_with_the_position(tmp_path: Path) -> N
     broken = tmp_path / "result.json"
     broken.write_text(TELEGRAM.read_text(encoding="utf-8").replace('"id": 3,', '"id": 3,,'))
     export = TelegramExport(broken)
-    with pytest.raises(ExportError, match=r"is malformed near byte .* after message index 1"):
+    with pytest.raises(ExportError, match=r"is malformed in bytes 0–.* after message index 1"):
         list(export.items())
 
 
@@ -413,7 +414,7 @@ async def test_award_points_follows_the_live_rules_for_thanks_and_reactions(
 def test_bot_names() -> None:
     for name in ("Tea Reminder Bot", "tea_reminder_bot", "GroupHelpBot", "@combot_BOT"):
         assert looks_like_bot_name(name), name
-    for name in ("Talbot", "Abbot", "Bob", "Robot Wars fan", "Bot ler"):
+    for name in ("Talbot", "Abbot", "Bob", "Robot Wars fan", "Bot ler", "CABOT", "TALBOT"):
         assert not looks_like_bot_name(name), name
 
 
@@ -447,3 +448,77 @@ async def test_reactions_to_messages_not_logged_earn_nothing(
     summary = await _import_telegram(services, path, award_points=True)
     assert summary.reactions >= 1
     assert not any(":13:reaction:" in source for source in await _reaction_awards(services))
+
+
+def _variant(tmp_path: Path, change: object, source: Path = TELEGRAM) -> Path:
+    """The export at `source` after `change(data)`, written to a new file."""
+    data = json.loads(source.read_text("utf-8"))
+    change(data)  # type: ignore[operator]
+    path = tmp_path / source.name
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
+
+
+async def test_older_telegram_exports_import_too(services: Services, tmp_path: Path) -> None:
+    def old(data: dict[str, list[dict[str, object]]]) -> None:
+        for message in data["messages"]:
+            message.pop("date_unixtime", None)  # before Telegram Desktop 3.x: `date` only
+            sender = message.get("from_id")
+            if isinstance(sender, str) and sender.startswith("user"):
+                message["from_id"] = int(sender[4:])  # before 2.x: a bare user id
+
+    summary = await _import_telegram(services, _variant(tmp_path, old))
+    assert "no date" not in summary.skipped
+    assert "no author" not in summary.skipped
+    assert summary.messages > 0
+    current = await _import_telegram(services, TELEGRAM)  # the same history, today's format
+    assert (current.messages, current.new_messages) == (summary.messages, 0)
+
+
+def test_bom_sorted_keys_and_odd_shapes_are_read(tmp_path: Path) -> None:
+    def named(path: Path) -> tuple[str, str, str]:
+        header = TelegramExport(path).header
+        return header.platform, header.group_id, header.name
+
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + TELEGRAM.read_bytes())
+    assert named(bom) == named(TELEGRAM)
+    data = json.loads(TELEGRAM.read_text("utf-8"))
+    ordered = tmp_path / "sorted.json"  # `jq -S`: "messages" comes before "name" and "type"
+    ordered.write_text(json.dumps(data, sort_keys=True), "utf-8")
+    assert named(ordered) == named(TELEGRAM)
+    first = next(m for m in data["messages"] if m["type"] == "message")
+    first["reactions"] = ["👍", {"type": "emoji", "emoji": "👍", "count": "many"}]
+    data["messages"].insert(1, "not a message")
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(data), "utf-8")
+    reasons = {item.reason for _, item in TelegramExport(odd).items() if isinstance(item, Skipped)}
+    assert {"reaction: malformed", "no date"} <= reasons
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('{"name": "g", "type": "private_group", "id": 1, "messages": {"a": 1}}', "not an array"),
+        ('{"name": "g", "type": "private_group", "id": 1, "messages": 5}', "not an array"),
+        ('{"about": "x", "chats": {"list": [{"messages": []}]}}', "not a single-chat export"),
+    ],
+)
+def test_wrong_shapes_are_named(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(content, "utf-8")
+    with pytest.raises(ExportError, match=problem):
+        TelegramExport(path)
+
+
+def test_odd_discord_reactions_are_skipped_not_fatal(tmp_path: Path) -> None:
+    def odd(data: dict[str, list[dict[str, object]]]) -> None:
+        first = next(m for m in data["messages"] if m["type"] == "Default")
+        first["reactions"] = [
+            "👍",
+            {"emoji": {"id": "", "name": "👍"}, "count": "3", "users": "nobody"},
+        ]
+
+    items = [item for _, item in DiscordExport(_variant(tmp_path, odd, DISCORD)).items()]
+    reasons = {item.reason for item in items if isinstance(item, Skipped)}
+    assert {"reaction: malformed", "reaction without reactor"} <= reasons

@@ -32,7 +32,7 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     assert third.returncode == 1
     assert "stopped early; imported so far:" in third.stdout
     error = third.stderr.strip().splitlines()[-1]
-    assert error.startswith(f"hearth: error: {broken}: the JSON ends early near byte 3,000")
+    assert error.startswith(f"hearth: error: {broken}: the JSON ends early in bytes 0–3,000")
     assert "Traceback" not in third.stderr
     with sqlite3.connect(tmp_path / "hearth.db") as db:
         assert db.execute("SELECT count(*) FROM messages").fetchone() == (8,)

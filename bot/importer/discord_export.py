@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.events import Author, MemberJoined, Message, Place, ReactionAdded
-from bot.importer.stream import ExportError, ExportHeader, MessageReader, Skipped, Timed
+from bot.importer.stream import (
+    ExportError,
+    ExportHeader,
+    MessageReader,
+    Skipped,
+    Timed,
+    reaction_count,
+)
 
 __all__ = ["PLATFORM", "DiscordExport", "merged"]
 
@@ -84,7 +91,7 @@ class DiscordExport:
 
     def __init__(self, path: Path) -> None:
         self.reader = MessageReader(path)
-        fields = self.reader.header()
+        fields = self.reader.header(wanted=("guild", "channel"))
         guild, channel = fields.get("guild"), fields.get("channel")
         if not isinstance(guild, dict) or not isinstance(channel, dict) or not channel.get("id"):
             raise ExportError(
@@ -143,9 +150,13 @@ class DiscordExport:
             ),
         )
         for reaction in raw.get("reactions") or ():
+            if not isinstance(reaction, dict):
+                yield at, Skipped("reaction: malformed")
+                continue
             emoji = _emoji(reaction.get("emoji"))
-            users = [u for u in (_author(u) for u in reaction.get("users") or ()) if u]
-            count = max(int(reaction.get("count") or 0), len(users))
+            listed = reaction.get("users")
+            users = [u for u in map(_author, listed if isinstance(listed, list) else ()) if u]
+            count = reaction_count(reaction.get("count"), len(users))
             if emoji is None:
                 yield at, Skipped("reaction: no emoji", count)
                 continue

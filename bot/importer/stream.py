@@ -7,7 +7,7 @@ backend (yajl2) parses the bytes incrementally.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,8 +57,16 @@ ImportItem = Message | MemberJoined | MemberLeft | ReactionAdded | Skipped
 Timed = tuple[datetime, ImportItem]
 
 
+#: Bytes handed to the parser at a time: an error's position is known to within this.
+CHUNK = 16 * 1024
+_BOM = b"\xef\xbb\xbf"
+#: Top-level keys of a whole-account Telegram export (not one chat): never built in memory.
+ACCOUNT_KEYS = frozenset({"chats", "left_chats", "contacts", "frequent_contacts"})
+
+
 class _CountingReader:
-    """A binary file that counts the bytes handed to the parser."""
+    """A binary file that counts the bytes handed to the parser (and drops a UTF-8 BOM,
+    which some editors write and the parser refuses)."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
@@ -66,6 +74,9 @@ class _CountingReader:
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
+        if self.offset == 0 and data.startswith(_BOM):
+            self.offset = len(_BOM)
+            data = data[len(_BOM) :]
         self.offset += len(data)
         return data
 
@@ -88,8 +99,11 @@ class MessageReader:
             return self._reader.offset
         return self.size if self._finished else 0
 
-    def header(self) -> dict[str, Any]:
-        """The top-level fields that come before `messages` (an error if there is none).
+    def header(self, wanted: Iterable[str] = ()) -> dict[str, Any]:
+        """The top-level fields before `messages`; and after it, if one of `wanted` is not
+        before it (a file written with sorted keys: reading on costs a second pass).
+
+        A key of `ACCOUNT_KEYS` (a whole-account export) ends the header at once, with None.
 
         Raises:
             ExportError: not a JSON object with a `messages` array.
@@ -97,20 +111,37 @@ class MessageReader:
         fields: dict[str, Any] = {}
         key: str | None = None
         builder: Any = None
+        found_messages = False
         with self.path.open("rb") as raw:
             reader = _CountingReader(raw)
+            events = ijson.parse(reader, buf_size=CHUNK)
             try:
-                for prefix, event, value in ijson.parse(reader):
-                    if prefix == "" and event == "map_key":
-                        if key is not None:
-                            fields[key] = builder.value
-                        if value == "messages":
+                for prefix, event, value in events:
+                    if prefix != "" or event != "map_key":
+                        if key is not None and prefix != "":
+                            builder.event(event, value)
+                        continue
+                    if key is not None:
+                        fields[key] = builder.value
+                    key = None
+                    if value in ACCOUNT_KEYS:
+                        return fields | {value: None}
+                    if value == "messages":
+                        found_messages = True
+                        _, kind, _ = next(events, ("", "end", None))
+                        if kind != "start_array":
+                            raise ExportError(f"{self.path}: 'messages' is not an array")
+                        if all(name in fields for name in wanted):
                             return fields
-                        key, builder = value, ijson.ObjectBuilder()
-                    elif key is not None and prefix != "":
-                        builder.event(event, value)
+                        _skip_value(events)
+                        continue
+                    key, builder = value, ijson.ObjectBuilder()
             except ijson.JSONError as error:
                 raise self._error(error, reader.offset) from None
+        if key is not None:  # the last field of the object
+            fields[key] = builder.value
+        if found_messages:
+            return fields
         raise ExportError(f"{self.path}: no 'messages' array found; is this a chat export?")
 
     def messages(self) -> Iterator[dict[str, Any]]:
@@ -122,25 +153,50 @@ class MessageReader:
         with self.path.open("rb") as raw:
             self._reader = _CountingReader(raw)
             try:
-                for message in ijson.items(self._reader, "messages.item", use_float=True):
+                items = ijson.items(self._reader, "messages.item", use_float=True, buf_size=CHUNK)
+                for message in items:
                     self.index += 1
-                    if isinstance(message, dict):
-                        self.last_id = message.get("id")
-                        yield message
+                    if not isinstance(message, dict):
+                        message = {}  # not a message: the export counts it as skipped
+                    self.last_id = message.get("id")
+                    yield message
             except ijson.JSONError as error:
                 raise self._error(error, self._reader.offset) from None
             finally:
                 self._reader, self._finished = None, True
 
     def _error(self, error: Exception, offset: int) -> ExportError:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else "malformed"
+        text = error.args[0] if error.args else ""
+        if isinstance(text, bytes):  # yajl's messages come as bytes, with a dump of the input
+            text = text.decode("utf-8", "replace")
+        detail = str(text).strip().splitlines()[0] if str(text).strip() else "malformed"
         if self.index < 0:
             where = "before the first message"
         else:
             where = f"after message index {self.index} (id {self.last_id})"
         kind = "ends early" if "premature EOF" in detail else "is malformed"
         return ExportError(
-            f"{self.path}: the JSON {kind} near byte {offset:,} of {self.size:,}, {where}: "
+            f"{self.path}: the JSON {kind} in bytes {max(0, offset - CHUNK):,}–{offset:,} of "
+            f"{self.size:,}, {where}: "
             f"{detail}. Everything before that point was imported; fix or re-export the file "
             "and run the import again (already imported rows are skipped)."
         )
+
+
+def _skip_value(events: Iterator[tuple[str, str, Any]]) -> None:
+    """Consume the events of one value whose start event was just read (an array)."""
+    depth = 1
+    for _, event, _ in events:
+        if event in ("start_array", "start_map"):
+            depth += 1
+        elif event in ("end_array", "end_map"):
+            depth -= 1
+            if depth == 0:
+                return
+
+
+def reaction_count(value: object, listed: int) -> int:
+    """How many reacted: the export's count if it is a whole number, at least those listed."""
+    text = str(value)
+    count = value if isinstance(value, int) else int(text) if text.isdigit() else 0
+    return max(count, listed)

@@ -29,7 +29,7 @@ from typing import Any
 __all__ = ["BotRule", "looks_like_bot_name"]
 
 _LAST_WORD_BOT = re.compile(r"(?:^|\s)bot$", re.IGNORECASE)
-_USERNAME_BOT = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{1,29}(?:_bot|_Bot|_BOT|[a-z0-9]Bot|BOT)$")
+_USERNAME_BOT = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{1,29}(?:_bot|_Bot|_BOT|[a-z0-9](?:Bot|BOT))$")
 
 
 def looks_like_bot_name(name: str) -> bool:

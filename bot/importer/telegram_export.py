@@ -41,7 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.events import Author, MemberJoined, MemberLeft, Message, Place, ReactionAdded
-from bot.importer.stream import ExportError, ExportHeader, MessageReader, Skipped, Timed
+from bot.importer.stream import (
+    ACCOUNT_KEYS,
+    ExportError,
+    ExportHeader,
+    MessageReader,
+    Skipped,
+    Timed,
+    reaction_count,
+)
 from bot.importer.telegram_bots import BotRule
 from bot.recent import Recent
 
@@ -108,6 +116,8 @@ def _mentions(text: object) -> tuple[str, ...]:
 def _author(
     sender_id: object, name: object, bots: BotRule, raw: dict[str, Any] | None = None
 ) -> Author | None:
+    if isinstance(sender_id, int) and not isinstance(sender_id, bool) and sender_id > 0:
+        sender_id = f"user{sender_id}"  # exports before Telegram Desktop 2.x: a bare user id
     if not isinstance(sender_id, str):
         return None
     display = name if isinstance(name, str) and name else DELETED
@@ -135,8 +145,8 @@ class TelegramExport:
 
     def __init__(self, path: Path, *, bots: Iterable[str] = ()) -> None:
         self.reader = MessageReader(path)
-        fields = self.reader.header()
-        if "chats" in fields or "id" not in fields:
+        fields = self.reader.header(wanted=("id", "type"))
+        if ACCOUNT_KEYS & fields.keys() or "id" not in fields:
             raise ExportError(
                 f"{path}: not a single-chat export (export one group with Telegram Desktop: "
                 "the group's menu → Export chat history → JSON)"
@@ -176,6 +186,12 @@ class TelegramExport:
         try:
             return datetime.fromtimestamp(int(raw["date_unixtime"]), UTC)
         except (KeyError, TypeError, ValueError, OverflowError):
+            pass
+        # Exports before Telegram Desktop 3.x have only `date`, in the exporting computer's
+        # local time with no zone: read as UTC (a few hours off at most).
+        try:
+            return datetime.fromisoformat(str(raw["date"])).replace(tzinfo=UTC)
+        except (KeyError, ValueError):
             return None
 
     def _sender(self, raw: dict[str, Any]) -> Author | None:
@@ -220,7 +236,10 @@ class TelegramExport:
                 ),
             )
         for reaction in raw.get("reactions") or ():
-            yield from self._reactions(reaction, message_id, author, at)
+            if isinstance(reaction, dict):
+                yield from self._reactions(reaction, message_id, author, at)
+            else:
+                yield at, Skipped("reaction: malformed")
 
     def _topic(self, message_id: object, reply: object) -> tuple[Place, object]:
         """The place of a message replying to `reply` in a forum, and its real reply."""
@@ -240,8 +259,9 @@ class TelegramExport:
         self, reaction: dict[str, Any], message_id: str, author: Author, at: datetime
     ) -> Iterator[Timed]:
         emoji = _emoji(reaction)
-        recent = [r for r in reaction.get("recent") or () if isinstance(r, dict)]
-        count = max(int(reaction.get("count") or 0), len(recent))
+        listed = reaction.get("recent")
+        recent = [r for r in (listed if isinstance(listed, list) else ()) if isinstance(r, dict)]
+        count = reaction_count(reaction.get("count"), len(recent))
         if emoji is None:
             yield at, Skipped(f"reaction: {reaction.get('type')}", count)
             return
