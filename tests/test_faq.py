@@ -521,3 +521,17 @@ async def test_list_pages_long_faqs_and_names_an_unknown_tag(harness: Harness) -
     assert tagged.splitlines()[-1] == "Page 2 of 2 (40 entries); next: /faq list Events 1"
     (none,) = await h.chat.command("alice", "/faq list nosuchtag")
     assert none == "No FAQ entry is tagged nosuchtag."
+
+
+async def test_a_question_another_entry_has_is_refused(harness: Harness) -> None:
+    h = harness
+    await add(h, "How do I join the tournament? | Sign up at example.com/signup.")
+    await add(h, "Where are the rules? | See #rules.")
+    refused = await add(h, "how do i JOIN the tournament | Ask Bob.")
+    assert refused == ("Entry #1 already has that question; change its answer with /faq edit 1.")
+    (again,) = await h.chat.command("mod", "/faq alias 2 How do I join the tournament?", role=MOD)
+    assert again == "Entry #1 already has that question."
+    (same,) = await h.chat.command("mod", "/faq alias 2 where are the rules", role=MOD)
+    assert same == "Entry #2 already has that question."
+    (reply,) = await answers(h, "alice", "how do I join the tournament?")
+    assert reply.text == "Sign up at example.com/signup."  # not silenced by a tie

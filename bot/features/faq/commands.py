@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from bot.events import Role
 from bot.features.faq.files import MAX_TAGS
 from bot.i18n import N_, Translator
 from bot.text.matcher import Ranked
+from bot.text.normalize import normalize
 from bot.text.question import is_question
 from bot.text.tokenize import word_tokens
 from storage.faq import (
@@ -33,6 +35,12 @@ __all__ = ["faq_commands", "group_questions"]
 
 #: Entries `/faq list` shows at a time.
 LIST_PAGE = 30
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _same_words(question: str) -> str:
+    return _NOT_WORD.sub(" ", normalize(question)).strip()
+
 
 GAP_DAYS = 7
 SAME_QUESTION = 0.5
@@ -95,8 +103,24 @@ class FaqCommands:
             raise NotFound(call.tr(N_("There is no FAQ entry #{id}.")).format(id=call.args["id"]))
         self.feature.library.changed(call.community.id)
 
+    async def _owner(self, call: CommandCall, question: str) -> int | None:
+        """The entry that already has `question` (the same words, whatever the case, width
+        and punctuation): two entries with one phrasing tie, and neither would answer."""
+        wanted = _same_words(question)
+        async with self.services.database.session() as session:
+            entries = await list_entries(session, community_id=call.community.id)
+        for entry in entries:
+            if any(_same_words(q) == wanted for q in entry.questions):
+                return entry.id
+        return None
+
     async def add(self, call: CommandCall) -> str:
         """Create an entry from one phrasing and its answer."""
+        owner = await self._owner(call, call.args["question"])
+        if owner is not None:
+            return call.tr(
+                N_("Entry #{id} already has that question; change its answer with /faq edit {id}.")
+            ).format(id=owner)
         async with self.services.database.session() as session, session.begin():
             entry_id = await add_entry(
                 session,
@@ -113,6 +137,9 @@ class FaqCommands:
 
     async def alias(self, call: CommandCall) -> str:
         """Add another phrasing to an entry."""
+        owner = await self._owner(call, call.args["question"])
+        if owner is not None:
+            return call.tr(N_("Entry #{id} already has that question.")).format(id=owner)
         await self._change(call, add_question=call.args["question"])
         return call.tr(N_("Entry #{id} now also answers: {question}")).format(
             id=call.args["id"], question=call.args["question"]
