@@ -147,7 +147,7 @@ def test_a_bad_faq_file_is_named(files: list[str], capsys: pytest.CaptureFixture
     Path(files[1]).write_text("- id: 1\n  answer: no questions\n", "utf-8")
     with pytest.raises(SystemExit):
         main(files)
-    assert "entry 1 (id '1'): questions must be a list of texts" in capsys.readouterr().err
+    assert "entry 1 (id '1'): questions must list at least one question" in capsys.readouterr().err
 
 
 def test_an_empty_file_is_named(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
