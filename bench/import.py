@@ -6,6 +6,8 @@ memory (``ru_maxrss``), against a fresh SQLite file:
 * **import** — the real command, ``hearth import telegram FILE`` (`adapters.cli.main`):
   migrations, streaming parse (ijson), identity, batched inserts, summary; timed after the
   interpreter has imported the libraries (about 1.5 s, the same for any file size).
+* **award** — the same command with ``--award-points`` (the live earning rules replayed over
+  the new history: message XP, thanks, reactions), against a fresh file too.
 * **json.load** — the standard library loading the whole file: the memory a non-streaming
   importer starts from, and the time of parsing alone.
 * **naive** — ``json.load`` then one ``INSERT`` + ``COMMIT`` per message through an SQLAlchemy
@@ -136,9 +138,10 @@ def _child(phase: str, path: Path, workdir: Path, naive: int) -> dict[str, Any]:
     from adapters.cli import main as hearth  # library imports: a constant, not per message
 
     started = time.perf_counter()
-    if phase == "import":
+    if phase in ("import", "award"):
         os.chdir(workdir)
-        status = hearth(["import", "telegram", str(path)])
+        award = ["--award-points"] if phase == "award" else []
+        status = hearth(["import", "telegram", str(path), *award])
         if status != 0:
             raise SystemExit(status)
     elif phase == "json.load":
@@ -229,7 +232,7 @@ def _phase(phase: str, path: Path, naive: int) -> dict[str, Any]:
 
 
 def run(messages: int, naive: int) -> dict[str, Any]:
-    """Generate the export, run the three phases, and return every figure."""
+    """Generate the export, run the four phases, and return every figure."""
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as directory:
         path = Path(directory) / "result.json"
         with path.open("w", encoding="utf-8") as out:
@@ -237,6 +240,7 @@ def run(messages: int, naive: int) -> dict[str, Any]:
         size_mb = path.stat().st_size / 2**20
         chat = messages - messages // 100
         imported = _phase("import", path, naive)
+        awarded = _phase("award", path, naive)
         loaded = _phase("json.load", path, naive)
         slow = _phase("naive", path, naive)
     rate = chat / imported["seconds"]
@@ -248,6 +252,10 @@ def run(messages: int, naive: int) -> dict[str, Any]:
         "import_seconds": round(imported["seconds"], 2),
         "import_rate": round(rate, 1),
         "import_peak_mb": round(imported["peak_mb"], 1),
+        "award_seconds": round(awarded["seconds"], 2),
+        "award_rate": round(chat / awarded["seconds"], 1),
+        "award_peak_mb": round(awarded["peak_mb"], 1),
+        "award_vs_import": round(awarded["seconds"] / imported["seconds"], 2),
         "json_load_seconds": round(loaded["seconds"], 2),
         "json_load_peak_mb": round(loaded["peak_mb"], 1),
         "naive_messages": naive,
@@ -288,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"import:    {result['import_seconds']} s, {result['import_rate']:,.0f} messages/s, "
         f"peak {result['import_peak_mb']} MB"
+    )
+    print(
+        f"award:     {result['award_seconds']} s with --award-points, "
+        f"{result['award_rate']:,.0f} messages/s ({result['award_vs_import']}x the import), "
+        f"peak {result['award_peak_mb']} MB"
     )
     print(f"json.load: {result['json_load_seconds']} s, peak {result['json_load_peak_mb']} MB")
     print(f"naive:     {result['naive_rate']:,.0f} messages/s ({result['naive_messages']:,})")

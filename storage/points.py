@@ -3,12 +3,13 @@ leaderboards and level roles."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent, insert_ignoring_duplicates
@@ -145,23 +146,25 @@ Period = tuple[str, str]
 
 
 async def add_period_xp(
-    session: AsyncSession,
-    *,
-    community_id: int,
-    member_id: int,
-    periods: Sequence[Period],
-    amount: int,
+    session: AsyncSession, *, community_id: int, member_id: int, gained: Mapping[Period, int]
 ) -> None:
-    """Add `amount` XP to the member's running total of each period."""
+    """Add XP to the member's running total of each period (one upsert for them all)."""
+    rows = [
+        {"community_id": community_id, "kind": kind, "start": start, "member_id": member_id}
+        | {"xp": amount}
+        for (kind, start), amount in gained.items()
+        if amount
+    ]
+    if not rows:
+        return
     table = Base.metadata.tables[PointsPeriod.__tablename__]
-    for kind, start in periods:
-        key = {"community_id": community_id, "kind": kind, "start": start, "member_id": member_id}
-        await insert_ignoring_duplicates(session, table=table, rows=[{**key, "xp": 0}])
-        await session.execute(
-            update(PointsPeriod)
-            .where(*(getattr(PointsPeriod, name) == value for name, value in key.items()))
-            .values(xp=PointsPeriod.xp + amount)
-        )
+    dialect = session.get_bind().dialect.name
+    adding: Any = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+    keys = [table.c.community_id, table.c.kind, table.c.start, table.c.member_id]
+    upsert = adding.on_conflict_do_update(
+        index_elements=keys, set_={"xp": table.c.xp + adding.excluded.xp}
+    )
+    await session.execute(upsert, rows)
 
 
 def _period_scores(community_id: int, period: Period | None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.points.rules import Change, period_keys
 from storage.database import Database
 from storage.identity import CommunityInfo
-from storage.points import Totals, add_ledger_entries, add_period_xp, get_totals, save_totals
+from storage.points import (
+    Period,
+    Totals,
+    add_ledger_entries,
+    add_period_xp,
+    get_totals,
+    save_totals,
+)
 
 __all__ = ["Applied", "PointsBook"]
 
@@ -95,15 +103,15 @@ class PointsBook:
                 if not await save_totals(session, before=before, after=change.totals):
                     raise _Conflict
                 await add_ledger_entries(session, entries=change.entries)
+                # One upsert for every week and month touched (an import's batch spans many).
+                gained: Counter[Period] = Counter()
                 for entry in change.entries:
                     if entry.currency == "xp" and entry.amount:
-                        await add_period_xp(
-                            session,
-                            community_id=community.id,
-                            member_id=member_id,
-                            periods=period_keys(entry.at, community.timezone),
-                            amount=entry.amount,
-                        )
+                        for period in period_keys(entry.at, community.timezone):
+                            gained[period] += entry.amount
+                await add_period_xp(
+                    session, community_id=community.id, member_id=member_id, gained=gained
+                )
         except _Conflict:
             return None  # rolled back; the caller retries on fresh totals
         return Applied(before, change.totals, changed=True)
