@@ -31,6 +31,7 @@ __all__ = [
     "add_ledger_entries",
     "add_period_xp",
     "delete_level_role",
+    "get_many_totals",
     "get_totals",
     "ledger_history",
     "level_roles",
@@ -101,6 +102,24 @@ async def get_totals(session: AsyncSession, *, community_id: int, member_id: int
     return Totals(**{name: getattr(row, name) for name in _TOTAL_FIELDS})
 
 
+async def get_many_totals(
+    session: AsyncSession, *, community_id: int, member_ids: Sequence[int]
+) -> dict[int, Totals]:
+    """`get_totals` for many members at once (fresh rows for those who never earned)."""
+    await insert_ignoring_duplicates(
+        session,
+        table=Base.metadata.tables[PointsTotal.__tablename__],
+        rows=[asdict(Totals(member_id=m, community_id=community_id)) for m in member_ids],
+    )
+    found: dict[int, Totals] = {}
+    for start in range(0, len(member_ids), 500):  # bounded IN lists
+        chunk = member_ids[start : start + 500]
+        rows = await session.execute(select(PointsTotal).where(PointsTotal.member_id.in_(chunk)))
+        for row in rows.scalars():
+            found[row.member_id] = Totals(**{name: getattr(row, name) for name in _TOTAL_FIELDS})
+    return found
+
+
 async def save_totals(session: AsyncSession, *, before: Totals, after: Totals) -> bool:
     """Write `after` if the row is still at `before.version`; False if someone was faster."""
     values = {name: getattr(after, name) for name in _TOTAL_FIELDS if name != "member_id"}
@@ -146,13 +165,13 @@ Period = tuple[str, str]
 
 
 async def add_period_xp(
-    session: AsyncSession, *, community_id: int, member_id: int, gained: Mapping[Period, int]
+    session: AsyncSession, *, community_id: int, gained: Mapping[tuple[int, Period], int]
 ) -> None:
-    """Add XP to the member's running total of each period (one upsert for them all)."""
+    """Add XP to running totals by (member, period) (one upsert for them all)."""
     rows = [
         {"community_id": community_id, "kind": kind, "start": start, "member_id": member_id}
         | {"xp": amount}
-        for (kind, start), amount in gained.items()
+        for (member_id, (kind, start)), amount in gained.items()
         if amount
     ]
     if not rows:

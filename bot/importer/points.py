@@ -11,9 +11,9 @@ import run twice awards once):
 
 Each member's imported earnings are replayed in time order on a *simulated* totals row (its
 own day, daily caps and cooldown, starting empty). What it grants is then added to the
-member's real totals through `PointsBook` (compare-and-swap, ledger and period rows in one
-transaction), without touching the live counters (today's XP, last message XP time): history
-must not use up today's cap.
+members' real totals through `PointsBook.apply_many` (compare-and-swap, ledger and period
+rows; every member of a batch in one transaction), without touching the live counters
+(today's XP, last message XP time): history must not use up today's cap.
 
 Ledger rows keep the live reasons (``message``, ``thanks``, ``reaction``, so reports by reason
 count them) and get sources starting ``import:`` (live ones are ``message:<id>`` and
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -155,7 +156,7 @@ class ImportPoints:
         return repeated
 
     async def award(self, earnings: list[Earning]) -> None:
-        """Award points for new imported history (any order), one transaction per member."""
+        """Award points for new imported history (any order), in one transaction."""
         if not self._rules.enabled:
             return
         earned: dict[int, list[LedgerEntry]] = {}
@@ -165,6 +166,7 @@ class ImportPoints:
             if change is not None:
                 replay.totals = change.totals
                 earned.setdefault(earning.member_id, []).extend(change.entries)
+        adding: dict[int, Callable[[Totals], rules.Change]] = {}
         for member, entries in earned.items():
             xp = sum(e.amount for e in entries if e.currency == "xp")
             rep = sum(e.amount for e in entries if e.currency == "rep")
@@ -181,7 +183,8 @@ class ImportPoints:
                 )
                 return rules.Change(after, tuple(entries))
 
-            await self._book.apply(self._community, member, add)
+            adding[member] = add
             self.xp += xp
             self.reputation += rep
             self.members.add(member)
+        await self._book.apply_many(self._community, adding)

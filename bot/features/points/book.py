@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
@@ -16,10 +17,12 @@ from bot.features.points.rules import Change, period_keys
 from storage.database import Database
 from storage.identity import CommunityInfo
 from storage.points import (
+    LedgerEntry,
     Period,
     Totals,
     add_ledger_entries,
     add_period_xp,
+    get_many_totals,
     get_totals,
     save_totals,
 )
@@ -103,18 +106,64 @@ class PointsBook:
                 if not await save_totals(session, before=before, after=change.totals):
                     raise _Conflict
                 await add_ledger_entries(session, entries=change.entries)
-                # One upsert for every week and month touched (an import's batch spans many).
-                gained: Counter[Period] = Counter()
-                for entry in change.entries:
-                    if entry.currency == "xp" and entry.amount:
-                        for period in period_keys(entry.at, community.timezone):
-                            gained[period] += entry.amount
                 await add_period_xp(
-                    session, community_id=community.id, member_id=member_id, gained=gained
+                    session,
+                    community_id=community.id,
+                    gained=_period_gains(community, change.entries),
                 )
         except _Conflict:
             return None  # rolled back; the caller retries on fresh totals
         return Applied(before, change.totals, changed=True)
+
+    async def apply_many(
+        self, community: CommunityInfo, rules: Mapping[int, Rule]
+    ) -> dict[int, Applied]:
+        """`apply` for many members in one transaction (an import's batch: thousands of
+        members); if any member's totals changed under us, each is applied on its own."""
+        members = sorted(rules)
+        async with AsyncExitStack() as held:
+            for lock in dict.fromkeys(self._lock(m) for m in members):  # sorted: no deadlock
+                await held.enter_async_context(lock)
+            try:
+                return await self._apply_together(community, members, rules)
+            except (_Conflict, OperationalError):
+                pass  # rolled back; the locks go before the one-by-one path takes them
+        return {m: await self.apply(community, m, rules[m]) for m in members}
+
+    async def _apply_together(
+        self, community: CommunityInfo, members: list[int], rules: Mapping[int, Rule]
+    ) -> dict[int, Applied]:
+        applied: dict[int, Applied] = {}
+        entries: list[LedgerEntry] = []
+        async with self._database.session() as session, session.begin():
+            totals = await get_many_totals(session, community_id=community.id, member_ids=members)
+            for member in members:
+                before = totals[member]
+                change = rules[member](before)
+                if change is None:
+                    applied[member] = Applied(before, before, changed=False)
+                    continue
+                if not await save_totals(session, before=before, after=change.totals):
+                    raise _Conflict
+                entries.extend(change.entries)
+                applied[member] = Applied(before, change.totals, changed=True)
+            await add_ledger_entries(session, entries=entries)
+            await add_period_xp(
+                session, community_id=community.id, gained=_period_gains(community, entries)
+            )
+        return applied
+
+
+def _period_gains(
+    community: CommunityInfo, entries: Sequence[LedgerEntry]
+) -> Counter[tuple[int, Period]]:
+    """XP by member and week or month (one upsert for all, however many entries)."""
+    gained: Counter[tuple[int, Period]] = Counter()
+    for entry in entries:
+        if entry.currency == "xp" and entry.amount:
+            for period in period_keys(entry.at, community.timezone):
+                gained[entry.member_id, period] += entry.amount
+    return gained
 
 
 class _Conflict(Exception):
