@@ -25,6 +25,7 @@ __all__ = [
     "count_member_events",
     "count_messages",
     "count_reactions",
+    "dialect_insert",
     "insert_if_absent",
     "insert_ignoring_duplicates",
     "message_author",
@@ -36,13 +37,19 @@ __all__ = [
 _MEMBER_DAYS = Base.metadata.tables[MemberDay.__tablename__]
 
 
-def _insert_or_ignore(session: AsyncSession, table: Table) -> Any:
+def dialect_insert(session: AsyncSession, table: Table) -> Any:
+    """The INSERT of the session's database, which knows ``ON CONFLICT`` (do nothing, do
+    update): SQLite's or PostgreSQL's."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table)
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
     raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
+def _insert_or_ignore(session: AsyncSession, table: Table) -> Any:
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 async def insert_ignoring_duplicates(

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import Row, insert_ignoring_duplicates
+from storage.activity import Row, dialect_insert, insert_ignoring_duplicates
 from storage.bulk import sqlite_insert_or_ignore
 from storage.models import Account, Base, Community, Group, Member, MemberAccount, MemberDay
 
@@ -46,14 +45,8 @@ async def insert_new(
     of the rows that were new (``INSERT … ON CONFLICT DO NOTHING RETURNING``)."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
     columns = [table.c[name] for name in returning]
-    if dialect == "sqlite":
-        statement: Any = sqlite.insert(table).on_conflict_do_nothing().returning(*columns)
-    elif dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing().returning(*columns)
-    else:  # pragma: no cover
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(*columns)
     result = await session.execute(statement, list(rows))
     return [tuple(row) for row in result.all()]
 

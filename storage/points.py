@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import insert_if_absent, insert_ignoring_duplicates
+from storage.activity import dialect_insert, insert_if_absent, insert_ignoring_duplicates
 from storage.models import (
     Base,
     LevelRole,
@@ -91,15 +90,8 @@ _TOTAL_FIELDS = tuple(Totals.__dataclass_fields__)
 
 async def get_totals(session: AsyncSession, *, community_id: int, member_id: int) -> Totals:
     """A member's totals; a member who never earned gets a fresh row."""
-    await insert_ignoring_duplicates(
-        session,
-        table=Base.metadata.tables[PointsTotal.__tablename__],
-        rows=[asdict(Totals(member_id=member_id, community_id=community_id))],
-    )
-    row = (
-        await session.execute(select(PointsTotal).where(PointsTotal.member_id == member_id))
-    ).scalar_one()
-    return Totals(**{name: getattr(row, name) for name in _TOTAL_FIELDS})
+    found = await get_many_totals(session, community_id=community_id, member_ids=[member_id])
+    return found[member_id]
 
 
 async def get_many_totals(
@@ -177,8 +169,7 @@ async def add_period_xp(
     if not rows:
         return
     table = Base.metadata.tables[PointsPeriod.__tablename__]
-    dialect = session.get_bind().dialect.name
-    adding: Any = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+    adding = dialect_insert(session, table)
     keys = [table.c.community_id, table.c.kind, table.c.start, table.c.member_id]
     upsert = adding.on_conflict_do_update(
         index_elements=keys, set_={"xp": table.c.xp + adding.excluded.xp}

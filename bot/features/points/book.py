@@ -100,20 +100,10 @@ class PointsBook:
                 before = await get_totals(session, community_id=community.id, member_id=member_id)
                 if precondition is not None and not await precondition(session):
                     return Applied(before, before, changed=False)
-                change = rule(before)
-                if change is None:
-                    return Applied(before, before, changed=False)
-                if not await save_totals(session, before=before, after=change.totals):
-                    raise _Conflict
-                await add_ledger_entries(session, entries=change.entries)
-                await add_period_xp(
-                    session,
-                    community_id=community.id,
-                    gained=_period_gains(community, change.entries),
-                )
+                applied = await _write(session, community, {member_id: before}, {member_id: rule})
         except _Conflict:
             return None  # rolled back; the caller retries on fresh totals
-        return Applied(before, change.totals, changed=True)
+        return applied[member_id]
 
     async def apply_many(
         self, community: CommunityInfo, rules: Mapping[int, Rule]
@@ -133,25 +123,39 @@ class PointsBook:
     async def _apply_together(
         self, community: CommunityInfo, members: list[int], rules: Mapping[int, Rule]
     ) -> dict[int, Applied]:
-        applied: dict[int, Applied] = {}
-        entries: list[LedgerEntry] = []
         async with self._database.session() as session, session.begin():
             totals = await get_many_totals(session, community_id=community.id, member_ids=members)
-            for member in members:
-                before = totals[member]
-                change = rules[member](before)
-                if change is None:
-                    applied[member] = Applied(before, before, changed=False)
-                    continue
-                if not await save_totals(session, before=before, after=change.totals):
-                    raise _Conflict
-                entries.extend(change.entries)
-                applied[member] = Applied(before, change.totals, changed=True)
-            await add_ledger_entries(session, entries=entries)
-            await add_period_xp(
-                session, community_id=community.id, gained=_period_gains(community, entries)
-            )
-        return applied
+            return await _write(session, community, totals, rules)
+
+
+async def _write(
+    session: AsyncSession,
+    community: CommunityInfo,
+    totals: Mapping[int, Totals],
+    rules: Mapping[int, Rule],
+) -> dict[int, Applied]:
+    """Apply each member's rule to their totals read in this transaction: compare-and-swap
+    the totals, then the ledger and period rows of all of them together.
+
+    Raises:
+        _Conflict: a member's totals changed since they were read.
+    """
+    applied: dict[int, Applied] = {}
+    entries: list[LedgerEntry] = []
+    for member, before in totals.items():
+        change = rules[member](before)
+        if change is None:
+            applied[member] = Applied(before, before, changed=False)
+            continue
+        if not await save_totals(session, before=before, after=change.totals):
+            raise _Conflict
+        entries.extend(change.entries)
+        applied[member] = Applied(before, change.totals, changed=True)
+    await add_ledger_entries(session, entries=entries)
+    await add_period_xp(
+        session, community_id=community.id, gained=_period_gains(community, entries)
+    )
+    return applied
 
 
 def _period_gains(
