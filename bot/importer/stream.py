@@ -7,7 +7,7 @@ backend (yajl2) parses the bytes incrementally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +60,6 @@ Timed = tuple[datetime, ImportItem]
 #: Bytes handed to the parser at a time: an error's position is known to within this.
 CHUNK = 16 * 1024
 _BOM = b"\xef\xbb\xbf"
-#: Top-level keys of a whole-account Telegram export (not one chat): never built in memory.
-ACCOUNT_KEYS = frozenset({"chats", "left_chats", "contacts", "frequent_contacts"})
 
 
 class _CountingReader:
@@ -99,11 +97,12 @@ class MessageReader:
             return self._reader.offset
         return self.size if self._finished else 0
 
-    def header(self, wanted: Iterable[str] = ()) -> dict[str, Any]:
+    def header(self, wanted: Iterable[str] = (), stop: Collection[str] = ()) -> dict[str, Any]:
         """The top-level fields before `messages`; and after it, if one of `wanted` is not
         before it (a file written with sorted keys: reading on costs a second pass).
 
-        A key of `ACCOUNT_KEYS` (a whole-account export) ends the header at once, with None.
+        A key in `stop` ends the header at once, with None as its value (a key whose value
+        may be huge and means the file is not what the caller reads).
 
         Raises:
             ExportError: not a JSON object with a `messages` array.
@@ -124,7 +123,7 @@ class MessageReader:
                     if key is not None:
                         fields[key] = builder.value
                     key = None
-                    if value in ACCOUNT_KEYS:
+                    if value in stop:
                         return fields | {value: None}
                     if value == "messages":
                         found_messages = True

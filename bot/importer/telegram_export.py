@@ -42,7 +42,6 @@ from typing import Any
 
 from bot.events import Author, MemberJoined, MemberLeft, Message, Place, ReactionAdded
 from bot.importer.stream import (
-    ACCOUNT_KEYS,
     ExportError,
     ExportHeader,
     MessageReader,
@@ -56,6 +55,8 @@ from bot.recent import Recent
 __all__ = ["PLATFORM", "TelegramExport", "bot_api_chat_id", "message_text"]
 
 PLATFORM = "telegram"
+#: Top-level keys of a whole-account export (not one chat): never built in memory.
+ACCOUNT_KEYS = frozenset({"chats", "left_chats", "contacts", "frequent_contacts"})
 _SUPERGROUPS = frozenset(
     {"private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 )
@@ -145,7 +146,7 @@ class TelegramExport:
 
     def __init__(self, path: Path, *, bots: Iterable[str] = ()) -> None:
         self.reader = MessageReader(path)
-        fields = self.reader.header(wanted=("id", "type"))
+        fields = self.reader.header(wanted=("id", "type"), stop=ACCOUNT_KEYS)
         if ACCOUNT_KEYS & fields.keys() or "id" not in fields:
             raise ExportError(
                 f"{path}: not a single-chat export (export one group with Telegram Desktop: "
