@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
 from storage.models import Base, FaqAnswer, FaqEntry, FaqQuestion, FaqUnanswered, FaqVote
 
 __all__ = [
+    "MAX_KEY",
+    "MAX_TAGS",
     "Entry",
     "Unanswered",
     "add_entry",
+    "clean_tags",
     "count_answers",
     "count_use",
     "delete_entry",
@@ -56,8 +60,19 @@ class Unanswered:
     best_score: float
 
 
+#: Longest entry key and tag list (the columns' sizes).
+MAX_KEY: int = cast(String, FaqEntry.__table__.c.key.type).length or 0
+MAX_TAGS: int = cast(String, FaqEntry.__table__.c.tags.type).length or 0
+
+
 def _tags(raw: str) -> tuple[str, ...]:
     return tuple(tag for tag in raw.split(",") if tag)
+
+
+def clean_tags(values: Iterable[str]) -> tuple[str, ...]:
+    """Tags as stored: lower case, each once, a comma inside a value separating two."""
+    tags = (tag.strip().lower() for value in values for tag in value.split(","))
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
 
 
 async def list_entries(

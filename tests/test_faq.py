@@ -458,6 +458,9 @@ async def test_too_many_tags_are_refused(harness: Harness) -> None:
     assert text == "Tags can be at most 500 characters together."
     (shown,) = await harness.chat.command("mod", "/faq show 1", role=MOD)
     assert "Tags:" not in shown
+    # A comma separates two tags, as in FAQ files (it was dropped: "rules,info" → "rulesinfo").
+    (text,) = await harness.chat.command("mod", "/faq tag 1 Rules,Info help rules", role=MOD)
+    assert text == "Entry #1 is tagged: rules, info, help"
 
 
 def test_file_values_are_kept_as_written(tmp_path: Path) -> None:

@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Command, CommandCall, Handler, Param, ParamKind
 from bot.errors import NotFound
 from bot.events import Role
-from bot.features.faq.files import MAX_TAGS
 from bot.i18n import N_, Translator
 from bot.text.matcher import Ranked
 from bot.text.normalize import normalize
 from bot.text.question import is_question
 from bot.text.tokenize import word_tokens
 from storage.faq import (
+    MAX_TAGS,
     Entry,
     Unanswered,
     add_entry,
+    clean_tags,
     delete_entry,
     get_entry,
     list_entries,
@@ -152,7 +153,7 @@ class FaqCommands:
 
     async def tag(self, call: CommandCall) -> str:
         """Replace an entry's tags."""
-        tags = tuple(dict.fromkeys(t.strip().lower().replace(",", "") for t in call.args["tags"]))
+        tags = clean_tags(call.args["tags"])
         if len(",".join(tags)) > MAX_TAGS:
             return call.tr(N_("Tags can be at most {limit} characters together.")).format(
                 limit=MAX_TAGS

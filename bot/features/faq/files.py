@@ -22,7 +22,15 @@ import yaml
 
 from bot.errors import HearthError
 from storage.database import Database
-from storage.faq import Entry, add_entry, list_entries, update_entry
+from storage.faq import (
+    MAX_KEY,
+    MAX_TAGS,
+    Entry,
+    add_entry,
+    clean_tags,
+    list_entries,
+    update_entry,
+)
 
 __all__ = [
     "FaqFileError",
@@ -62,9 +70,6 @@ class ImportReport:
     unchanged: int
 
 
-#: Longest id and tag list a file may give (the database's column sizes).
-MAX_KEY = 100
-MAX_TAGS = 500
 _NOTHING = ("", "~", "null")
 _FLAGS = {"true": True, "yes": True, "on": True, "1": True}
 _FLAGS |= {"false": False, "no": False, "off": False, "0": False}
@@ -109,10 +114,7 @@ def _entry(raw: Any, position: int, source: str) -> FileEntry:
         raise FaqFileError(f"{where}: questions must list at least one question")
     if not answer:
         raise FaqFileError(f"{where}: answer is missing")
-    # Tags as /faq tag stores them: lower case, no commas (a comma separates two tags).
-    listed = _strings(raw.get("tags"), "tags", where)
-    tags = tuple(dict.fromkeys(t.strip().lower() for v in listed for t in v.split(",")))
-    tags = tuple(t for t in tags if t)
+    tags = clean_tags(_strings(raw.get("tags"), "tags", where))
     if len(",".join(tags)) > MAX_TAGS:
         raise FaqFileError(f"{where}: tags are longer than {MAX_TAGS} characters together")
     enabled = raw.get("enabled")
