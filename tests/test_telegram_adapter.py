@@ -166,6 +166,21 @@ async def test_command_for_another_bot_is_just_a_message(tg: Bot) -> None:
     assert tg.fake.sent("sendMessage") == []
 
 
+async def test_a_command_for_another_bot_gets_no_faq_answer(tg: Bot) -> None:
+    tg.fake.set_status(GROUP, ADMIN["id"], "creator")
+    await tg.fake.push(message("/faq add How do I join the tournament? | Sign up.", user=ADMIN))
+    await tg.replies()
+    await tg.fake.push(message("/ask@other_bot how do I join the tournament?"))
+    await tg.fake.push(message("how do I join the tournament?", message_id=70))
+    _, answer = await tg.replies(2)
+    assert (answer["text"], answer["reply_parameters"]["message_id"]) == ("Sign up.", 70)
+    await tg.until_count(MessageLog, 3)
+    async with tg.engine.services.database.session() as session:
+        commands = await session.execute(select(MessageLog.is_command).order_by(MessageLog.id))
+    assert list(commands.scalars()) == [True, True, False]
+    assert len(tg.fake.sent("sendMessage")) == 2  # the command for @other_bot: no answer
+
+
 async def test_admin_command_needs_telegram_admin_rights(tg: Bot) -> None:
     tg.fake.set_status(GROUP, ADMIN["id"], "administrator", can_change_info=True)
     await tg.fake.push(message("/timezone Asia/Shanghai"))
