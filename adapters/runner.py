@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from adapters.base import Adapter
 from bot.engine import Engine
@@ -23,7 +23,10 @@ def backoff(attempt: int) -> float:
 
 
 async def _guarded(
-    adapter: Adapter, engine: Engine, delay: Callable[[int], float] = backoff
+    adapter: Adapter,
+    engine: Engine,
+    delay: Callable[[int], float] = backoff,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> bool:
     """Run one adapter, reconnecting after transport failures with backoff; a configuration
     error (such as a rejected token) or a bug stops only this adapter. True if it finished."""
@@ -48,7 +51,7 @@ async def _guarded(
                 error or type(error).__name__,
                 wait,
             )
-            await asyncio.sleep(wait)
+            await sleep(wait)
         except Exception:
             logger.exception(
                 "adapter %s stopped with an error; the others keep running", adapter.name
@@ -57,13 +60,18 @@ async def _guarded(
 
 
 async def serve(
-    engine: Engine, adapters: Sequence[Adapter], *, delay: Callable[[int], float] = backoff
+    engine: Engine,
+    adapters: Sequence[Adapter],
+    *,
+    delay: Callable[[int], float] = backoff,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> int:
     """Start the engine, run `adapters` side by side, stop cleanly. Returns an exit status.
 
     Hearth stops when an adapter finishes its input (the console at end of stdin), when every
     adapter has failed for good, or on SIGINT/SIGTERM. Stopping always flushes storage.
-    A platform that cannot be reached is retried with `delay(attempt)` seconds between tries.
+    A platform that cannot be reached is retried after `delay(attempt)` seconds (waited with
+    `sleep`: tests pass their own), one warning line per failed attempt.
     """
     await engine.start()
     for adapter in adapters:
@@ -76,10 +84,10 @@ async def serve(
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-main thread
             pass
     status = 0
+    tasks = {asyncio.create_task(_guarded(a, engine, delay, sleep), name=a.name) for a in adapters}
+    stopper = asyncio.create_task(stop.wait(), name="signals")
+    pending: set[asyncio.Task[bool]] = set(tasks)
     try:
-        tasks = {asyncio.create_task(_guarded(a, engine, delay), name=a.name) for a in adapters}
-        stopper = asyncio.create_task(stop.wait(), name="signals")
-        pending: set[asyncio.Task[bool]] = set(tasks)
         while pending:
             done, _ = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
@@ -89,11 +97,13 @@ async def serve(
             if any(task.result() for task in finished):
                 break
         else:
-            status = 1  # every adapter failed
+            status = 1
+            logger.error("no platform left to serve; Hearth stops")
+    finally:
+        # Also when serve() itself is cancelled: no adapter may outlive the engine.
         for task in (*pending, stopper):
             task.cancel()
         await asyncio.gather(*pending, stopper, return_exceptions=True)
-    finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(signum)

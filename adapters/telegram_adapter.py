@@ -24,9 +24,17 @@ from telegram import (
 )
 from telegram import Message as TgMessage
 from telegram.constants import UpdateType
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+    Updater,
+)
 
+from adapters.images import ImageFetcher
 from adapters.telegram_commands import command_menus
 from adapters.telegram_send import TelegramSender
 from adapters.telegram_updates import (
@@ -40,9 +48,9 @@ from adapters.telegram_updates import (
     reaction_events,
 )
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, TelegramSettings
 from bot.engine import Engine
-from bot.errors import DeliveryFailed, DeliveryProblem
+from bot.errors import ConfigError, DeliveryFailed, DeliveryProblem
 from bot.events import (
     Action,
     CommandInvoked,
@@ -72,6 +80,7 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 MEMBERSHIP_ECHO = timedelta(minutes=1)
 #: How the message ids of a basic group's history move when it becomes a supergroup.
 BASIC_GROUP_ID_SHIFT = -1_000_000_000
+DEFAULT_API_BASE_URL = TelegramSettings().api_base_url.rstrip("/")
 PRIVACY_WARNING = (
     "Telegram privacy mode is on for this bot: in groups Hearth only sees commands, replies to "
     "its own messages and service messages, so activity, points and FAQ answers miss most "
@@ -97,7 +106,8 @@ class TelegramAdapter:
         self.default_language = settings.defaults.language
         self.clock = clock
         self.rate_limit_retries = rate_limit_retries
-        self.sender = TelegramSender(clock, retry_delays)
+        images = ImageFetcher.from_settings(settings.schedule)
+        self.sender = TelegramSender(clock, retry_delays, images)
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._engine: Engine | None = None
         self._roles: dict[tuple[int, int], tuple[Role, datetime]] = {}
@@ -119,8 +129,34 @@ class TelegramAdapter:
         return application
 
     async def run(self, engine: Engine) -> None:
-        """Connect, register commands, receive updates until cancelled, then stop cleanly."""
+        """Connect, register commands, receive updates until cancelled, then stop cleanly.
+
+        Raises:
+            ConfigError: Telegram rejected the token or a setting (retrying cannot help).
+            ConnectionError: Telegram could not be reached, or answered with a server error,
+                while connecting; the runner tries again with backoff.
+        """
         self._engine = engine
+        try:
+            await self._serve(engine)
+        except InvalidToken:
+            # PTB's own message repeats the token: say which setting is wrong instead.
+            raise ConfigError(self._rejected_token()) from None
+        except BadRequest as error:
+            raise ConfigError(f"telegram: Telegram refused the settings: {error.message}") from None
+        except (NetworkError, RetryAfter) as error:
+            raise ConnectionError(f"Telegram unreachable: {error.message}") from None
+        finally:
+            self.application = None
+
+    def _rejected_token(self) -> str:
+        message = "telegram.token: Telegram rejected the token"
+        if self.settings.api_base_url.rstrip("/") != DEFAULT_API_BASE_URL:
+            # A wrong path on a self-hosted Bot API server answers 404 like a bad token.
+            message += " (or telegram.api_base_url is not a Bot API server)"
+        return message
+
+    async def _serve(self, engine: Engine) -> None:
         application = self.application = self._build()
         async with application:
             bot = application.bot
@@ -131,23 +167,27 @@ class TelegramAdapter:
             updater = application.updater
             if updater is None:  # pragma: no cover - the builder always makes one
                 raise RuntimeError("python-telegram-bot built no updater")
-            if self.settings.webhook_url:
-                await updater.start_webhook(
-                    listen=self.settings.webhook_listen,
-                    port=self.settings.webhook_port,
-                    url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
-                    webhook_url=self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-            else:
-                await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
-            logger.info("telegram: connected as @%s", bot.username)
             try:
+                await self._receive(updater)
+                logger.info("telegram: connected as @%s", bot.username)
                 await asyncio.Event().wait()
             finally:
-                await updater.stop()
+                if updater.running:
+                    await updater.stop()
                 await application.stop()
+
+    async def _receive(self, updater: Updater) -> None:
+        if self.settings.webhook_url:
+            await updater.start_webhook(
+                listen=self.settings.webhook_listen,
+                port=self.settings.webhook_port,
+                url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+                webhook_url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        else:
+            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
 
     async def _register_commands(self, bot: Bot, engine: Engine) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import socket
 import time
@@ -15,6 +16,8 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from adapters.console import ConsoleAdapter
+from adapters.runner import serve
 from adapters.telegram_adapter import ALLOWED_UPDATES, PRIVACY_WARNING, TelegramAdapter
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
@@ -623,3 +626,136 @@ async def test_an_invite_from_a_new_member_is_deleted_in_the_group(tg: Bot) -> N
     await tg.until_count(MessageLog, 2)
     await tg.fake.drained()
     assert len(tg.fake.sent("deleteMessage")) == 1
+
+
+# ---------------------------------------------------------------------- connecting
+
+
+def _runner_lines(caplog: pytest.LogCaptureFixture, start: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(start)]
+
+
+def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+_START = ManualClock(datetime.now(UTC))
+
+
+def _telegram_engine(tmp_path: Path, base_url: str, token: str = "123:TEST") -> Engine:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+        telegram={"token": token, "api_base_url": base_url},
+    )
+    return build_engine(settings, clock=_START)
+
+
+async def test_telegram_down_at_start_is_retried_with_backoff_until_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens at first, then the server comes up but drops the connection, answers
+    500 and 502: Hearth logs one line per attempt, waits longer each time (with jitter), and
+    once Telegram answers it connects and serves the group."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    port = _free_port()
+    fake = FakeTelegram()
+    fake.drop("getMe")
+    fake.script("getMe", 500, _error(500, "Internal Server Error"))
+    fake.script("getMe", 502, _error(502, "Bad Gateway"))
+    engine = _telegram_engine(tmp_path, f"http://127.0.0.1:{port}/bot")
+    adapter = TelegramAdapter(engine.services.settings, engine.services.clock)
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> None:  # no real waiting
+        waits.append(seconds)
+        if len(waits) == 2:  # refused twice: now the server starts, still failing for a while
+            await fake.start(port)
+
+    with caplog.at_level(logging.INFO):
+        serving = asyncio.create_task(serve(engine, [adapter], sleep=pause))
+        await fake.wait_for("getUpdates")
+        await fake.push(message("/help"))
+        (sent,) = await fake.wait_for("sendMessage")
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+    await fake.stop()
+    assert sent["text"].startswith("Commands you can use:")
+    assert len(fake.sent("getMe")) == 4  # dropped, 500, 502, then connected
+    lines = _runner_lines(caplog, "telegram: cannot connect")
+    assert len(lines) == len(waits) == 5
+    assert all("Telegram unreachable" in line for line in lines)
+    assert "Internal Server Error" in lines[3]
+    assert "Bad Gateway" in lines[4]
+    for attempt, wait in enumerate(waits):  # 1, 2, 4, 8, 16 s plus up to 50 % jitter
+        assert 2**attempt <= wait <= 1.5 * 2**attempt
+    assert "telegram: connected as @hearth_test_bot" in caplog.text
+    _no_tracebacks(caplog)
+
+
+async def test_nothing_listening_keeps_retrying_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    engine = _telegram_engine(tmp_path, f"http://127.0.0.1:{_free_port()}/bot")
+    adapter = TelegramAdapter(engine.services.settings, engine.services.clock)
+    retried = asyncio.Event()
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            retried.set()
+            await asyncio.Event().wait()  # Hearth would wait here; the test stops it
+
+    serving = asyncio.create_task(serve(engine, [adapter], sleep=pause))
+    await asyncio.wait_for(retried.wait(), 10)
+    assert not serving.done()  # still trying: an unreachable platform is not fatal
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    lines = _runner_lines(caplog, "telegram: cannot connect")
+    assert len(lines) == 3
+    assert all(
+        line.startswith("telegram: cannot connect (Telegram unreachable: ") for line in lines
+    )
+    _no_tracebacks(caplog)
+
+
+async def test_a_rejected_token_stops_only_telegram(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    fake = FakeTelegram()
+    base_url = await fake.start()
+    engine = _telegram_engine(tmp_path, base_url, token="999:WRONG")
+    telegram = TelegramAdapter(engine.services.settings, engine.services.clock)
+    out = io.StringIO()
+    console = ConsoleAdapter(
+        community="c",
+        user="you",
+        admin=False,
+        clock=_START,
+        stdin=io.StringIO("/help\n"),
+        stdout=out,
+        interactive=False,
+    )
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        waits.append(seconds)
+
+    assert await serve(engine, [telegram, console], sleep=pause) == 0
+    assert "Commands you can use:" in out.getvalue()  # the console kept running
+    (line,) = _runner_lines(caplog, "telegram:")
+    assert line.startswith("telegram: telegram.token: Telegram rejected the token")
+    assert "this platform stays off" in line
+    assert waits == []  # a rejected token is not retried
+    assert "WRONG" not in caplog.text
+    _no_tracebacks(caplog)
+
+    caplog.clear()
+    alone = _telegram_engine(tmp_path, base_url, token="999:WRONG")
+    rejected = TelegramAdapter(alone.services.settings, alone.services.clock)
+    assert await serve(alone, [rejected], sleep=pause) == 1  # no platform left: non-zero
+    assert "no platform left to serve" in caplog.text
+    _no_tracebacks(caplog)
+    await fake.stop()

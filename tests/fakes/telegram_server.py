@@ -42,6 +42,8 @@ class FakeTelegram:
     permissions: dict[int, JSON] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     scripted: dict[str, list[tuple[int, JSON]]] = field(default_factory=dict)
+    #: How many more calls of a method are answered by closing the connection.
+    dropped: dict[str, int] = field(default_factory=dict)
     blocked_users: set[int] = field(default_factory=set)
     updates: list[JSON] = field(default_factory=list)
     base_url: str = ""
@@ -63,6 +65,10 @@ class FakeTelegram:
     def script(self, method: str, status: int, body: JSON) -> None:
         """Answer the next call of `method` with `status` and `body` instead of the default."""
         self.scripted.setdefault(method, []).append((status, body))
+
+    def drop(self, method: str, times: int = 1) -> None:
+        """Close the connection instead of answering the next `times` calls of `method`."""
+        self.dropped[method] = self.dropped.get(method, 0) + times
 
     def set_status(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
         """What getChatMember answers for a user in a chat."""
@@ -87,13 +93,14 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ server
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 on a free port; returns the base URL for PTB (`…/bot`)."""
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 on `port` (a free one by default); returns the base URL for
+        PTB (`…/bot`)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/bot"
@@ -136,6 +143,11 @@ class FakeTelegram:
             async with self._changed:
                 self.calls.append(Call(method, params))
                 self._changed.notify_all()
+        if self.dropped.get(method):
+            self.dropped[method] -= 1
+            if request.transport is not None:
+                request.transport.abort()  # the client sees the connection reset mid-request
+            raise web.HTTPServiceUnavailable()  # never sent: the connection is gone
         if self.scripted.get(method):
             status, body = self.scripted[method].pop(0)
             return web.json_response(body, status=status)
