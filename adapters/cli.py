@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from adapters.base import Adapter
@@ -20,7 +20,7 @@ from adapters.import_cli import add_import_parser, run_import
 from adapters.runner import serve
 from bot import __version__
 from bot.bootstrap import build_engine, build_services
-from bot.clock import SystemClock
+from bot.clock import ShiftedClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HearthError
 from bot.features.digest.periods import KINDS, period_before, period_containing
@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--user", help="the console member's name (default: console.user)")
     run.add_argument("--admin", action="store_true", help="give the console member admin rights")
     run.add_argument("--community", help="the console's community (default: console.community)")
+    run.add_argument(
+        "--clock",
+        type=_moment,
+        metavar="TIME",
+        help="start the console's clock at TIME (ISO 8601, UTC unless it has an offset); "
+        "`~ +1d` lines move it on",
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -108,14 +115,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _configure_logging(settings: Settings) -> None:
     secrets = (settings.discord.token, settings.telegram.token, settings.telegram.webhook_secret)
     configure_logging(settings.logging.level, secrets)
 
 
-def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
+def _adapters(
+    settings: Settings, options: argparse.Namespace, clock: ShiftedClock
+) -> list[Adapter]:
     """The platform adapters whose tokens are set, or the console (always with --console)."""
-    clock = SystemClock()
     adapters: list[Adapter] = []
     if not options.console:
         if settings.telegram.token:
@@ -139,8 +155,12 @@ def _adapters(settings: Settings, options: argparse.Namespace) -> list[Adapter]:
 
 
 async def _run(settings: Settings, options: argparse.Namespace) -> int:
-    engine = build_engine(settings)
-    return await serve(engine, _adapters(settings, options))
+    # One clock for the engine and the console, which may move it (`~ +1d`, --clock).
+    clock = ShiftedClock()
+    if options.clock is not None:
+        clock.set(options.clock)
+    engine = build_engine(settings, clock=clock)
+    return await serve(engine, _adapters(settings, options, clock))
 
 
 async def _sync_discord(settings: Settings) -> None:

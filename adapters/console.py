@@ -1,32 +1,31 @@
 """The console adapter: a chat with Hearth in the terminal, the embedded default.
 
 Interactive (stdin is a terminal): a prompt; each line is a message from the console member,
-lines starting with ``/`` are commands. Piped: each line is one message, processed in order;
-``@name: text`` is a message from member ``name``. Every line Hearth writes starts with
-``hearth> ``. At end of input Hearth flushes, stops and exits 0.
+lines starting with ``/`` are commands. Piped: each line is one input, processed in order.
+Beside messages and commands, lines can play replies, reactions, joins, leaves and the passing
+of time (``adapters/console_script.py`` has the syntax). Every line Hearth writes starts with
+``hearth> ``. At end of input Hearth flushes, stops and exits 0. Input that is not valid UTF-8
+is read with replacement characters, never refused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import re
+import io
+import logging
 import sys
 import threading
 import time
-from typing import TextIO
+from datetime import datetime, timedelta
+from typing import Protocol, TextIO
 
-from bot.clock import Clock
+from adapters.console_script import ClockMove, ScriptError, Transcript, parse_line
 from bot.engine import Engine
 from bot.events import (
     Action,
-    Author,
-    CommandInvoked,
     DeleteMessage,
     DirectMessage,
-    Event,
     GrantRole,
-    Message,
     Place,
     Post,
     React,
@@ -35,53 +34,29 @@ from bot.events import (
     Role,
 )
 from bot.i18n import N_, translator
+from bot.localtime import local_time
 
-__all__ = ["PLATFORM", "ConsoleAdapter", "parse_line"]
+__all__ = ["PLATFORM", "ConsoleAdapter", "MovableClock", "parse_line"]
 
+logger = logging.getLogger(__name__)
 PLATFORM = "console"
 PREFIX = "hearth> "
-_SPEAKER = re.compile(r"^@([^\s:]{1,64}):\s?(.*)$", re.DOTALL)
-_COMMAND = re.compile(r"^/([^\s@/]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
 
-def parse_line(
-    line: str,
-    *,
-    place: Place,
-    default_user: str,
-    admin: bool,
-    message_id: str,
-    clock: Clock,
-) -> Event | None:
-    """Turn one console line into an event (None for a blank line)."""
-    text = line.rstrip("\r\n")
-    user = default_user
-    speaker = _SPEAKER.match(text)
-    if speaker:
-        user, text = speaker.group(1), speaker.group(2)
-    if not text.strip():
-        return None
-    author = Author(user_id=user, name=user)
-    command = _COMMAND.match(text.strip())
-    if command:
-        role = Role.ADMIN if admin and user == default_user else Role.MEMBER
-        return CommandInvoked(
-            place=place,
-            invoker=author,
-            name=command.group(1),
-            args=(command.group(2) or "").strip(),
-            sent_at=clock.now(),
-            invoker_role=role,
-            message_id=message_id,
-        )
-    return Message(
-        place=place,
-        message_id=message_id,
-        author=author,
-        text=text,
-        sent_at=clock.now(),
-        mentions=tuple(re.findall(r"@(\w+)", text)),
-    )
+class MovableClock(Protocol):
+    """A clock the console can move (``~ +1d``): the manual clock, or the shifted wall clock."""
+
+    def now(self) -> datetime:
+        """The current time (UTC)."""
+        ...
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by `delta`."""
+        ...
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment`."""
+        ...
 
 
 def _render(action: Action) -> str:
@@ -102,15 +77,24 @@ def _render(action: Action) -> str:
         attached = f"\n[file: {action.file}]" if action.file else ""
         return f"(to @{action.user_id}) {action.text}{attached}"
     if isinstance(action, GrantRole):
-        return f"(role {action.role_id} → @{action.user_id})"
+        removed = "".join(f" (role {role} removed from @{action.user_id})" for role in action.revoke)
+        given = f"(role {action.role_id} → @{action.user_id})" if action.role_id else ""
+        return (given + removed).strip()
     if isinstance(action, React):
         return f"({action.emoji} on message {action.message_id})"
     if isinstance(action, DeleteMessage):
         return f"(deleted message {action.message_id}: {action.reason})"
     if isinstance(action, Restrict):
-        until = f" until {action.until:%Y-%m-%d %H:%M} UTC" if action.until else ""
+        until = f" until {local_time(action.until, 'UTC')}" if action.until else ""
         return f"({action.sanction.value} @{action.user_id}{until}: {action.reason})"
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
+
+
+def _lenient(stream: TextIO) -> TextIO:
+    """`stream` decoding bad bytes as U+FFFD instead of failing (or smuggling surrogates)."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="replace")
+    return stream
 
 
 class _LineReader:
@@ -126,8 +110,9 @@ class _LineReader:
         try:
             for line in self._stream:
                 asyncio.run_coroutine_threadsafe(self._queue.put(line), self._loop).result()
-        except (OSError, ValueError, RuntimeError):
-            pass  # stream closed or loop gone: treat as end of input
+        except (OSError, ValueError, RuntimeError) as error:
+            # The stream closed or the loop is gone: end of input, said once.
+            logger.warning("console input ended: %s", error)
         finally:
             try:
                 asyncio.run_coroutine_threadsafe(self._queue.put(None), self._loop)
@@ -150,7 +135,7 @@ class ConsoleAdapter:
         community: str,
         user: str,
         admin: bool,
-        clock: Clock,
+        clock: MovableClock,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
@@ -159,12 +144,13 @@ class ConsoleAdapter:
         self.user = user
         self.admin = admin
         self.clock = clock
-        self.stdin = stdin or sys.stdin
-        self.stdout = stdout or sys.stdout
+        self.stdin = _lenient(stdin or sys.stdin)
+        self.stdout = _lenient(stdout or sys.stdout)
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         # Message ids must not repeat across runs sharing one database.
-        self._run = f"{time.time_ns():x}"
-        self._counter = itertools.count(1)
+        self.transcript = Transcript(
+            place=self.place, user=user, admin=admin, run=f"{time.time_ns():x}", clock=clock
+        )
 
     def _write(self, text: str) -> None:
         for line in text.splitlines() or [""]:
@@ -176,8 +162,10 @@ class ConsoleAdapter:
         return Role.ADMIN if self.admin and user_id == self.user else Role.MEMBER
 
     async def perform(self, action: Action) -> str | None:
-        """Print the action as `hearth> ` lines."""
+        """Print the action as `hearth> ` lines; a reply or post gets an id others can name."""
         self._write(_render(action))
+        if isinstance(action, Reply | Post):
+            return self.transcript.sent_by_hearth()
         return None
 
     async def run(self, engine: Engine) -> None:
@@ -201,14 +189,25 @@ class ConsoleAdapter:
             line = await reader.readline()
             if line is None:
                 return
-            event = parse_line(
-                line,
-                place=self.place,
-                default_user=self.user,
-                admin=self.admin,
-                message_id=f"{self._run}-{next(self._counter)}",
-                clock=self.clock,
-            )
-            if event is None:
+            try:
+                read = self.transcript.read(line)
+            except ScriptError as error:
+                self._write(f"(console: {error})")
                 continue
-            await engine.process(event)
+            if isinstance(read, ClockMove):
+                await self._move_clock(read, engine)
+            elif read is not None:
+                await engine.process(read)
+
+    async def _move_clock(self, move: ClockMove, engine: Engine) -> None:
+        """Move time as the line says, then run what became due (posts, digests)."""
+        movable = self.clock
+        if move.by is not None:
+            movable.advance(move.by)
+        elif move.to is not None:
+            if move.to < movable.now():
+                self._write("(console: the clock only moves forward)")
+                return
+            movable.set(move.to)
+        self._write(f"(console: it is now {local_time(movable.now(), 'UTC')})")
+        await engine.run_due()

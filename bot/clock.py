@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "ShiftedClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -45,3 +45,25 @@ class ManualClock:
         if moment.tzinfo is None:
             raise ValueError("ManualClock.set needs a timezone-aware time")
         self._now = moment.astimezone(UTC)
+
+
+class ShiftedClock:
+    """The wall clock moved by an offset the console sets (``~ +1d``): time still flows."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        """Return the wall clock's time plus the offset."""
+        return self._base.now() + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by `delta`."""
+        self._offset += delta
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment` (timezone-aware); time flows on from there."""
+        if moment.tzinfo is None:
+            raise ValueError("ShiftedClock.set needs a timezone-aware time")
+        self._offset = moment.astimezone(UTC) - self._base.now()

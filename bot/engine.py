@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
@@ -32,6 +33,7 @@ from bot.events import (
 from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
+from storage.text import clean_text, needs_cleaning
 
 __all__ = ["Engine"]
 
@@ -78,6 +80,26 @@ def _event_key(event: Event) -> tuple[str, ...] | None:
         kind = "j" if isinstance(event, MemberJoined) else "l"
         return (kind, event.platform, event.group_id, event.member.user_id, event.at.isoformat())
     return None
+
+
+def _clean_author(author: Author) -> Author:
+    return replace(author, name=clean_text(author.name)) if needs_cleaning(author.name) else author
+
+
+def _cleaned(event: Event) -> Event:
+    """`event` with text no database refuses (no NUL, no lone surrogate), from any adapter."""
+    if isinstance(event, Message):
+        if needs_cleaning(event.text) or needs_cleaning(event.author.name):
+            return replace(event, text=clean_text(event.text), author=_clean_author(event.author))
+    elif isinstance(event, CommandInvoked):
+        if needs_cleaning(event.args) or needs_cleaning(event.invoker.name):
+            return replace(event, args=clean_text(event.args), invoker=_clean_author(event.invoker))
+    elif isinstance(event, ReactionAdded):
+        if needs_cleaning(event.reactor.name):
+            return replace(event, reactor=_clean_author(event.reactor))
+    elif needs_cleaning(event.member.name):
+        return replace(event, member=_clean_author(event.member))
+    return event
 
 
 def _where(event: Event) -> tuple[str, str, str | None, Author]:
@@ -154,6 +176,15 @@ class Engine:
             await self.services.database.close()
             self._started = False
 
+    async def run_due(self) -> None:
+        """Run every feature's due background work now (after a clock jump); one failing
+        feature is logged and the others still run."""
+        for feature in self.features:
+            try:
+                await feature.tick()
+            except Exception:
+                logger.exception("feature %s failed running its due work", feature.name)
+
     def feature(self, kind: type[F]) -> F | None:
         """The running feature of class `kind`, if it is part of this engine."""
         return next((f for f in self.features if isinstance(f, kind)), None)
@@ -173,6 +204,7 @@ class Engine:
         A redelivered event (same platform, channel and message id, or the same reaction,
         join or leave) is dropped here and again by the storage's unique keys.
         """
+        event = _cleaned(event)
         key = _event_key(event)
         if key is not None and self._recent.seen(key):
             logger.debug("dropping redelivered event %s", key)

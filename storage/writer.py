@@ -1,23 +1,27 @@
 """Group commit for the activity log: rows are queued in memory and written in batches.
 
 A batch is written when it reaches `batch_size` rows or every `flush_interval` seconds,
-whichever comes first, and on stop. A crash loses at most the rows of one interval. A failed
-write keeps its rows queued and is retried on the next flush.
+whichever comes first, and on stop. A crash loses at most the rows of one interval.
+
+Failures never stop the writer. When the database is unreachable, the batch stays queued
+(bounded) and is retried on the next flush. When the database refuses a row, the batch is
+split until the refused rows are isolated: those are logged and set aside, the rest is
+written. Text is cleaned of what no database stores (NUL, lone surrogates) as it is queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from storage.activity import Row, insert_ignoring_duplicates, record_active_days
 from storage.database import Database
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
+from storage.text import clean_text, needs_cleaning
 
 __all__ = ["ActivityWriter"]
 
@@ -26,6 +30,28 @@ logger = logging.getLogger(__name__)
 _TABLES: tuple[Table, ...] = tuple(
     Base.metadata.tables[model.__tablename__] for model in (MessageLog, MemberEvent, ReactionLog)
 )
+_Item = tuple[str, Row]
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached (worth retrying as it is),
+    rather than that it refused the data."""
+    if isinstance(error, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _clean(row: Row) -> Row:
+    if not any(isinstance(v, str) and needs_cleaning(v) for v in row.values()):
+        return row
+    return {k: clean_text(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _grouped(items: Sequence[_Item]) -> dict[str, list[Row]]:
+    batch: dict[str, list[Row]] = {}
+    for table, row in items:
+        batch.setdefault(table, []).append(row)
+    return batch
 
 
 class ActivityWriter:
@@ -47,6 +73,8 @@ class ActivityWriter:
         self._lock = asyncio.Lock()
         self._pending = 0
         self.written = 0
+        #: Rows the database refused, logged and dropped (the rest of their batch is written).
+        self.set_aside = 0
 
     @property
     def pending(self) -> int:
@@ -55,13 +83,17 @@ class ActivityWriter:
 
     async def add(self, table: str, row: Row) -> None:
         """Queue one row for `table` (messages, member_events, reactions); flush if full."""
-        self._queues[table].append(row)
+        self._queues[table].append(_clean(row))
         self._pending += 1
         if self._pending >= self.batch_size and not self._lock.locked():
             await self.flush()
 
     async def flush(self) -> None:
-        """Write everything queued now, in one transaction."""
+        """Write everything queued now, in one transaction.
+
+        Raises:
+            Exception: the database could not be reached; the rows stay queued.
+        """
         async with self._lock:
             if not self._pending:
                 return
@@ -69,12 +101,59 @@ class ActivityWriter:
             self._queues = {table.name: [] for table in _TABLES}
             count, self._pending = self._pending, 0
             try:
-                await self._write(batch)
-            except (SQLAlchemyError, OSError):
-                logger.exception("activity batch of %d rows failed; will retry", count)
+                try:
+                    await self._write(batch)
+                    written = count
+                except Exception as error:
+                    if unreachable(error):
+                        raise
+                    logger.warning(
+                        "activity batch of %d rows refused (%s); isolating the bad rows",
+                        count,
+                        error,
+                    )
+                    items = [(name, row) for name, rows in batch.items() for row in rows]
+                    written = await self._isolate(items)
+            except Exception as error:
+                logger.error(
+                    "activity batch of %d rows not written (%s); kept for the next try",
+                    count,
+                    error,
+                )
                 self._requeue(batch, count)
                 raise
-            self.written += count
+            self.written += written
+
+    async def _isolate(self, items: Sequence[_Item]) -> int:
+        """Write `items` in halves until each refused row is alone and refused again; set
+        those aside. Returns the rows written. Inserts ignore duplicates, so a retry repeats
+        nothing."""
+        if len(items) > 1:
+            middle = len(items) // 2
+            halves = (items[:middle], items[middle:])
+            return sum([await self._write_or_isolate(half) for half in halves])
+        try:
+            await self._write(_grouped(items))
+            return 1
+        except Exception as error:
+            if unreachable(error):
+                raise
+            table, row = items[0]
+            self.set_aside += 1
+            key = {k: row.get(k) for k in ("community_id", "channel_id", "message_id")}
+            logger.error("activity row set aside, the database refuses it: %s %s", table, key)
+            return 0
+
+    async def _write_or_isolate(self, items: Sequence[_Item]) -> int:
+        if len(items) == 1:
+            return await self._isolate(items)
+        try:
+            await self._write(_grouped(items))
+        except Exception as error:
+            if unreachable(error):
+                raise
+            return await self._isolate(items)
+        return len(items)
 
     async def _write(self, batch: Mapping[str, Sequence[Row]]) -> None:
         async with self._database.session() as session, session.begin():
@@ -102,9 +181,14 @@ class ActivityWriter:
             self._pending = sum(len(queue) for queue in self._queues.values())
 
     async def run(self) -> None:
-        """Flush every `flush_interval` seconds until cancelled; the owner flushes on stop."""
+        """Flush every `flush_interval` seconds until cancelled; the owner flushes on stop.
+        No error ends the loop: each is logged and the next round tries again."""
         while True:
             await asyncio.sleep(self.flush_interval)
-            # A failure is already logged and its rows stay queued for the next round.
-            with contextlib.suppress(SQLAlchemyError, OSError):
+            try:
                 await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # flush() logged it and kept the rows; anything else is a bug worth a trace.
+                logger.debug("periodic flush failed", exc_info=True)

@@ -68,6 +68,11 @@ class Feature(Protocol):
         """Start background work (called once, after migrations)."""
         ...
 
+    async def tick(self) -> Sequence[object]:
+        """Do the background work that is due now (scheduled posts, digests); return what
+        was done. Background loops call it; so does the console after moving its clock."""
+        ...
+
     async def stop(self) -> None:
         """Stop background work (called once, before storage is flushed)."""
         ...
@@ -91,6 +96,10 @@ class BaseFeature:
 
     async def start(self) -> None:
         """Nothing to start by default."""
+
+    async def tick(self) -> Sequence[object]:
+        """No background work by default."""
+        return ()
 
     async def stop(self) -> None:
         """Nothing to stop by default."""
