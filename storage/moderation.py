@@ -13,11 +13,20 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
-from storage.models import BlockedPhrase, Member, MemberEvent, MemberWarning, ModerationAction
+from storage.models import (
+    BlockedPhrase,
+    Member,
+    MemberEvent,
+    MemberWarning,
+    MessageLog,
+    ModerationAction,
+)
 
 __all__ = [
     "AuditEntry",
+    "LoggedMessage",
     "ModerationSummary",
+    "PastIncident",
     "WarningEntry",
     "actions_of_warning",
     "add_phrase",
@@ -30,6 +39,8 @@ __all__ = [
     "mark_undone",
     "moderation_counts",
     "recent_actions",
+    "recent_incidents",
+    "recent_messages",
     "record_action",
     "remove_phrase",
     "revoke_warning",
@@ -326,3 +337,69 @@ async def moderation_counts(
         )
     )
     return ModerationSummary(automatic, int(warned.scalar_one()), undone)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedMessage:
+    """A logged message as the flood and repeat rules read it back after a restart."""
+
+    member_id: int
+    platform: str
+    text: str | None
+    sent_at: datetime
+
+
+async def recent_messages(
+    session: AsyncSession, *, community_id: int, since: datetime, until: datetime, limit: int
+) -> list[LoggedMessage]:
+    """The community's messages (not commands) sent in [since, until], oldest first; the
+    newest `limit` of them if there are more. `text` is None once retention forgot it."""
+    query = (
+        select(MessageLog.member_id, MessageLog.platform, MessageLog.text, MessageLog.sent_at)
+        .where(
+            MessageLog.community_id == community_id,
+            MessageLog.sent_at >= since,
+            MessageLog.sent_at <= until,
+            MessageLog.is_command.is_(False),
+        )
+        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [LoggedMessage(int(m), str(p), t, at) for m, p, t, at in reversed(rows)]
+
+
+@dataclass(frozen=True, slots=True)
+class PastIncident:
+    """An automatic deletion or hold of the audit log, read back after a restart."""
+
+    member_id: int
+    rule: str
+    at: datetime
+    #: Whether it gave a warning (the first deletion of an incident does, the rest do not).
+    warned: bool
+
+
+async def recent_incidents(
+    session: AsyncSession, *, community_id: int, since: datetime, limit: int
+) -> list[PastIncident]:
+    """Hearth's own deletions and holds in the community since `since` (undone ones too: a
+    moderator's undo does not make the rule's window forget them), oldest first."""
+    query = (
+        select(
+            ModerationAction.member_id,
+            ModerationAction.rule,
+            ModerationAction.at,
+            ModerationAction.warning_id,
+        )
+        .where(
+            ModerationAction.community_id == community_id,
+            ModerationAction.at >= since,
+            ModerationAction.by_member_id.is_(None),
+            ModerationAction.kind.in_(("deleted", "held")),
+        )
+        .order_by(ModerationAction.at.desc(), ModerationAction.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [PastIncident(int(m), str(r), at, w is not None) for m, r, at, w in reversed(rows)]

@@ -13,6 +13,7 @@ from bot.features.base import resolve_member
 from bot.features.moderation.feature import Target
 from bot.features.moderation.rules import fold
 from bot.i18n import N_
+from bot.localtime import local_time
 from storage.identity import member_account
 from storage.moderation import (
     AuditEntry,
@@ -110,9 +111,10 @@ class ModerationCommands:
         if not found:
             return call.tr(N_("{name} has no warnings.")).format(name=name)
         lines = [call.tr(N_("Warnings of {name}:")).format(name=name)]
+        zone = call.community.timezone
         for w in found:
             by = w.by or call.tr(N_("Hearth"))
-            line = f"#{w.id} · {w.at:%Y-%m-%d %H:%M} UTC · {by} · {w.reason}"
+            line = f"#{w.id} · {local_time(w.at, zone)} · {by} · {w.reason}"
             lines.append(f"{line} " + call.tr(N_("(revoked)")) if w.revoked else line)
         return "\n".join(lines)
 
@@ -177,12 +179,16 @@ class ModerationCommands:
         if not entries:
             return call.tr(N_("No moderation actions yet."))
         lines = [call.tr(N_("Moderation log (newest first):"))]
+        zone = call.community.timezone
         for e in entries:
             by = e.by or call.tr(N_("Hearth"))
+            until = ""
+            if e.until is not None:
+                until = " · " + call.tr(N_("until {time}")).format(time=local_time(e.until, zone))
             undone = " " + call.tr(N_("(undone)")) if e.undone else ""
             lines.append(
-                f"#{e.id} · {e.at:%m-%d %H:%M} · {by} {call.tr(_KINDS.get(e.kind, e.kind))} "
-                f"{e.member} · {e.reason}{undone}"
+                f"#{e.id} · {local_time(e.at, zone)} · {by} "
+                f"{call.tr(_KINDS.get(e.kind, e.kind))} {e.member} · {e.reason}{until}{undone}"
             )
         return "\n".join(lines)
 

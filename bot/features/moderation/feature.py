@@ -23,14 +23,10 @@ from bot.events import (
     Sanction,
 )
 from bot.features.base import BaseFeature, EventContext, Services
-from bot.features.moderation.rules import (
-    FloodTracker,
-    PhraseMatcher,
-    RepeatTracker,
-    find_invite,
-    find_link,
-)
+from bot.features.moderation.rules import PhraseMatcher, find_invite, find_link
+from bot.features.moderation.window import HELD_RULES, Window
 from bot.i18n import N_, Translator
+from bot.localtime import local_time
 from bot.recent import Recent
 from storage.identity import CommunityInfo
 from storage.moderation import (
@@ -47,7 +43,6 @@ TRACKED = 50_000
 #: The remembered join time of a member storage knows no join of.
 NEVER = datetime.min.replace(tzinfo=UTC)
 QUOTE_LIMIT = 300
-NOTICE_AGAIN_AFTER = timedelta(minutes=1)
 #: Why a message was acted on, as moderators and members read it.
 RULES = {
     "flood": N_("too many messages too fast"),
@@ -58,7 +53,7 @@ RULES = {
     "ladder": N_("{count} warnings in {days} days"),
     "manual": N_("a moderator's decision"),
 }
-_HOLDS = ("link", "invite")
+_HOLDS = HELD_RULES
 #: The audit log's word for a sanction carried out.
 _DONE = {
     Sanction.MUTE: "muted",
@@ -87,15 +82,11 @@ class ModerationFeature(BaseFeature):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
-        s = self.settings
-        self.floods = FloodTracker(s.flood_messages, timedelta(seconds=s.flood_seconds))
-        self.repeats = RepeatTracker(
-            s.repeat_count, timedelta(seconds=s.repeat_seconds), s.repeat_min_length
-        )
+        # Recent messages and the incident going on per member and rule: one incident, one
+        # warning, one notice and one alert; every message of it is deleted and audited.
+        self.window = Window(self.settings, TRACKED)
         self._phrases: dict[int, PhraseMatcher] = {}
         self._joins: Recent[tuple[int, int], datetime] = Recent(TRACKED)
-        # The last incident of each rule per member: one incident, one warning.
-        self._incidents: Recent[tuple[int, int, str], datetime] = Recent(TRACKED)
 
     @property
     def settings(self) -> ModerationSettings:
@@ -107,6 +98,10 @@ class ModerationFeature(BaseFeature):
         from bot.features.moderation.commands import moderation_commands
 
         return moderation_commands(self)
+
+    async def start(self) -> None:
+        """What happened before now is read back from storage per community, on first use."""
+        self.window.start(self.services.clock.now())
 
     def forget_phrases(self, community_id: int) -> None:
         """Reload the community's blocked phrases on the next message."""
@@ -130,6 +125,7 @@ class ModerationFeature(BaseFeature):
             return ()
         if not isinstance(event, Message) or event.author.is_bot:
             return ()
+        await self.window.restore(self.services.database, context.community.id, event.sent_at)
         rule, detail = await self._check(event, context, key)
         if rule is None:
             return ()
@@ -154,8 +150,8 @@ class ModerationFeature(BaseFeature):
     ) -> tuple[str | None, str]:
         s, at = self.settings, event.sent_at
         rated = event.place.platform not in s.rate_exempt_platforms
-        flooding = rated and self.floods.add(key, at)
-        repeating = rated and self.repeats.add(key, event.text, at)
+        flooding = rated and self.window.floods.add(key, at)
+        repeating = rated and self.window.repeats.add(key, event.text, at)
         matcher = self._phrases.get(context.community.id) or await self._matcher(
             context.community.id
         )
@@ -193,24 +189,52 @@ class ModerationFeature(BaseFeature):
     ) -> list[Action]:
         now = event.sent_at
         key = (target.community.id, target.member_id, rule)
-        window = self._window(rule)
-        last = self._incidents.get(key)
-        actions: list[Action] = [
-            DeleteMessage(event.place, event.message_id, self.reason(rule, tr))
-        ]
-        if last is not None and now - last < window:
-            return actions  # the same incident goes on: delete quietly
-        self._incidents.put(key, now)
+        last = self.window.incidents.get(key)
+        reason = self.reason(rule, tr)
+        actions: list[Action] = [DeleteMessage(event.place, event.message_id, reason)]
         held = rule in _HOLDS
+        if last is not None and now - last < self.window.lasts(rule):
+            # The same incident goes on: no new warning, notice or alert, but every deletion
+            # is in the audit log and can be undone on its own.
+            await self._audit(event, target, rule, detail, reason, warned=False)
+            return actions
+        self.window.incidents.put(key, now)
+        audit, warning = await self._audit(event, target, rule, detail, reason, warned=not held)
+        notice = (
+            N_("{name}, your message is held for the moderators: {reason}.")
+            if held
+            else N_("{name}, your message was removed: {reason}. This is a warning.")
+        )
+        actions.append(Post(event.place, tr(notice).format(name=target.name, reason=reason)))
+        if rule == "flood":
+            actions += await self._repeat_flood(target, last, now, warning, tr)
+        if warning is not None:
+            actions += await self.escalate(target, warning, now, tr)
+        await self._alert(target, audit, rule, event, tr)
+        return actions
+
+    async def _audit(
+        self,
+        event: Message,
+        target: Target,
+        rule: str,
+        detail: str,
+        reason: str,
+        *,
+        warned: bool,
+    ) -> tuple[int, int | None]:
+        """The audit entry of a deleted or held message (and its warning if `warned`):
+        (entry id, warning id). Deletions are rare: one small transaction each."""
+        now = event.sent_at
         async with self.services.database.session() as session, session.begin():
             warning = None
-            if not held:
+            if warned:
                 warning = await add_warning(
                     session,
                     community_id=target.community.id,
                     member_id=target.member_id,
                     by_member_id=None,
-                    reason=self.reason(rule, tr),
+                    reason=reason,
                     now=now,
                 )
             audit = await record_action(
@@ -218,9 +242,9 @@ class ModerationFeature(BaseFeature):
                 community_id=target.community.id,
                 member_id=target.member_id,
                 by_member_id=None,
-                kind="held" if held else "deleted",
+                kind="held" if rule in _HOLDS else "deleted",
                 rule=rule,
-                reason=self.reason(rule, tr) + (f": {detail}" if detail else ""),
+                reason=reason + (f": {detail}" if detail else ""),
                 platform=target.platform,
                 group_id=target.group_id,
                 channel_id=event.place.channel_id,
@@ -232,28 +256,7 @@ class ModerationFeature(BaseFeature):
                 warning_id=warning,
                 at=now,
             )
-        notice = (
-            N_("{name}, your message is held for the moderators: {reason}.")
-            if held
-            else N_("{name}, your message was removed: {reason}. This is a warning.")
-        )
-        actions.append(
-            Post(event.place, tr(notice).format(name=target.name, reason=self.reason(rule, tr)))
-        )
-        if rule == "flood":
-            actions += await self._repeat_flood(target, last, now, warning, tr)
-        if warning is not None:
-            actions += await self.escalate(target, warning, now, tr)
-        await self._alert(target, audit, rule, event, tr)
-        return actions
-
-    def _window(self, rule: str) -> timedelta:
-        s = self.settings
-        if rule == "flood":
-            return timedelta(seconds=s.flood_seconds)
-        if rule == "repeat":
-            return timedelta(seconds=s.repeat_seconds)
-        return NOTICE_AGAIN_AFTER
+        return audit, warning
 
     async def _repeat_flood(
         self,
@@ -343,12 +346,19 @@ class ModerationFeature(BaseFeature):
             await self.services.dispatcher.notify_moderators(target.community, text)
             return []
         if by is None:
-            text = tr(N_("🛡️ Hearth {what} {name}: {reason}. Undo: /mod undo {id}")).format(
-                what=tr(N_("muted")) if sanction is Sanction.MUTE else tr(N_("banned")),
-                name=target.name,
-                reason=reason,
-                id=audit,
-            )
+            if until is not None:
+                text = tr(
+                    N_("🛡️ Hearth muted {name} until {until}: {reason}. Undo: /mod undo {id}")
+                ).format(
+                    name=target.name,
+                    until=local_time(until, target.community.timezone),
+                    reason=reason,
+                    id=audit,
+                )
+            else:
+                text = tr(N_("🛡️ Hearth {what} {name}: {reason}. Undo: /mod undo {id}")).format(
+                    what=tr(N_("banned")), name=target.name, reason=reason, id=audit
+                )
             await self._notify(target.community, text)
         return [
             Restrict(
