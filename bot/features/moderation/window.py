@@ -78,10 +78,12 @@ class Window:
         started = self._started
         if started is None or community_id in self._restored:
             return
-        self._restored.add(community_id)
         since = at - self.horizon
-        if since > started:  # the time before the start no longer matters
+        if since > started:  # the time before the start no longer matters to anyone
+            self._started = None
+            self._restored.clear()
             return
+        self._restored.add(community_id)
         try:
             async with database.session() as session:
                 messages = await recent_messages(
