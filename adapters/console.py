@@ -39,6 +39,8 @@ from bot.localtime import local_time
 __all__ = ["PLATFORM", "ConsoleAdapter", "MovableClock", "parse_line"]
 
 logger = logging.getLogger(__name__)
+#: Due moments one clock move stops at, at most (a year of hourly posts fits).
+_MAX_STOPS = 10_000
 PLATFORM = "console"
 PREFIX = "hearth> "
 
@@ -77,7 +79,8 @@ def _render(action: Action) -> str:
         attached = f"\n[file: {action.file}]" if action.file else ""
         return f"(to @{action.user_id}) {action.text}{attached}"
     if isinstance(action, GrantRole):
-        removed = "".join(f" (role {role} removed from @{action.user_id})" for role in action.revoke)
+        user = action.user_id
+        removed = "".join(f" (role {role} removed from @{user})" for role in action.revoke)
         given = f"(role {action.role_id} → @{action.user_id})" if action.role_id else ""
         return (given + removed).strip()
     if isinstance(action, React):
@@ -200,14 +203,22 @@ class ConsoleAdapter:
                 await engine.process(read)
 
     async def _move_clock(self, move: ClockMove, engine: Engine) -> None:
-        """Move time as the line says, then run what became due (posts, digests)."""
-        movable = self.clock
-        if move.by is not None:
-            movable.advance(move.by)
-        elif move.to is not None:
-            if move.to < movable.now():
-                self._write("(console: the clock only moves forward)")
-                return
-            movable.set(move.to)
-        self._write(f"(console: it is now {local_time(movable.now(), 'UTC')})")
+        """Move time as the line says, stopping at each moment work falls due on the way
+        (scheduled posts, digests) as if the time had passed with Hearth running."""
+        clock = self.clock
+        target = clock.now() + move.by if move.by is not None else move.to
+        if target is None or target < clock.now():
+            self._write("(console: the clock only moves forward)")
+            return
+        last: datetime | None = None
+        for _ in range(_MAX_STOPS):
+            due = await engine.next_due()
+            if due is None or due > target or (last is not None and due <= last):
+                break  # nothing more on the way (or work that does not move on: stop)
+            last = due
+            if due > clock.now():
+                clock.set(due)
+            await engine.run_due()
+        clock.set(target)
         await engine.run_due()
+        self._write(f"(console: it is now {local_time(clock.now(), 'UTC')})")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
@@ -184,6 +185,19 @@ class Engine:
                 await feature.tick()
             except Exception:
                 logger.exception("feature %s failed running its due work", feature.name)
+
+    async def next_due(self) -> datetime | None:
+        """The earliest moment any feature has background work due."""
+        dues: list[datetime] = []
+        for feature in self.features:
+            try:
+                due = await feature.next_due()
+            except Exception:
+                logger.exception("feature %s failed telling its next due time", feature.name)
+                continue
+            if due is not None:
+                dues.append(due)
+        return min(dues, default=None)
 
     def feature(self, kind: type[F]) -> F | None:
         """The running feature of class `kind`, if it is part of this engine."""

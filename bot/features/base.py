@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
@@ -73,6 +74,11 @@ class Feature(Protocol):
         was done. Background loops call it; so does the console after moving its clock."""
         ...
 
+    async def next_due(self) -> datetime | None:
+        """When background work is next due (None: nothing planned), so a moved clock can
+        stop at each due moment instead of jumping past it."""
+        ...
+
     async def stop(self) -> None:
         """Stop background work (called once, before storage is flushed)."""
         ...
@@ -100,6 +106,10 @@ class BaseFeature:
     async def tick(self) -> Sequence[object]:
         """No background work by default."""
         return ()
+
+    async def next_due(self) -> datetime | None:
+        """Nothing planned by default."""
+        return None
 
     async def stop(self) -> None:
         """Nothing to stop by default."""

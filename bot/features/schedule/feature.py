@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.commands import Command
 from bot.config import ScheduleSettings
@@ -66,6 +67,10 @@ class ScheduleFeature(BaseFeature):
     async def tick(self) -> list[RunReport]:
         """Post every run and retry due now; returns what happened to each."""
         return await self.runner.tick()
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest run or retry is due."""
+        return await self.runner.next_due()
 
     async def _loop(self) -> None:
         while True:
