@@ -409,3 +409,26 @@ def test_repeats_ignore_links_punctuation_and_width() -> None:
         tracker.add((1, 1), text, start + timedelta(seconds=n)) for n, text in enumerate(copies)
     ]
     assert seen == [False, False, True]
+
+
+async def test_the_moderation_window_survives_a_restart_on_each_backend(
+    db_url: str, clock: ManualClock
+) -> None:
+    """The read-back queries (messages in a window, Hearth's own deletions) on SQLite and
+    PostgreSQL: a flood split by a restart, then a second flood that mutes."""
+    first = await started(db_url, clock)
+    await burst(first, "spammer", 4, "a")
+    await first.engine.stop()
+    second = await started(db_url, clock)
+    try:
+        actions = await burst(second, "spammer", 3, "b")
+        assert deleted(actions) == ["b2"]  # the 7th message in 10 seconds, across the restart
+    finally:
+        await second.engine.stop()
+    clock.advance(timedelta(minutes=2))
+    third = await started(db_url, clock)
+    try:
+        (mute,) = restricts(await burst(third, "spammer", 7, "c"))
+        assert mute.sanction is Sanction.MUTE  # the flood before the restart counts
+    finally:
+        await third.engine.stop()
