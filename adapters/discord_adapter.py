@@ -39,6 +39,7 @@ from adapters.discord_commands import (
     place_of,
 )
 from adapters.discord_send import NO_PINGS, DiscordSender, snowflake
+from adapters.images import ImageFetcher
 from bot.clock import Clock
 from bot.config import DiscordSettings, Settings
 from bot.engine import Engine
@@ -150,7 +151,8 @@ class DiscordAdapter:
         self.interactions = Interactions(
             ephemeral_replies=settings.discord.ephemeral_replies, defer_after=defer_after
         )
-        self.sender = DiscordSender(self.interactions, clock)
+        images = ImageFetcher.from_settings(settings.schedule)
+        self.sender = DiscordSender(self.interactions, clock, images)
         self._synced: set[int] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
 

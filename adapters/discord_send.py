@@ -1,11 +1,13 @@
 """Carrying out engine actions on Discord: messages split at 2,000 characters with mentions
 that ping nobody (but the member replied to), uploads, digest cards as embeds, native polls,
 role grants, reactions and moderation (deletions, timeouts, bans); Discord's refusals become
-`DeliveryFailed` with the ids involved.
+`DeliveryFailed` with the ids involved. A linked image is fetched (size-capped, images only,
+`adapters.images`) and uploaded, never handed to Discord to fetch unchecked.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ import discord
 
 from adapters.chunks import split_message
 from adapters.discord_commands import MESSAGE_LIMIT, Interactions
+from adapters.images import ImageFetcher, ImageFetchError
 from bot.clock import Clock
 from bot.errors import DeliveryFailed, DeliveryProblem
 from bot.events import (
@@ -116,27 +119,43 @@ def embed_of(card: Card) -> discord.Embed | None:
     return embed if len(embed) <= EMBED_TOTAL_LIMIT else None
 
 
-def attachment(action: Post | DirectMessage) -> dict[str, Any]:
-    """`send` keywords for the action's card, image or file: a local file is uploaded (a
-    chart inside the card's embed), a URL embedded."""
+async def attachment(action: Post | DirectMessage, images: ImageFetcher) -> dict[str, Any]:
+    """`send` keywords for the action's card, image or file: a local file or a fetched link
+    is uploaded (inside the card's embed when there is one, as a digest's chart is)."""
+    embed = None if action.card is None else embed_of(action.card)
+    if not action.image or (isinstance(action, DirectMessage) and action.file):
+        return _local_upload(action, embed)
+    if urlparse(action.image).scheme.lower() not in ("http", "https"):
+        return _local_upload(action, embed)
+    try:
+        fetched = await images.fetch(action.image)
+    except ImageFetchError as error:
+        raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+    upload = discord.File(io.BytesIO(fetched.data), filename=fetched.filename)
+    return _with_embed(upload, fetched.filename, embed)
+
+
+def _local_upload(action: Post | DirectMessage, embed: discord.Embed | None) -> dict[str, Any]:
     if isinstance(action, DirectMessage) and action.file:
         document = Path(action.file)
         if not document.is_file():
             raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no file {document}")
         return {"file": discord.File(document)}
-    embed = None if action.card is None else embed_of(action.card)
     if not action.image:
         return {} if embed is None else {"embed": embed}
-    if urlparse(action.image).scheme in ("http", "https"):
-        return {"embed": (embed or discord.Embed()).set_image(url=action.image)}
     path = Path(action.image)
     if not path.is_file():
         raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no image file {path}")
+    name = CHART_NAME if embed is not None else path.name
+    return _with_embed(discord.File(path, filename=name), name, embed)
+
+
+def _with_embed(upload: discord.File, name: str, embed: discord.Embed | None) -> dict[str, Any]:
     if embed is None:
-        return {"file": discord.File(path)}
-    # The chart shows inside the embed: an attachment named in the embed's image URL.
-    embed.set_image(url=f"attachment://{CHART_NAME}")
-    return {"embed": embed, "file": discord.File(path, filename=CHART_NAME)}
+        return {"file": upload}
+    # The image shows inside the embed: an attachment named in the embed's image URL.
+    embed.set_image(url=f"attachment://{name}")
+    return {"embed": embed, "file": upload}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -153,9 +172,12 @@ def _native_poll(poll: Poll) -> discord.Poll:
 class DiscordSender:
     """Performs actions through a connected discord.py client."""
 
-    def __init__(self, interactions: Interactions, clock: Clock) -> None:
+    def __init__(
+        self, interactions: Interactions, clock: Clock, images: ImageFetcher | None = None
+    ) -> None:
         self.interactions = interactions
         self.clock = clock
+        self.images = images or ImageFetcher()
 
     async def perform(self, client: discord.Client, action: Action) -> str | None:
         """Carry out one action; returns the id of the (first) message sent.
@@ -172,7 +194,7 @@ class DiscordSender:
                 return await self.post(client, action)
             if isinstance(action, DirectMessage):
                 dm = await client.create_dm(discord.Object(snowflake(action.user_id)))
-                return await self.send(dm, action.text, **attachment(action))
+                return await self.send(dm, action.text, **await attachment(action, self.images))
             if isinstance(action, GrantRole):
                 await self.grant(client, action)
             elif isinstance(action, DeleteMessage):
@@ -239,7 +261,7 @@ class DiscordSender:
         return await self.send(channel, reply.text, reference=reference)
 
     async def post(self, client: discord.Client, post: Post) -> str | None:
-        extras = attachment(post)
+        extras = await attachment(post, self.images)
         if post.poll is not None:
             extras["poll"] = _native_poll(post.poll)
         return await self.send(self.channel(client, post.target), post.text, **extras)
@@ -258,7 +280,8 @@ class DiscordSender:
     async def grant(self, client: discord.Client, grant: GrantRole) -> None:
         member = await self.member(client, grant.group_id, grant.user_id)
         reason = grant.reason or None
-        await member.add_roles(discord.Object(snowflake(grant.role_id)), reason=reason)
+        if grant.role_id:  # empty: only remove (a level lost below every level role)
+            await member.add_roles(discord.Object(snowflake(grant.role_id)), reason=reason)
         stale = [discord.Object(snowflake(r)) for r in grant.revoke if r != grant.role_id]
         if stale:
             await member.remove_roles(*stale, reason=reason)

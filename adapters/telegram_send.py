@@ -1,6 +1,7 @@
 """Carrying out engine actions on Telegram: HTML text split at 4,096 characters, photos,
 documents, native polls, reactions and moderation (deleting messages, muting, banning);
-Telegram's refusals become `DeliveryFailed`.
+Telegram's refusals become `DeliveryFailed`. A linked image is fetched (size-capped, images
+only, `adapters.images`) and uploaded, never handed to Telegram to fetch unchecked.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 from telegram import Bot, ChatPermissions, InputFile, ReactionTypeEmoji, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from adapters.chunks import split_message
+from adapters.images import ImageFetcher, ImageFetchError
 from bot.clock import Clock
 from bot.errors import DeliveryFailed, DeliveryProblem
 from bot.events import (
@@ -54,9 +57,15 @@ _NO_RIGHTS = (
 class TelegramSender:
     """Performs actions through a connected python-telegram-bot `Bot`."""
 
-    def __init__(self, clock: Clock, retry_delays: Sequence[float]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        retry_delays: Sequence[float],
+        images: ImageFetcher | None = None,
+    ) -> None:
         self.clock = clock
         self.retry_delays = tuple(retry_delays)
+        self.images = images or ImageFetcher()
 
     async def perform(self, bot: Bot, action: Action) -> str | None:
         """Carry out one action; returns the id of the (first) message sent.
@@ -81,7 +90,8 @@ class TelegramSender:
             return await self._post(action, bot)
         if isinstance(action, DirectMessage):
             if action.image:
-                photo = partial(bot.send_photo, action.user_id, _photo(action.image))
+                image = await self._photo(action, action.image)
+                photo = partial(bot.send_photo, action.user_id, image)
                 await self._call(action, photo)
             first = await self._send_text(action, bot, action.user_id, action.text, None, None)
             if action.file:
@@ -175,11 +185,12 @@ class TelegramSender:
         text = action.text
         if action.image:
             caption = text if len(text) <= CAPTION_LIMIT else ""
+            photo = await self._photo(action, action.image)
             await self._call(
                 action,
                 lambda: bot.send_photo(
                     target.group_id,
-                    _photo(action.image or ""),
+                    photo,
                     caption=html.escape(caption, quote=False) or None,
                     parse_mode=ParseMode.HTML,
                     message_thread_id=thread_id,
@@ -203,6 +214,17 @@ class TelegramSender:
             )
             first = first or str(sent.message_id)
         return first
+
+    async def _photo(self, action: Post | DirectMessage, image: str) -> InputFile:
+        """The image to upload: a link fetched under the size and type checks, or a local
+        file (the engine only passes files it checked, and its own charts)."""
+        if urlsplit(image).scheme.lower() in ("http", "https"):
+            try:
+                fetched = await self.images.fetch(image)
+            except ImageFetchError as error:
+                raise DeliveryFailed(action, DeliveryProblem.FAILED, str(error)) from error
+            return InputFile(fetched.data, filename=fetched.filename)
+        return _local_photo(action, image)
 
     async def _call(self, action: Action, request: Callable[[], Awaitable[T]]) -> T:
         """Run one Bot API call: retry network errors with backoff and jitter; translate
@@ -242,10 +264,11 @@ def _problem(error: BadRequest) -> DeliveryProblem:
     return DeliveryProblem.FAILED
 
 
-def _photo(image: str) -> Any:
-    """A local file is uploaded; anything else (a URL) is passed for Telegram to fetch."""
+def _local_photo(action: Post | DirectMessage, image: str) -> InputFile:
     path = Path(image)
-    return InputFile(path.read_bytes(), filename=path.name) if path.is_file() else image
+    if not path.is_file():
+        raise DeliveryFailed(action, DeliveryProblem.FAILED, f"no image file {path}")
+    return InputFile(path.read_bytes(), filename=path.name)
 
 
 def _document(file: str) -> InputFile:

@@ -287,6 +287,13 @@ class ScheduleSettings(_Section):
     retry_backoff_minutes: tuple[int, ...] = Field(default=(1, 5, 15), min_length=1)
     #: Longest pause between two checks for due runs (schedules changed by another process).
     tick_seconds: float = Field(default=30.0, ge=1, le=300)
+    #: The only folder `/schedule image` may post local files from (None: links only). A
+    #: file must resolve inside it (no `..`, no symlink out) and be a PNG, JPEG, GIF or WebP.
+    media_dir: Path | None = None
+    #: Largest image posted: a linked image is fetched by Hearth and refused beyond this.
+    max_image_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    #: Let image links point at this machine or a private network (loopback, 10.x, …).
+    allow_private_urls: bool = False
 
     @field_validator("promo_caps")
     @classmethod
@@ -302,6 +309,12 @@ class ScheduleSettings(_Section):
         if any(not 1 <= minutes <= 1440 for minutes in value):
             raise ValueError("each wait must be between 1 and 1440 minutes")
         return value
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # An empty path would be "." — the working directory, database and all.
+        return None if isinstance(value, str) and not value.strip() else value
 
     def promo_cap_for(self, community: str) -> int:
         """The weekly promotion cap of one community."""

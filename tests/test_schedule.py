@@ -203,18 +203,30 @@ async def test_daily_0900_posts_at_0900_berlin_across_dst(
     assert texts(sched) == ["Guten Morgen"] * 3
 
 
-async def test_image_posts_with_a_url_or_a_file(sched: Harness, tmp_path: Path) -> None:
-    picture = tmp_path / "cat.png"
-    picture.write_bytes(b"\x89PNG")
-    await admin(sched, "/schedule image daily 09:00 | https://example.com/cat.png | Caturday!")
-    await admin(sched, f"/schedule image daily 09:00 | {picture}")
-    missing = await admin(sched, "/schedule image daily 09:00 | /nowhere/cat.png | Hi")
-    assert missing == "'/nowhere/cat.png' is neither an http(s) URL nor a file Hearth can read"
-    await at(sched, TUE_0900)
-    assert [(p.text, p.image) for p in posts(sched)] == [
-        ("Caturday!", "https://example.com/cat.png"),
-        ("", str(picture)),
-    ]
+async def test_image_posts_with_a_url_or_a_file_from_the_media_folder(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    picture = media / "cat.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    h = await start_harness(settings(sqlite_url, media_dir=str(media)), clock)
+    try:
+        await admin(h, "/schedule image daily 09:00 | https://example.com/cat.png | Caturday!")
+        await admin(h, "/schedule image daily 09:00 | cat.png")
+        await admin(h, f"/schedule image daily 09:00 | {picture}")
+        missing = await admin(h, "/schedule image daily 09:00 | nowhere.png | Hi")
+        assert missing == "there is no file 'nowhere.png' in the media folder"
+        shown = await admin(h, "/schedule show 3")
+        assert "Image: cat.png" in shown.splitlines()  # stored by its name in the folder
+        await at(h, TUE_0900)
+        assert [(p.text, p.image) for p in posts(h)] == [
+            ("Caturday!", "https://example.com/cat.png"),
+            ("", str(picture)),
+            ("", str(picture)),
+        ]
+    finally:
+        await h.engine.stop()
 
 
 async def test_polls_post_natively_and_as_numbered_text_on_the_console(sched: Harness) -> None:

@@ -11,12 +11,11 @@ from bot.errors import InvalidArguments, NotFound
 from bot.events import Role
 from bot.features.schedule.content import (
     POLL_QUESTION_LIMIT,
-    ContentError,
-    check_image,
     check_items,
     check_template,
     local_time,
 )
+from bot.features.schedule.images import check_image
 from bot.features.schedule.runner import when_of
 from bot.features.schedule.triggers import ScheduleProblem, When, parse_when
 from bot.i18n import N_, Translator
@@ -92,8 +91,9 @@ class ScheduleCommands:
         try:
             check_template(text)
             checked = check_items(kind, items) if kind in ("poll", "rotate") else ()
-            image = check_image(image) if image is not None else None
-        except ContentError as problem:
+            if image is not None:
+                image = check_image(image, self.feature.settings)
+        except ScheduleProblem as problem:
             raise InvalidArguments(problem.message(call.tr)) from None
         place, now = call.event.place, call.event.sent_at
         schedule = NewSchedule(
@@ -126,7 +126,7 @@ class ScheduleCommands:
         return await self._save(call, "text", call.args["text"])
 
     async def image(self, call: CommandCall) -> str:
-        """Schedule an image (a file path or URL) with optional text."""
+        """Schedule an image (an http(s) link or a file in the media folder) with text."""
         return await self._save(call, "image", call.args["text"] or "", image=call.args["image"])
 
     async def poll(self, call: CommandCall) -> str:
@@ -307,9 +307,12 @@ def schedule_commands(feature: ScheduleFeature) -> Sequence[Command]:
         (
             "image",
             h.image,
-            N_("Schedule an image (file path or URL) with text."),
+            N_("Schedule an image (an http(s) link or a file in the media folder) with text."),
             admin,
-            (Param("image", text), Param("text", text, required=False)),
+            (
+                Param("image", text, help=N_("an http(s) link, or a file in the media folder")),
+                Param("text", text, required=False),
+            ),
         ),
         (
             "poll",

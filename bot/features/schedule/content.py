@@ -3,11 +3,10 @@ list; templates with {date}, {weekday}, {community}, {top_members_week}, {new_me
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -26,7 +25,6 @@ __all__ = [
     "PLACEHOLDERS",
     "ContentError",
     "build_post",
-    "check_image",
     "check_items",
     "check_template",
     "local_time",
@@ -41,6 +39,7 @@ ROTATION_ITEMS = (2, 500)
 WRAPPED = N_("🔁 That was the whole list; it starts again from the top.")
 NOBODY = N_("nobody yet")
 _LOCALES = {"en": "en", "zh_Hans": "zh_Hans_CN"}
+_CHINESE_COMMAS = re.compile(r"[，、]")
 
 
 class ContentError(ScheduleProblem):
@@ -95,10 +94,15 @@ def check_template(text: str) -> set[str]:
 def check_items(kind: str, items: Iterable[str]) -> tuple[str, ...]:
     """A poll's options or a rotating list's items, checked.
 
+    Parts are separated by ``|``; a single part written with Chinese list commas
+    (``游戏、户外、睡觉`` or ``游戏，户外``) is split at them instead.
+
     Raises:
         ContentError: too few or too many, or an option too long for the platforms.
     """
     values = tuple(item.strip() for item in items if item.strip())
+    if len(values) == 1 and _CHINESE_COMMAS.search(values[0]):
+        values = tuple(part.strip() for part in _CHINESE_COMMAS.split(values[0]) if part.strip())
     low, high = POLL_OPTIONS if kind == "poll" else ROTATION_ITEMS
     if not low <= len(values) <= high:
         template = (
@@ -118,20 +122,6 @@ def check_items(kind: str, items: Iterable[str]) -> tuple[str, ...]:
     for item in values:
         check_template(item)
     return values
-
-
-def check_image(image: str) -> str:
-    """An image to post: an http(s) URL, or a file Hearth can read.
-
-    Raises:
-        ContentError: neither.
-    """
-    image = image.strip()
-    if urlparse(image).scheme in ("http", "https") or Path(image).expanduser().is_file():
-        return image
-    raise ContentError(
-        N_("{value} is neither an http(s) URL nor a file Hearth can read"), value=repr(image)
-    )
 
 
 async def template_values(
@@ -175,9 +165,17 @@ def wanted_fields(schedule: ScheduleInfo) -> set[str]:
 
 
 def build_post(
-    schedule: ScheduleInfo, render: Callable[[str], str], tr: Translator
+    schedule: ScheduleInfo,
+    render: Callable[[str], str],
+    tr: Translator,
+    *,
+    image: str | None = None,
 ) -> tuple[Post, str]:
-    """The post for a schedule's run, and its text as recorded in the run."""
+    """The post for a schedule's run, and its text as recorded in the run.
+
+    `image` is the schedule's image as checked for this run (`images.resolve_image`); a
+    schedule's stored image is never posted unchecked.
+    """
     target = Place(schedule.platform, schedule.group_id, schedule.channel_id, schedule.thread_id)
     if schedule.kind == "poll":
         question = render(schedule.text)
@@ -191,4 +189,4 @@ def build_post(
             text = f"{text}\n\n{tr(WRAPPED)}"
         return Post(target, text), text
     text = render(schedule.text)
-    return Post(target, text, image=schedule.image if schedule.kind == "image" else None), text
+    return Post(target, text, image=image if schedule.kind == "image" else None), text

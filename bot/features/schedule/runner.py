@@ -21,6 +21,7 @@ from bot.config import ScheduleSettings
 from bot.events import Post
 from bot.features.base import Services
 from bot.features.schedule.content import build_post, template_values, wanted_fields
+from bot.features.schedule.images import ImageRefused, resolve_image
 from bot.features.schedule.triggers import When, WhenError, parse_when
 from bot.i18n import N_, Translator, translator
 from storage.identity import CommunityInfo, get_community
@@ -49,6 +50,11 @@ PROMO_WINDOW = timedelta(days=7)
 PAUSED_NOTE = N_(
     "Scheduled post #{id} is paused: posting in channel {channel} failed {attempts} times "
     "({detail}). Fix the cause, then send /schedule resume {id}."
+)
+IMAGE_NOTE = N_(
+    "Scheduled post #{id} is paused and was not posted: its image cannot be posted "
+    "({detail}). Remove it (/schedule remove {id}) and schedule the image again as an "
+    "http(s) link or a file in the media folder."
 )
 BLOCKED_NOTE = N_(
     "Scheduled post #{id} was not posted: it is a promotion, and this community already had "
@@ -244,8 +250,19 @@ class Runner:
         """Post one run (attempt number `attempts + 1`) and record how it went."""
         community = await self._community(schedule)
         tr = translator(community.language)
+        image = None
+        if schedule.kind == "image" and schedule.image:
+            # Checked again at every post: a schedule stored before the rules (or a file
+            # changed since) must never post a file from outside the media folder.
+            try:
+                image = resolve_image(schedule.image, self.settings)
+            except ImageRefused as refused:
+                detail = refused.message(tr)
+                note = tr(IMAGE_NOTE).format(id=schedule.id, detail=detail)
+                await self._fail(schedule, community, run_id, attempts + 1, detail, tr, note=note)
+                return RunReport(schedule.id, planned, "failed")
         try:
-            post, text = await self._post(schedule, community, planned, tr)
+            post, text = await self._post(schedule, community, planned, tr, image)
             delivery = await self.services.dispatcher.deliver(post, report=False)
             ok, message_id, detail = delivery.ok, delivery.message_id, delivery.detail
         except Exception as error:  # a template query failing, say: a failed attempt too
@@ -281,7 +298,12 @@ class Runner:
         return RunReport(schedule.id, planned, "failed")
 
     async def _post(
-        self, schedule: ScheduleInfo, community: CommunityInfo, planned: datetime, tr: Translator
+        self,
+        schedule: ScheduleInfo,
+        community: CommunityInfo,
+        planned: datetime,
+        tr: Translator,
+        image: str | None,
     ) -> tuple[Post, str]:
         wanted = wanted_fields(schedule)
         values = {}
@@ -294,7 +316,7 @@ class Runner:
                 wanted=wanted,
                 tr=tr,
             )
-        return build_post(schedule, lambda text: text.format_map(values), tr)
+        return build_post(schedule, lambda text: text.format_map(values), tr, image=image)
 
     async def _record_posted(
         self,
@@ -326,6 +348,8 @@ class Runner:
         attempts: int,
         detail: str,
         tr: Translator,
+        *,
+        note: str | None = None,
     ) -> None:
         async with self.services.database.session() as session, session.begin():
             await finish_run(
@@ -337,7 +361,7 @@ class Runner:
         logger.warning(
             "scheduled post #%s paused after %s attempts: %s", schedule.id, attempts, detail
         )
-        note = tr(PAUSED_NOTE).format(
+        note = note or tr(PAUSED_NOTE).format(
             id=schedule.id, channel=schedule.channel_id, attempts=attempts, detail=detail
         )
         await self.services.dispatcher.notify_moderators(community, note)

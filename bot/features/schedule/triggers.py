@@ -4,7 +4,9 @@ Forms, each optionally followed by an IANA time zone (the community's by default
 cron with five fields and names (``0 9 * * MON-FRI``), ``daily 09:00``, ``weekly mon 20:00``,
 ``monthly 1 10:00`` (or ``last``), ``every 2h`` (``m``, ``h``, ``d``) and one-off dates
 (``2026-12-24 18:00``). Cron weekdays follow crontab (0 and 7 are Sunday), and as in crontab
-a day of month and a weekday both given means either.
+a day of month and a weekday both given means either. Chinese forms (``每天 10:00``,
+``每周五 18:00``, ``工作日 09:00``, ``每月1号 10:00``…) are read by `chinese` into these and
+keep a canonical Chinese spelling. Full-width digits and punctuation read as ASCII.
 
 APScheduler only computes times here; Hearth stores schedules and claims runs itself.
 Wall-clock schedules follow local time across daylight saving changes: 09:00 stays 09:00, and
@@ -13,7 +15,9 @@ a time that happens twice when the clocks go back fires once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,14 +29,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.features.schedule.chinese import has_chinese, read_chinese
 from bot.i18n import N_, Translator
 
 __all__ = ["EXAMPLES", "ScheduleProblem", "When", "WhenError", "parse_when", "split_timezone"]
 
-EXAMPLES = (
+#: A message id: the Chinese catalogue gives the Chinese forms.
+EXAMPLES = N_(
     "0 9 * * MON-FRI · daily 09:00 · weekly mon 20:00 · monthly 1 10:00 · every 2h · "
     "2026-12-24 18:00"
 )
+#: Values of a `ScheduleProblem` that are message ids themselves.
+_TRANSLATED_VALUES = ("field", "examples")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _FULL_DAYS = {day: day[:3] for day in _DAYS} | {
     "sunday": "sun",
@@ -71,7 +79,10 @@ class ScheduleProblem(Exception):
 
     def message(self, tr: Translator) -> str:
         """The message in the community's language."""
-        values = {key: tr(value) if key == "field" else value for key, value in self.values.items()}
+        values = {
+            key: tr(value) if key in _TRANSLATED_VALUES else value
+            for key, value in self.values.items()
+        }
         return tr(self.template).format(**values)
 
 
@@ -154,9 +165,23 @@ def parse_when(text: str, *, default_timezone: str, anchor: datetime) -> When:
     Raises:
         WhenError: the expression or its time zone is invalid.
     """
-    expression, timezone = split_timezone(text.strip(), default_timezone)
+    expression, timezone = split_timezone(
+        unicodedata.normalize("NFKC", text).strip(), default_timezone
+    )
     zone = ZoneInfo(timezone)
-    words = expression.split()
+    if has_chinese(expression):
+        chinese = read_chinese(expression)
+        if chinese is None:
+            raise _unreadable(text)
+        words, canonical = chinese
+        when = _parse_words(words, text, timezone, zone, anchor)
+        return dataclasses.replace(when, expression=canonical)
+    return _parse_words(expression.split(), text, timezone, zone, anchor)
+
+
+def _parse_words(
+    words: list[str], text: str, timezone: str, zone: ZoneInfo, anchor: datetime
+) -> When:
     if not words:
         raise _unreadable(text)
     keyword = words[0].lower()
@@ -212,7 +237,7 @@ def _daily(words: list[str], timezone: str, zone: ZoneInfo) -> When:
 
 def _weekdays(word: str) -> str:
     names: list[str] = []
-    for part in word.lower().split(","):
+    for part in word.lower().replace("、", ",").split(","):
         ends = part.split("-")
         if len(ends) > 2 or any(end not in _FULL_DAYS for end in ends):
             raise WhenError(
