@@ -95,11 +95,13 @@ class Command:
         """The command as typed, without the slash: ``faq add`` or ``help``."""
         return f"{self.group} {self.name}" if self.group else self.name
 
-    def usage(self) -> str:
-        """One line of usage: ``/faq add <question> | <answer>``."""
+    def usage(self, tr: Translator | None = None) -> str:
+        """One line of usage: ``/faq add <question> | <answer>`` (with `tr`, parameter
+        names in the community's language: ``/faq add <问题> | <答案>``)."""
         parts = []
         for param in self.params:
-            label = "|".join(param.choices) if param.choices else param.name
+            named = tr(param.name) if tr else param.name
+            label = "|".join(param.choices) if param.choices else named
             label = f"{label}…" if param.variadic else label
             parts.append(f"<{label}>" if param.required else f"[{label}]")
         joiner = f" {self.separator} " if self.separator else " "
@@ -160,6 +162,76 @@ class CommandRegistry:
 #: The largest whole number a parameter takes unless it says otherwise: ids and counts fit
 #: the databases' INTEGER columns (a bigger one used to fail inside the query).
 MAX_INTEGER = 2**31 - 1
+#: Parameter names as members read them in usage and errors (tests/test_i18n.py checks
+#: that every registered parameter is here).
+PARAM_NAMES = (
+    N_("action"),
+    N_("amount"),
+    N_("answer"),
+    N_("command"),
+    N_("confirm"),
+    N_("count"),
+    N_("digest"),
+    N_("helpful"),
+    N_("id"),
+    N_("image"),
+    N_("items"),
+    N_("language"),
+    N_("level"),
+    N_("member"),
+    N_("options"),
+    N_("page"),
+    N_("period"),
+    N_("phrase"),
+    N_("promo"),
+    N_("question"),
+    N_("reason"),
+    N_("role"),
+    N_("state"),
+    N_("tag"),
+    N_("tags"),
+    N_("text"),
+    N_("timezone"),
+    N_("when"),
+)
+#: Words members type for a choice, in Chinese or in other English: each stands for the first
+#: of its choices that a parameter offers (是 is "yes" for /faq feedback, "confirm" for
+#: /forgetme).
+CHOICE_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "是": ("yes", "confirm", "on"),
+    "是的": ("yes", "confirm"),
+    "对": ("yes",),
+    "有用": ("yes",),
+    "确认": ("confirm", "yes"),
+    "确定": ("confirm", "yes"),
+    "否": ("no", "off"),
+    "不": ("no",),
+    "没用": ("no",),
+    "开": ("on",),
+    "开启": ("on",),
+    "打开": ("on",),
+    "关": ("off",),
+    "关闭": ("off",),
+    "日": ("day", "daily"),
+    "天": ("day", "daily"),
+    "每天": ("daily", "day"),
+    "每日": ("daily", "day"),
+    "周": ("week", "weekly"),
+    "星期": ("week", "weekly"),
+    "每周": ("weekly", "week"),
+    "本周": ("week",),
+    "月": ("month",),
+    "本月": ("month",),
+    "全部": ("all",),
+    "总": ("all",),
+    "总榜": ("all",),
+    "添加": ("add",),
+    "删除": ("remove",),
+    "移除": ("remove",),
+    "列表": ("list",),
+    "y": ("yes",),
+    "n": ("no",),
+}
 #: Full-width forms of separators, as Chinese and Japanese keyboards type them.
 _WIDE = {"|": ("｜",)}
 _QUOTES = {'"': '"', "'": "'", "“": "”", "「": "」", "‘": "’"}
@@ -194,13 +266,13 @@ def _convert(param: Param, value: str, tr: Translator) -> Any:
         try:
             number = int(unicodedata.normalize("NFKC", value))
         except ValueError:
-            raise _problem(tr(N_("{name} must be a whole number")), param) from None
+            raise _problem(tr(N_("{name} must be a whole number")), param, tr) from None
         if param.minimum is not None and number < param.minimum:
-            raise _problem(tr(N_("{name} must be at least {minimum}")), param)
+            raise _problem(tr(N_("{name} must be at least {minimum}")), param, tr)
         maximum = MAX_INTEGER if param.maximum is None else param.maximum
         if number > maximum:
             bounded = dataclasses.replace(param, maximum=maximum)
-            raise _problem(tr(N_("{name} must be at most {maximum}")), bounded)
+            raise _problem(tr(N_("{name} must be at most {maximum}")), bounded, tr)
         return number
     if param.kind is ParamKind.MEMBER:
         mention = _MENTION.match(value)
@@ -212,11 +284,14 @@ def _convert(param: Param, value: str, tr: Translator) -> Any:
         mention = _ROLE_MENTION.match(value)
         return mention.group(1) if mention else value.removeprefix("@")
     if param.choices:
-        folded = value.casefold()
+        folded = unicodedata.normalize("NFKC", value).casefold()
         for choice in param.choices:
             if choice.casefold() == folded:
                 return choice
-        raise _problem(tr(N_("{name} must be one of: {choices}")), param)
+        for choice in CHOICE_ALIASES.get(folded, ()):
+            if choice in param.choices:
+                return choice
+        raise _problem(tr(N_("{name} must be one of: {choices}")), param, tr)
     return value
 
 
@@ -224,10 +299,10 @@ class _Problem(Exception):
     pass
 
 
-def _problem(template: str, param: Param) -> _Problem:
+def _problem(template: str, param: Param, tr: Translator) -> _Problem:
     return _Problem(
         template.format(
-            name=param.name,
+            name=tr(param.name),
             minimum=param.minimum,
             maximum=param.maximum,
             choices=", ".join(param.choices),
@@ -284,16 +359,16 @@ def parse_arguments(command: Command, raw: str, tr: Translator) -> dict[str, Any
             if param.variadic:
                 rest = [_convert(param, part, tr) for part in parts[index:] if part.strip()]
                 if param.required and not rest:
-                    raise _problem(tr(N_("missing {name}")), param)
+                    raise _problem(tr(N_("missing {name}")), param, tr)
                 values[param.name] = tuple(rest)
                 continue
             if index >= len(parts) or not parts[index].strip():
                 if param.required:
-                    raise _problem(tr(N_("missing {name}")), param)
+                    raise _problem(tr(N_("missing {name}")), param, tr)
                 values[param.name] = None
                 continue
             values[param.name] = _convert(param, parts[index], tr)
         return values
     except _Problem as problem:
-        usage = tr(N_("Usage: {usage}")).format(usage=command.usage())
+        usage = tr(N_("Usage: {usage}")).format(usage=command.usage(tr))
         raise InvalidArguments(f"{problem}\n{usage}\n{tr(command.help)}") from None

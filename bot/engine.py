@@ -44,6 +44,10 @@ _REFUSALS = {
     Role.MODERATOR: N_("Only moderators and admins can use /{command}."),
     Role.ADMIN: N_("Only admins can use /{command}."),
 }
+_GROUP_REFUSALS = {
+    Role.MODERATOR: N_("The /{group} commands are for moderators and admins."),
+    Role.ADMIN: N_("The /{group} commands are for admins."),
+}
 
 
 class _RecentKeys:
@@ -303,9 +307,13 @@ class Engine:
         """Usage of a group's subcommands, or a pointer to /help for an unknown name."""
         name = name.lower()
         if name in self.registry.groups():
-            visible = [c for c in self.registry.in_group(name) if c.role <= role]
+            commands = self.registry.in_group(name)
+            visible = [c for c in commands if c.role <= role]
+            if not visible:
+                needed = min(c.role for c in commands)
+                return tr(_GROUP_REFUSALS[needed]).format(group=name)
             lines = [tr(N_("/{group} needs one of these:")).format(group=name)]
-            lines += [f"{c.usage()} — {tr(c.help)}" for c in visible]
+            lines += [f"{c.usage(tr)} — {tr(c.help)}" for c in visible]
             return "\n".join(lines)
         return tr(N_("Unknown command /{command}. Send /help to see what you can use.")).format(
             command=name
@@ -320,9 +328,9 @@ class Engine:
             if resolved is None:
                 return self._unknown(name, call.role, tr)
             command = resolved[0]
-            lines = [command.usage(), tr(command.help)]
-            lines += [f"  {p.name}: {tr(p.help)}" for p in command.params if p.help]
+            lines = [command.usage(tr), tr(command.help)]
+            lines += [f"  {tr(p.name)}: {tr(p.help)}" for p in command.params if p.help]
             return "\n".join(lines)
         lines = [tr(N_("Commands you can use:"))]
-        lines += [f"{c.usage()} — {tr(c.help)}" for c in self.registry.visible_to(call.role)]
+        lines += [f"{c.usage(tr)} — {tr(c.help)}" for c in self.registry.visible_to(call.role)]
         return "\n".join(lines)

@@ -26,6 +26,7 @@ from storage.models import (
 )
 
 __all__ = [
+    "FORGOTTEN_NAME",
     "ChannelRef",
     "CommunityInfo",
     "GroupInfo",
@@ -38,6 +39,9 @@ __all__ = [
     "move_group",
     "update_community",
 ]
+
+#: A member's name after /forgetme; such a member is no longer found by name or id.
+FORGOTTEN_NAME = "(forgotten member)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +325,7 @@ async def find_members(
     session: AsyncSession, *, community_id: int, platform: str, ref: str
 ) -> list[tuple[int, str]]:
     """Members of a community matching `ref`: a platform user id, or a name (any case).
+    Members who asked to be forgotten are not found.
 
     Returns (member id, display name) pairs; more than one means the name is ambiguous.
     """
@@ -329,7 +334,7 @@ async def find_members(
         select(Member.id, Member.display_name)
         .join(MemberAccount, MemberAccount.member_id == Member.id)
         .join(Account, Account.id == MemberAccount.account_id)
-        .where(Member.community_id == community_id)
+        .where(Member.community_id == community_id, Member.display_name != FORGOTTEN_NAME)
         .where(
             ((Account.platform == platform) & (Account.external_id == ref.strip()))
             | (func.lower(Account.name) == folded)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import FORGOTTEN_NAME
 from storage.models import (
     Account,
     DigestSubscription,
@@ -39,8 +40,6 @@ __all__ = [
     "member_export",
     "memberships",
 ]
-
-FORGOTTEN_NAME = "(forgotten member)"
 
 
 def _plain(value: Any) -> Any:
@@ -258,6 +257,12 @@ async def forget_member(
         .where(Member.id == member_id, Member.community_id == community_id)
         .values(display_name=FORGOTTEN_NAME),
     )
+    # The platform name sits on the account too; the other communities keep their own copy
+    # (the member's display name there).
+    accounts = select(MemberAccount.account_id).where(
+        MemberAccount.member_id == member_id, MemberAccount.community_id == community_id
+    )
+    await run("account_names", update(Account).where(Account.id.in_(accounts)).values(name=""))
     return done
 
 

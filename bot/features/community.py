@@ -33,9 +33,9 @@ class CommunityFeature(BaseFeature):
             Command(
                 name="modchannel",
                 handler=self.set_mod_channel,
-                help=N_("Send moderator alerts to this channel (or stop with: off)."),
+                help=N_("Send moderator alerts to this channel (on, the default) or stop (off)."),
                 role=Role.ADMIN,
-                params=(Param("off", required=False, choices=("off",)),),
+                params=(Param("state", required=False, choices=("on", "off")),),
             ),
             Command(
                 name="timezone",
@@ -86,7 +86,7 @@ class CommunityFeature(BaseFeature):
 
     async def set_mod_channel(self, call: CommandCall) -> str:
         """Make the channel the command was sent in the moderators' channel, or clear it."""
-        if call.args["off"] == "off":
+        if call.args["state"] == "off":
             await self.services.directory.update_community(call.community.id, mod_channel=None)
             return call.tr(N_("Moderator alerts are off."))
         place = call.event.place
