@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` needs only the runtime; `make test` adds the test tools (and the optional
+# semantic FAQ stage, which the tests cover), about 500 MB more.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
 ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -12,14 +15,21 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # Setup output goes to stderr so `printf … | make run` prints only Hearth's lines on stdout.
+$(RUN_STAMP): pyproject.toml
+	@echo "setting up $(VENV) for running (first run or pyproject.toml changed)…" >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/python -m pip install --quiet --upgrade pip >&2
+	@$(BIN)/python -m pip install --quiet -e . >&2
+	@touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml
-	@echo "setting up $(VENV) (first run or pyproject.toml changed)…" >&2
+	@echo "setting up $(VENV) for tests (first run or pyproject.toml changed)…" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
 	@$(BIN)/python -m pip install --quiet --upgrade pip >&2
 	@$(BIN)/python -m pip install --quiet -e '.[test]' >&2
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP) ## Set up and start Hearth (console + SQLite unless tokens are configured)
+run: $(RUN_STAMP) ## Set up and start Hearth (console + SQLite unless tokens are configured)
 	@$(BIN)/hearth run $(ARGS)
 
 test: lint typecheck pytest ## Set up, then run ruff, mypy --strict and the test suite
