@@ -1,33 +1,72 @@
-"""Digest runs (a digest of one period is claimed in the database before it is sent) and
-subscriptions to digests by private message."""
+"""Digest runs (a digest of one period is claimed in the database before it is sent; a claim
+left pending by a stopped process expires) and subscriptions to digests by private message."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
 from storage.models import Account, Community, DigestRun, DigestSubscription, Group, MemberAccount
 
 __all__ = [
+    "DigestClaim",
     "account_groups",
     "account_subscriptions",
     "claim_digest",
     "digest_claimed",
     "finish_digest",
+    "release_digest",
+    "renew_digest",
     "subscribe",
     "subscribers",
     "unsubscribe",
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class DigestClaim:
+    """This process's claim on the digest of one period.
+
+    Attributes:
+        run_id: the `digest_runs` row.
+        attempt: which claim this is (1 for the first); every later write checks it, so a
+            process whose claim was taken over cannot finish or renew it.
+        delivered: the recipients an earlier attempt already sent it to.
+    """
+
+    run_id: int
+    attempt: int
+    delivered: tuple[str, ...] = ()
+
+
+def _run(community_id: int, kind: str, period_start: str) -> ColumnElement[bool]:
+    return and_(
+        DigestRun.community_id == community_id,
+        DigestRun.kind == kind,
+        DigestRun.period_start == period_start,
+    )
+
+
 async def claim_digest(
-    session: AsyncSession, *, community_id: int, kind: str, period_start: str, now: datetime
-) -> bool:
-    """Claim the digest of one period; False if it was claimed before (by any process)."""
+    session: AsyncSession,
+    *,
+    community_id: int,
+    kind: str,
+    period_start: str,
+    now: datetime,
+    expired_before: datetime,
+) -> DigestClaim | None:
+    """Claim the digest of one period; None if another claim holds it (by any process).
+
+    A claim still pending whose last renewal is older than `expired_before` belongs to a
+    process that stopped while sending: it is taken over, and the claim says who already
+    received the digest. Two processes taking over at once: only one wins.
+    """
     row = {
         "community_id": community_id,
         "kind": kind,
@@ -35,41 +74,101 @@ async def claim_digest(
         "claimed_at": now,
         "outcome": "pending",
         "detail": None,
+        "attempts": 1,
+        "delivered": [],
     }
-    return await insert_if_absent(session, table=DigestRun.__table__, row=row)  # type: ignore[arg-type]
+    inserted = await insert_if_absent(session, table=DigestRun.__table__, row=row)  # type: ignore[arg-type]
+    query = select(
+        DigestRun.id,
+        DigestRun.attempts,
+        DigestRun.delivered,
+        DigestRun.outcome,
+        DigestRun.claimed_at,
+    ).where(_run(community_id, kind, period_start))
+    found = (await session.execute(query)).one()
+    if inserted:
+        return DigestClaim(int(found.id), 1)
+    if found.outcome != "pending" or found.claimed_at >= expired_before:
+        return None
+    attempt = int(found.attempts) + 1
+    result = await session.execute(
+        update(DigestRun)
+        .where(
+            DigestRun.id == found.id,
+            DigestRun.outcome == "pending",
+            DigestRun.attempts == found.attempts,  # nobody took it over since we looked
+        )
+        .values(attempts=attempt, claimed_at=now)
+    )
+    if _count(result) != 1:
+        return None
+    return DigestClaim(int(found.id), attempt, tuple(found.delivered or ()))
 
 
 async def digest_claimed(
-    session: AsyncSession, *, community_id: int, kind: str, period_start: str
-) -> bool:
-    """Whether the digest of one period was claimed already (by any process)."""
-    query = select(DigestRun.id).where(
-        DigestRun.community_id == community_id,
-        DigestRun.kind == kind,
-        DigestRun.period_start == period_start,
-    )
-    return (await session.execute(query.limit(1))).first() is not None
-
-
-async def finish_digest(
     session: AsyncSession,
     *,
     community_id: int,
     kind: str,
     period_start: str,
-    outcome: str,
-    detail: str | None = None,
-) -> None:
-    """Record how sending a claimed digest went (sent or failed, with the reason)."""
-    await session.execute(
-        update(DigestRun)
-        .where(
-            DigestRun.community_id == community_id,
-            DigestRun.kind == kind,
-            DigestRun.period_start == period_start,
-        )
-        .values(outcome=outcome, detail=detail[:500] if detail else None)
+    expired_before: datetime,
+) -> bool:
+    """Whether the digest of one period is done or held by a live claim (of any process);
+    False when it was never claimed or its pending claim expired."""
+    query = select(DigestRun.outcome, DigestRun.claimed_at).where(
+        _run(community_id, kind, period_start)
     )
+    found = (await session.execute(query.limit(1))).first()
+    if found is None:
+        return False
+    return bool(found.outcome != "pending" or found.claimed_at >= expired_before)
+
+
+def _mine(claim: DigestClaim) -> ColumnElement[bool]:
+    return and_(
+        DigestRun.id == claim.run_id,
+        DigestRun.attempts == claim.attempt,
+        DigestRun.outcome == "pending",
+    )
+
+
+async def renew_digest(
+    session: AsyncSession, *, claim: DigestClaim, delivered: Sequence[str], now: datetime
+) -> bool:
+    """Record the recipients sent to so far and renew the claim; False if it was lost."""
+    result = await session.execute(
+        update(DigestRun).where(_mine(claim)).values(delivered=list(delivered), claimed_at=now)
+    )
+    return _count(result) == 1
+
+
+async def release_digest(session: AsyncSession, *, claim: DigestClaim, since: datetime) -> bool:
+    """Give a claim up at once (Hearth is stopping): mark it renewed last at `since`, a time
+    long expired, so the next process takes it over without waiting."""
+    result = await session.execute(update(DigestRun).where(_mine(claim)).values(claimed_at=since))
+    return _count(result) == 1
+
+
+async def finish_digest(
+    session: AsyncSession,
+    *,
+    claim: DigestClaim,
+    outcome: str,
+    delivered: Sequence[str] = (),
+    detail: str | None = None,
+) -> bool:
+    """Record how sending a claimed digest went (sent or failed, with the reason); False if
+    the claim was lost meanwhile (the process that took it over records its own)."""
+    result = await session.execute(
+        update(DigestRun)
+        .where(_mine(claim))
+        .values(outcome=outcome, delivered=list(delivered), detail=detail[:500] if detail else None)
+    )
+    return _count(result) == 1
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def subscribe(

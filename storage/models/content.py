@@ -193,7 +193,9 @@ class ScheduleRun(Base):
 
 class DigestRun(Base):
     """One digest of one period of a community: claimed before it is sent, so two processes
-    sharing the database never send it twice (the unique key decides the race)."""
+    sharing the database never send it twice (the unique key decides the race). A claim is
+    renewed after each recipient; one left pending (its process stopped) expires and is
+    taken over."""
 
     __tablename__ = "digest_runs"
     __table_args__ = (UniqueConstraint("community_id", "kind", "period_start"),)
@@ -208,6 +210,11 @@ class DigestRun(Base):
     #: pending (claimed), sent or failed.
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(String(500))
+    #: How many times it was claimed: a pending claim not renewed in time may be taken over,
+    #: and the number tells the process that lost it to stop.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The recipients already sent to (see `storage.digest.DigestClaim`).
+    delivered: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class DigestSubscription(Base):

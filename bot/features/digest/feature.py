@@ -1,6 +1,8 @@
 """Digests: `/digest [day|week|month]` posts one now; a background loop sends the daily and
 weekly digests at their local times, each claimed in the database first so that it is sent
-exactly once however many Hearth processes share the database.
+exactly once however many Hearth processes share the database. A claim is renewed after each
+recipient; a process stopped while sending gives it up, one that died leaves it to expire
+(`CLAIM_TIMEOUT`), and the next tick sends the digest to the recipients who lack it.
 
 Fire times come from the scheduled posts' trigger parser (``daily 09:00``, ``weekly mon
 09:00`` in the community's time zone), so digests follow local time across daylight saving
@@ -14,7 +16,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.commands import Command, CommandCall, Param, parse_arguments
@@ -29,7 +31,14 @@ from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
 from bot.i18n import N_, Translator, translator
-from storage.digest import claim_digest, digest_claimed, finish_digest
+from storage.digest import (
+    DigestClaim,
+    claim_digest,
+    digest_claimed,
+    finish_digest,
+    release_digest,
+    renew_digest,
+)
 from storage.identity import CommunityInfo, list_communities
 
 __all__ = ["DigestFeature"]
@@ -39,6 +48,11 @@ CHECK_EVERY = 60.0
 #: How long a digest with a recipient on a platform this process has no adapter for waits for
 #: a process that has it, before going to the recipients this process can reach.
 WAIT_FOR_OTHER_PROCESSES = timedelta(minutes=15)
+#: A digest's claim is renewed after each recipient; one not renewed for this long belongs to
+#: a process that stopped while sending, and is taken over.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+#: When a claim given up at stop was last renewed: long ago, so it is taken over at once.
+RELEASED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class DigestFeature(BaseFeature):
@@ -51,6 +65,7 @@ class DigestFeature(BaseFeature):
         self._task: asyncio.Task[None] | None = None
         self._charts: Path | None = None
         self._drawing = asyncio.Lock()
+        self.claim_timeout = CLAIM_TIMEOUT
         self.subscriptions = Subscriptions(
             services.database, services.dispatcher, services.settings.digest
         )
@@ -230,6 +245,20 @@ class DigestFeature(BaseFeature):
             plans.append(("week", f"weekly {s.weekly_day} {s.weekly_time}"))
         return plans
 
+    async def next_due(self) -> datetime | None:
+        """The next time a digest of some community is due."""
+        if not self.settings.enabled:
+            return None
+        now = self.services.clock.now()
+        async with self.services.database.session() as session:
+            communities = await list_communities(session)
+        fires = [
+            parse_when(expression, default_timezone=community.timezone, anchor=now).after(now)
+            for community in communities
+            for _kind, expression in self._plans()
+        ]
+        return min((fire for fire in fires if fire is not None), default=None)
+
     def _fired(self, expression: str, timezone: str, now: datetime) -> datetime | None:
         """The latest fire time of `expression` within the grace window before `now`."""
         when = parse_when(expression, default_timezone=timezone, anchor=now)
@@ -276,6 +305,7 @@ class DigestFeature(BaseFeature):
                         community_id=community.id,
                         kind=kind,
                         period_start=period.first.isoformat(),
+                        expired_before=now - self.claim_timeout,
                     ):
                         continue  # sent (or being sent): no need to look at recipients
                 targets = await self._targets(community, kind)
@@ -308,39 +338,90 @@ class DigestFeature(BaseFeature):
         targets: list[Place | tuple[str, str]],
         now: datetime,
     ) -> bool:
+        """Claim the digest, send it to each target not sent to yet, record the outcome;
+        True when it is done. A stop while sending gives the claim up at once; a process that
+        dies leaves it to expire, and the next tick (here or elsewhere) takes it over."""
         cid, kind, start = community.id, period.kind, period.first.isoformat()
         async with self.services.database.session() as session, session.begin():
-            claimed = await claim_digest(
-                session, community_id=cid, kind=kind, period_start=start, now=now
-            )
-        if not claimed:
-            return False
-        failures = []
-        try:
-            for target in targets:
-                text, image, card = await self._compose(community, period, _platform(target))
-                action: Action = (
-                    Post(target, text, image=image, card=card)
-                    if isinstance(target, Place)
-                    else DirectMessage(target[0], target[1], text, image=image, card=card)
-                )
-                delivery = await self.services.dispatcher.deliver(action)
-                if not delivery.ok:
-                    failures.append(delivery.detail or "the platform refused it")
-        except Exception as error:
-            logger.exception("the %s digest of community %s failed", period.kind, community.id)
-            failures.append(f"{type(error).__name__}: {error}")
-        outcome = "failed" if failures and len(failures) == len(targets) else "sent"
-        async with self.services.database.session() as session, session.begin():
-            await finish_digest(
+            claim = await claim_digest(
                 session,
                 community_id=cid,
                 kind=kind,
                 period_start=start,
+                now=now,
+                expired_before=now - self.claim_timeout,
+            )
+        if claim is None:
+            return False
+        if claim.attempt > 1:
+            logger.info(
+                "the %s digest of community %s was left unfinished; sending it (attempt %d, "
+                "%d of %d recipients have it)",
+                kind,
+                cid,
+                claim.attempt,
+                len(claim.delivered),
+                len(targets),
+            )
+        delivered, failures = list(claim.delivered), []
+        try:
+            for target in targets:
+                if _key(target) in delivered:
+                    continue
+                problem = await self._deliver(community, period, target)
+                if problem is None:
+                    delivered.append(_key(target))
+                else:
+                    failures.append(problem)
+                if not await self._renew(claim, delivered):
+                    logger.warning(
+                        "the %s digest of community %s was taken over by another process; "
+                        "this one stops sending it",
+                        kind,
+                        cid,
+                    )
+                    return False
+        except asyncio.CancelledError:
+            await self._release(claim)
+            raise
+        except Exception as error:
+            logger.exception("the %s digest of community %s failed", period.kind, community.id)
+            failures.append(f"{type(error).__name__}: {error}")
+        outcome = "failed" if failures and not delivered else "sent"
+        async with self.services.database.session() as session, session.begin():
+            finished = await finish_digest(
+                session,
+                claim=claim,
                 outcome=outcome,
+                delivered=delivered,
                 detail="; ".join(failures),
             )
-        return outcome == "sent"
+        return finished and outcome == "sent"
+
+    async def _deliver(
+        self, community: CommunityInfo, period: Period, target: Place | tuple[str, str]
+    ) -> str | None:
+        """Send the digest to one target; None if it got through, else why not."""
+        text, image, card = await self._compose(community, period, _platform(target))
+        action: Action = (
+            Post(target, text, image=image, card=card)
+            if isinstance(target, Place)
+            else DirectMessage(target[0], target[1], text, image=image, card=card)
+        )
+        delivery = await self.services.dispatcher.deliver(action)
+        return None if delivery.ok else delivery.detail or "the platform refused it"
+
+    async def _renew(self, claim: DigestClaim, delivered: list[str]) -> bool:
+        now = self.services.clock.now()
+        async with self.services.database.session() as session, session.begin():
+            return await renew_digest(session, claim=claim, delivered=delivered, now=now)
+
+    async def _release(self, claim: DigestClaim) -> None:
+        try:
+            async with self.services.database.session() as session, session.begin():
+                await release_digest(session, claim=claim, since=RELEASED)
+        except Exception:
+            logger.exception("could not give up the claim on digest run %s", claim.run_id)
 
 
 def _kinds(choice: str | None) -> list[str]:
@@ -350,3 +431,10 @@ def _kinds(choice: str | None) -> list[str]:
 
 def _platform(target: Place | tuple[str, str]) -> str:
     return target.platform if isinstance(target, Place) else target[0]
+
+
+def _key(target: Place | tuple[str, str]) -> str:
+    """How a recipient is remembered among those a digest was sent to."""
+    if isinstance(target, Place):
+        return f"{target.platform}:{target.group_id}:{target.channel_id}:{target.thread_id or ''}"
+    return f"dm:{target[0]}:{target[1]}"
