@@ -187,7 +187,8 @@ class ConsoleAdapter:
             )
         while True:
             if self.interactive:
-                self.stdout.write(f"{self.user}> ")
+                # The number the next message gets, for replies and reactions to point at.
+                self.stdout.write(f"{self.user} #{self.transcript.next_number}> ")
                 self.stdout.flush()
             line = await reader.readline()
             if line is None:

@@ -158,6 +158,11 @@ class Transcript:
         self._latest: dict[str, str] = {}
         self._sent = 0
 
+    @property
+    def next_number(self) -> int:
+        """The number the next message or command will get."""
+        return len(self._ids) + 1
+
     def sent_by_hearth(self) -> str:
         """Record a message Hearth sent and return its id (reactions and replies name it)."""
         self._sent += 1

@@ -62,7 +62,7 @@ async def test_interactive_session_shows_banner_and_prompt(tmp_path: Path) -> No
     assert await serve(engine, [console]) == 0
     text = out.getvalue()
     assert text.startswith("hearth> Hearth console for console. You are @you.")
-    assert "you> hearth> Commands you can use:" in text
+    assert "you #1> hearth> Commands you can use:" in text
 
 
 async def test_posts_and_polls_render_as_text(tmp_path: Path) -> None:
