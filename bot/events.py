@@ -221,7 +221,7 @@ class DirectMessage:
 @dataclass(frozen=True, slots=True)
 class GrantRole:
     """Give a platform role to an account in a group (Discord role rewards), removing the
-    roles in `revoke` (the previous level's role)."""
+    roles in `revoke` (the previous level's role); an empty `role_id` only removes."""
 
     platform: str
     group_id: str

@@ -16,6 +16,7 @@ from storage.models import (
     Base,
     LevelRole,
     Member,
+    MessageLog,
     PointsLedger,
     PointsPeriod,
     PointsTotal,
@@ -29,13 +30,16 @@ __all__ = [
     "Totals",
     "add_ledger_entries",
     "add_period_xp",
+    "bot_members",
     "delete_level_role",
     "get_many_totals",
     "get_totals",
     "ledger_history",
     "level_roles",
     "rank_of",
+    "recent_message_texts",
     "record_thanks",
+    "recorded_sources",
     "save_totals",
     "set_level_role",
     "top_members",
@@ -150,6 +154,59 @@ async def record_thanks(
     }
     table = Base.metadata.tables[ThanksGiven.__tablename__]
     return await insert_if_absent(session, table=table, row=row)
+
+
+async def bot_members(session: AsyncSession, *, member_ids: Sequence[int]) -> set[int]:
+    """Which of `member_ids` are bots (thanks never go to a bot)."""
+    if not member_ids:
+        return set()
+    query = select(Member.id).where(Member.id.in_(list(member_ids)), Member.is_bot.is_(True))
+    return {int(found) for found in (await session.execute(query)).scalars()}
+
+
+async def recent_message_texts(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    since: datetime,
+    until: datetime,
+    limit: int = 20,
+) -> list[tuple[str, str, str, datetime]]:
+    """A member's last `limit` logged messages (not commands) with text, sent in
+    [since, until]: (channel id, message id, text, sent at), oldest first. The repeat filter
+    rebuilds itself from them after a restart."""
+    query = (
+        select(MessageLog.channel_id, MessageLog.message_id, MessageLog.text, MessageLog.sent_at)
+        .where(
+            MessageLog.member_id == member_id,
+            MessageLog.sent_at >= since,
+            MessageLog.sent_at <= until,
+            MessageLog.is_command.is_(False),
+            MessageLog.text.is_not(None),
+        )
+        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in reversed(rows)]
+
+
+async def recorded_sources(
+    session: AsyncSession, *, community_id: int, prefix: str, since: datetime, until: datetime
+) -> set[tuple[int, str, str, str]]:
+    """(member, source, reason, currency) of the ledger rows dated in [since, until] whose
+    source starts with `prefix`: what an earlier import already awarded in that window (by
+    the community and time index, so a batch costs one range read)."""
+    query = select(
+        PointsLedger.member_id, PointsLedger.source, PointsLedger.reason, PointsLedger.currency
+    ).where(
+        PointsLedger.community_id == community_id,
+        PointsLedger.at >= since,
+        PointsLedger.at <= until,
+        PointsLedger.source.startswith(prefix, autoescape=True),
+    )
+    rows = (await session.execute(query)).all()
+    return {(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows}
 
 
 Period = tuple[str, str]

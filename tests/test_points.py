@@ -225,8 +225,8 @@ async def test_admin_adjustments_need_admin_and_never_go_negative(points: Harnes
     (history,) = await h.chat.command("root", "/points history bob", role=Role.ADMIN)
     lines = history.splitlines()
     assert lines[0] == "Points history of bob:"
-    assert lines[1].endswith(f"-{start + 30} XP admin_take — spam")
-    assert lines[2].endswith("+30 XP admin_give — helped")
+    assert lines[1] == f"2026-01-05 12:00 (UTC) -{start + 30} XP taken by an admin — spam"
+    assert lines[2] == "2026-01-05 12:00 (UTC) +30 XP given by an admin — helped"
     (unknown,) = await h.chat.command("root", "/points give nobody 5", role=Role.ADMIN)
     assert unknown == "No member called nobody here."
     (bad,) = await h.chat.command("root", "/points give bob lots", role=Role.ADMIN)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.commands import Command, CommandCall, Param, ParamKind
 from bot.events import Action, Reply, Role
 from bot.features.base import resolve_member
 from bot.features.points import rules
 from bot.i18n import N_
+from bot.localtime import local_time
 from storage.points import (
     delete_level_role,
     get_totals,
@@ -29,6 +29,15 @@ __all__ = ["points_commands", "progress_bar"]
 
 PERIODS = ("week", "month", "all")
 BAR = 10
+#: How a ledger reason (stored as a code) reads in `/points history`.
+REASONS = {
+    "message": N_("for a message"),
+    "checkin": N_("for a check-in"),
+    "thanks": N_("for being thanked"),
+    "reaction": N_("for a reaction received"),
+    "admin_give": N_("given by an admin"),
+    "admin_take": N_("taken by an admin"),
+}
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -98,7 +107,9 @@ class PointsCommands:
                 rank=position if totals.xp > 0 else "-",
                 ranked=ranked,
                 rep=totals.reputation,
-                streak=totals.streak,
+                streak=rules.current_streak(
+                    totals, rules.local_day(call.event.sent_at, community.timezone)
+                ),
             ),
         ]
         return "\n".join(lines)
@@ -166,12 +177,12 @@ class PointsCommands:
             entries = await ledger_history(session, member_id=member_id)
         tr = call.tr
         lines = [tr(N_("Points history of {name}:")).format(name=name)]
-        zone = ZoneInfo(call.community.timezone)
         for entry in entries:
-            when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            when = local_time(entry.at, call.community.timezone)
             unit = "XP" if entry.currency == "xp" else tr(N_("rep"))
+            reason = tr(REASONS[entry.reason]) if entry.reason in REASONS else entry.reason
             note = f" — {entry.note}" if entry.note else ""
-            lines.append(f"{when} {entry.amount:+} {unit} {entry.reason}{note}")
+            lines.append(f"{when} {entry.amount:+} {unit} {reason}{note}")
         if not entries:
             lines.append(tr(N_("Nothing yet.")))
         return "\n".join(lines)

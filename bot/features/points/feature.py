@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,19 +16,23 @@ from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.points import rules
 from bot.features.points.book import Applied, PointsBook
 from bot.features.points.curve import Curve
+from bot.features.points.memory import RepeatFilter
+from bot.features.points.roles import role_change
 from bot.i18n import N_, translator
 from bot.recent import Recent
-from bot.text.normalize import content_weight, fingerprint
+from bot.text.normalize import content_weight
 from bot.text.question import looks_like_command
 from bot.text.thanks import is_thanks
 from storage.activity import message_author
 from storage.identity import CommunityInfo, find_members, member_account
-from storage.points import level_roles, record_thanks
+from storage.points import bot_members, level_roles, recent_message_texts, record_thanks
 
 __all__ = ["PointsFeature"]
 
 logger = logging.getLogger(__name__)
 RECENT_AUTHORS = 100_000
+#: Members whose recent texts and cooldown are kept in memory (others are reloaded).
+RECENT_MEMBERS = 50_000
 LEVEL_UP = N_("🎉 {member} reached level {level}!")
 
 
@@ -43,8 +46,9 @@ class PointsFeature(BaseFeature):
         self.book = PointsBook(services.database)
         self._curves: dict[str, Curve] = {}
         self._rules: dict[str, PointsRules] = {}
-        self._next_message_xp: dict[int, datetime] = {}
-        self._recent_texts: dict[int, deque[tuple[str, datetime]]] = {}
+        # Only a shortcut: the cooldown itself is checked on the stored totals.
+        self._next_message_xp: Recent[int, datetime] = Recent(RECENT_MEMBERS)
+        self._repeats = RepeatFilter(RECENT_MEMBERS)
         self._authors: Recent[tuple[int, str, str, str], int] = Recent(RECENT_AUTHORS)
 
     def commands(self) -> Sequence[Command]:
@@ -103,34 +107,50 @@ class PointsFeature(BaseFeature):
                 message_id=message_id,
             )
 
-    def _repeated(self, member_id: int, text: str, at: datetime, window: timedelta) -> bool:
-        recent = self._recent_texts.setdefault(member_id, deque(maxlen=20))
-        while recent and at - recent[0][1] > window:
-            recent.popleft()
-        mark = fingerprint(text)
-        repeated = any(seen == mark for seen, _ in recent)
-        recent.append((mark, at))
-        return repeated
+    def _earns(self, points_rules: PointsRules, channel_id: str, text: str) -> bool:
+        """The message filters before the repeat filter: no-XP channel, too short, command."""
+        return not (
+            channel_id in points_rules.no_xp_channels
+            or content_weight(text) < points_rules.min_message_length
+            or looks_like_command(text)
+        )
+
+    async def _repeated(self, event: Message, member: int, points_rules: PointsRules) -> bool:
+        """The repeat filter; a member it does not know is first rebuilt from the log (one
+        read per member after a start: what they said in the window before it)."""
+        at = event.sent_at
+        window = timedelta(minutes=points_rules.repeat_window_minutes)
+        if not self._repeats.knows(member):
+            async with self.services.database.session() as session:
+                logged = await recent_message_texts(
+                    session, member_id=member, since=at - window, until=at
+                )
+            self._repeats.seed(
+                member,
+                (
+                    (text, sent_at)
+                    for channel, message_id, text, sent_at in logged
+                    if (channel, message_id) != (event.place.channel_id, event.message_id)
+                    and self._earns(points_rules, channel, text)
+                ),
+            )
+        return self._repeats.repeated(member, event.text, at, window)
 
     async def _message(
         self, event: Message, context: EventContext, points_rules: PointsRules
     ) -> list[Action]:
         member = context.member_id
         at = event.sent_at
-        window = timedelta(minutes=points_rules.repeat_window_minutes)
-        if (
-            event.place.channel_id in points_rules.no_xp_channels
-            or content_weight(event.text) < points_rules.min_message_length
-            or looks_like_command(event.text)
-            or self._repeated(member, event.text, at, window)
+        if not self._earns(points_rules, event.place.channel_id, event.text) or (
+            await self._repeated(event, member, points_rules)
         ):
             return []
         ready = self._next_message_xp.get(member)
         if ready is not None and at < ready:
             return []
         # Reserve before any await: a concurrent message of the same member now waits its turn.
-        self._next_message_xp[member] = at + timedelta(
-            seconds=points_rules.message_cooldown_seconds
+        self._next_message_xp.put(
+            member, at + timedelta(seconds=points_rules.message_cooldown_seconds)
         )
         amount = self.services.rng.randint(points_rules.message_xp_min, points_rules.message_xp_max)
         day = rules.local_day(at, context.community.timezone)
@@ -146,45 +166,38 @@ class PointsFeature(BaseFeature):
         applied = await self.book.apply(context.community, member, rule)
         if not applied.changed and applied.after.last_message_xp_at is not None:
             last = applied.after.last_message_xp_at
-            self._next_message_xp[member] = last + timedelta(
-                seconds=points_rules.message_cooldown_seconds
+            self._next_message_xp.put(
+                member, last + timedelta(seconds=points_rules.message_cooldown_seconds)
             )
         return await self.rewards(applied, context.community, event.place, event.author.name)
 
-    async def _receiver(self, event: Message, context: EventContext) -> int | None:
+    async def _receivers(self, event: Message, context: EventContext) -> list[int]:
+        """Who a thanks goes to: the author replied to and each member a mention names (one
+        member per mention), in that order, each once; never the giver, never a bot."""
         community = context.community.id
+        found: list[int] = []
         if event.reply_to is not None:
-            return await self._author_of(community, event.place, event.reply_to)
-        for ref in event.mentions:
-            async with self.services.database.session() as session:
-                found = await find_members(
+            author = await self._author_of(community, event.place, event.reply_to)
+            if author is not None:
+                found.append(author)
+        async with self.services.database.session() as session:
+            for ref in dict.fromkeys(event.mentions):
+                members = await find_members(
                     session, community_id=community, platform=event.place.platform, ref=ref
                 )
-            if len(found) == 1:
-                return found[0][0]
-        return None
+                if len(members) == 1:
+                    found.append(members[0][0])
+            candidates = [m for m in dict.fromkeys(found) if m != context.member_id]
+            bots = await bot_members(session, member_ids=candidates)
+        return [m for m in candidates if m not in bots]
 
     async def _thanks(
         self, event: Message, context: EventContext, points_rules: PointsRules
     ) -> list[Action]:
         if not (event.reply_to or event.mentions) or not is_thanks(event.text):
             return []
-        receiver = await self._receiver(event, context)
-        if receiver is None or receiver == context.member_id:
-            return []
         community = context.community
         day = rules.local_day(event.sent_at, community.timezone)
-
-        async def first_today(session: AsyncSession) -> bool:
-            return await record_thanks(
-                session,
-                community_id=community.id,
-                giver_id=context.member_id,
-                receiver_id=receiver,
-                day=day,
-                at=event.sent_at,
-            )
-
         rule = partial(
             rules.thanks,
             rules=points_rules,
@@ -194,8 +207,22 @@ class PointsFeature(BaseFeature):
             source=f"message:{event.message_id}",
             giver=context.member_id,
         )
-        applied = await self.book.apply(community, receiver, rule, precondition=first_today)
-        return await self.rewards(applied, community, event.place, None)
+        actions: list[Action] = []
+        for receiver in await self._receivers(event, context):
+
+            async def first_today(session: AsyncSession, receiver: int = receiver) -> bool:
+                return await record_thanks(
+                    session,
+                    community_id=community.id,
+                    giver_id=context.member_id,
+                    receiver_id=receiver,
+                    day=day,
+                    at=event.sent_at,
+                )
+
+            applied = await self.book.apply(community, receiver, rule, precondition=first_today)
+            actions += await self.rewards(applied, community, event.place, None)
+        return actions
 
     async def _reaction(
         self, event: ReactionAdded, context: EventContext, points_rules: PointsRules
@@ -219,24 +246,24 @@ class PointsFeature(BaseFeature):
     async def rewards(
         self, applied: Applied, community: CommunityInfo, place: Place, name: str | None
     ) -> list[Action]:
-        """The level-up message and level roles, when a change crossed a level."""
-        if not applied.levelled_up:
+        """The level-up message and the level roles when a change crossed a level (down too:
+        XP taken away removes the role of the level lost)."""
+        if applied.after.level == applied.before.level:
             return []
         points_rules = self.rules_for(community)
-        level = applied.after.level
         actions: list[Action] = []
-        if name is None:
-            name = await self._display_name(community.id, place.platform, applied.after.member_id)
-        if points_rules.level_up_message != "off":
+        if applied.levelled_up and points_rules.level_up_message != "off":
+            if name is None:
+                name = await self._display_name(place.platform, applied.after.member_id)
             template = points_rules.level_up_template or translator(community.language)(LEVEL_UP)
             target = place
             if points_rules.level_up_message == "channel":
                 target = Place(place.platform, place.group_id, points_rules.level_up_channel)
-            actions.append(Post(target, template.format(member=name, level=level)))
+            actions.append(Post(target, template.format(member=name, level=applied.after.level)))
         actions += await self._level_roles(community, place, applied, points_rules)
         return actions
 
-    async def _display_name(self, community_id: int, platform: str, member_id: int) -> str:
+    async def _display_name(self, platform: str, member_id: int) -> str:
         async with self.services.database.session() as session:
             account = await member_account(session, member_id=member_id, platform=platform)
         return account[1] if account else str(member_id)
@@ -251,22 +278,26 @@ class PointsFeature(BaseFeature):
                 platform=place.platform,
                 group_external_id=place.group_id,
             )
+            change = role_change(
+                roles,
+                applied.before.level,
+                applied.after.level,
+                remove_previous=points_rules.remove_previous_level_role,
+            )
+            if change is None:
+                return []
             account = await member_account(
                 session, member_id=applied.after.member_id, platform=place.platform
             )
-        reached = [lvl for lvl in roles if applied.before.level < lvl <= applied.after.level]
-        if not reached or account is None:
+        if account is None:
             return []
-        top = max(reached)
-        lower = [roles[lvl] for lvl in roles if lvl < top and roles[lvl] != roles[top]]
-        revoke = tuple(lower) if points_rules.remove_previous_level_role else ()
         return [
             GrantRole(
                 place.platform,
                 place.group_id,
                 account[0],
-                roles[top],
+                change.grant,
                 reason=f"level {applied.after.level}",
-                revoke=revoke,
+                revoke=change.revoke,
             )
         ]

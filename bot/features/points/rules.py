@@ -17,6 +17,7 @@ __all__ = [
     "Change",
     "adjust",
     "checkin",
+    "current_streak",
     "local_day",
     "message_xp",
     "period_keys",
@@ -149,6 +150,15 @@ def thanks(
     )
     new = replace(change.totals, reputation=totals.reputation + rules.thanks_reputation)
     return Change(new, (*change.entries, rep) if rules.thanks_reputation else change.entries)
+
+
+def current_streak(totals: Totals, today: str) -> int:
+    """The check-in streak as it stands on `today` (a local day): 0 once a day was missed,
+    i.e. when the last check-in was before yesterday."""
+    if totals.last_checkin_day is None:
+        return 0
+    yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+    return totals.streak if totals.last_checkin_day >= yesterday else 0
 
 
 def checkin(
