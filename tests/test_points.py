@@ -133,6 +133,16 @@ async def test_thanks_by_reply_or_mention_once_per_pair_per_day(points: Harness)
     assert "reputation 2" in rank
 
 
+async def test_thanks_never_go_to_a_bot(points: Harness) -> None:
+    h = points
+    await h.chat.say("robot", "Here is your daily tip.", message_id="tip", is_bot=True)
+    await h.chat.say("helper", "and here is mine", message_id="mine")
+    await h.chat.say("asker", "thanks @robot!", reply_to="tip", mentions=("robot",))
+    assert await ledger(h, "thanks") == []
+    await h.chat.say("asker", "thanks @robot and @helper", mentions=("robot", "helper"))
+    assert await ledger(h, "thanks") == [("thanks", 20), ("thanks", 1)]
+
+
 async def test_reactions_received_earn_up_to_20_a_day(points: Harness) -> None:
     h = points
     await h.chat.say("author", "look at my new drawing", message_id="art")
