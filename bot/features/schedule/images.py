@@ -65,7 +65,7 @@ def _is_link(image: str) -> bool:
 
 
 def _size(size: int) -> str:
-    return f"{size / _MB:.1f}"
+    return f"{size / _MB:.1f} MB" if size >= _MB // 10 else f"{max(size // 1024, 1)} KB"
 
 
 def _check_link(image: str, settings: ScheduleSettings) -> str:
@@ -178,7 +178,7 @@ def _check_file(image: str, path: Path, settings: ScheduleSettings) -> None:
         raise not_image
     if size > settings.max_image_bytes:
         raise ImageRefused(
-            N_("{value} is {size} MB; an image may have at most {limit} MB"),
+            N_("{value} is too large ({size}); an image may have at most {limit}"),
             value=repr(image),
             size=_size(size),
             limit=_size(settings.max_image_bytes),
