@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import select
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -36,6 +39,8 @@ __all__ = ["main"]
 logger = logging.getLogger("hearth")
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+#: A shell's status for a program killed by SIGPIPE (its reader went away).
+EXIT_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -248,6 +253,56 @@ async def _upgrade(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hearth` console script; returns the exit status."""
+    status = _command(argv)
+    try:
+        sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled here
+    except BrokenPipeError:
+        return _stdout_gone()
+    return status
+
+
+def _stdout_gone() -> int:
+    """The reader of standard output went away (`hearth digest | head`): stop without a
+    message and with a SIGPIPE death's status, as Unix tools do."""
+    try:
+        # The interpreter flushes stdout once more at exit: let that go nowhere, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing is flushed at exit
+    return EXIT_PIPE
+
+
+def _nobody_reads_stdout() -> bool:
+    """Whether the reader of standard output went away (rather than a network peer)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        fd = -1
+    if fd >= 0 and hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _fd, event in poller.poll(0))
+    try:  # not a file descriptor: a stream that failed once keeps failing
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _os_error(error: OSError) -> int:
+    """The exit status and message of an operating-system error that ended a command."""
+    if isinstance(error, BrokenPipeError) and _nobody_reads_stdout():
+        return _stdout_gone()
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        print(f"hearth: network error: {error or type(error).__name__}", file=sys.stderr)
+    else:
+        print(f"hearth: error: {error}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _command(argv: Sequence[str] | None) -> int:
     options = _parser().parse_args(argv)
     try:
         if options.command == "check-config":
@@ -283,9 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HearthError as error:
         print(f"hearth: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except (OSError, TimeoutError) as error:
-        print(f"hearth: network error: {error or type(error).__name__}", file=sys.stderr)
-        return EXIT_FAILURE
+    except OSError as error:  # TimeoutError too
+        return _os_error(error)
     except KeyboardInterrupt:
         return 130
 
