@@ -243,7 +243,7 @@ class FaqSettings(_Section):
 
     enabled: bool = True
     #: Confidence (0-1) the best entry needs, and its lead over the second best.
-    threshold: float = Field(default=0.26, ge=0, le=1)
+    threshold: float = Field(default=0.19, ge=0, le=1)
     margin: float = Field(default=0.01, ge=0, le=1)
     #: Answer only messages that read as questions (?, how/what…, 吗/怎么/如何…).
     only_questions: bool = True

@@ -43,7 +43,7 @@ def _report(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, An
 
 def test_other_data_gets_every_figure(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     report = _report(capsys, [*files, "--systems", SYSTEMS])
-    assert report["settings"]["threshold"] == 0.26
+    assert report["settings"]["threshold"] == 0.19
     assert set(report["guild"]) == set(SYSTEMS.split(","))
     hearth = report["guild"]["hearth"]
     assert (hearth["questions"], hearth["right"], hearth["wrong"]) == (3, 1.0, 0.0)

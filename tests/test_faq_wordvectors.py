@@ -37,24 +37,28 @@ def index() -> FaqIndex:
     ("question", "key"),
     [
         ("how long until my parcel arrives?", "shipping"),
-        ("can i change my login password?", "password"),
+        ("I can't remember my password, what do I do?", "password"),
     ],
 )
-def test_vectors_answer_paraphrases_words_alone_miss(
+def test_vectors_answer_paraphrases_words_alone_score_lower(
     index: FaqIndex, question: str, key: str
 ) -> None:
     answer = decide(index, question)
     assert answer is not None
     assert answer.key == key
     assert answer.meaning > 0
-    assert decide(FaqIndex(ENTRIES, vector_weight=0), question) is None
+    (words_alone,) = FaqIndex(ENTRIES, vector_weight=0).rank(question, 1)
+    assert words_alone.score < answer.score
 
 
 def test_vectors_rank_the_entry_that_means_the_same_first(index: FaqIndex) -> None:
-    # "send back my purchase" shares only "how do I" with both; words alone prefer password.
+    # "send back my purchase" shares only "how do I" with both; "send back" reads as "return"
+    # (bot.text.phrases) and the vectors agree.
     question = "how do I send back my purchase?"
-    assert FaqIndex(ENTRIES, vector_weight=0).rank(question, 1)[0].key == "password"
-    assert index.rank(question, 1)[0].key == "refund"
+    assert FaqIndex(ENTRIES, vector_weight=0).rank(question, 1)[0].key == "refund"
+    (best,) = index.rank(question, 1)
+    assert best.key == "refund"
+    assert best.meaning > 0
 
 
 @pytest.mark.parametrize(

@@ -41,9 +41,10 @@ from dataclasses import dataclass
 from operator import mul
 from typing import Protocol
 
-from bot.text.normalize import CJK
+from bot.text.coverage import support, word_matrix
+from bot.text.normalize import CJK, has_cjk
 from bot.text.question import is_question
-from bot.text.tokenize import char_ngrams, word_tokens
+from bot.text.tokenize import char_ngrams, content_words, word_tokens
 from bot.text.wordvectors import PieceVectors, load_table
 
 __all__ = [
@@ -160,6 +161,16 @@ class FaqIndex:
             for term, tf in doc.items():
                 share = self._idf[term] * tf * (k1 + 1) / (tf + norm) / (k1 + 1)
                 self._postings[term].append((index, share, centroid.get(term, 0.0)))
+        self._terms = [frozenset(doc) for doc in docs]
+        # The centroid of each entry's English and of its CJK phrasings (for `support`).
+        self._script_centroids = [
+            (self._script_centroid(texts, entry, False), self._script_centroid(texts, entry, True))
+            for (_, texts), entry in zip(entries, phrasings, strict=True)
+        ]
+        self._word_matrices = [
+            word_matrix(w for text in texts for w in content_words(text).values())
+            for _, texts in entries
+        ]
         grams = [[Counter(char_ngrams(p, char_sizes)) for p in texts] for _, texts in entries]
         gram_frequency = Counter(g for entry in grams for counts in entry for g in counts)
         total = sum(len(entry) for entry in grams) or 1
@@ -187,6 +198,11 @@ class FaqIndex:
             for term, weight in _unit({t: self._weight(t) for t in set(terms)}).items():
                 total[term] += weight
         return _unit(total)
+
+    def _script_centroid(self, texts: Sequence[str], terms: list[list[str]], cjk: bool) -> Vector:
+        """The centroid of the phrasings written in CJK (`cjk`) or not; all if there are none."""
+        chosen = [t for text, t in zip(texts, terms, strict=True) if has_cjk(text) == cjk]
+        return self._centroid(chosen or terms)
 
     def _gram_vector(self, counts: Counter[str]) -> Vector:
         """Unit TF-IDF vector of n-gram counts (sublinear TF)."""
@@ -240,6 +256,8 @@ class FaqIndex:
             best = PieceVectors.best(cosines, VECTOR_RERANK)
             candidates += [i for i in best if i not in candidates and cosines[i] > VECTOR_FLOOR]
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
+        script = int(has_cjk(text))
+        english = content_words(text)
         ranked = []
         for index in candidates:
             chars = self._chars(query, index)
@@ -249,6 +267,14 @@ class FaqIndex:
             if cosines is not None:
                 meaning = max(0.0, float(cosines[index]) - VECTOR_FLOOR) / (1 - VECTOR_FLOOR)
                 score = (1 - self.vector_weight) * score + self.vector_weight * meaning
+            score *= support(
+                terms,
+                english,
+                self._weight,
+                self._script_centroids[index][script],
+                self._terms[index],
+                self._word_matrices[index],
+            )
             ranked.append(Ranked(self.keys[index], score, word, chars, meaning=meaning))
         ranked.sort(key=lambda r: r.score, reverse=True)
         return ranked[:limit]
@@ -269,7 +295,7 @@ class MatchPolicy:
 
 
 #: Tuned on CLINC150 and xSID (see docs/performance.md, "FAQ matching").
-DEFAULTS = MatchPolicy(threshold=0.26, margin=0.01)
+DEFAULTS = MatchPolicy(threshold=0.19, margin=0.01)
 
 
 def required_score(policy: MatchPolicy, question: bool) -> float | None:

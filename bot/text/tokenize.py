@@ -11,8 +11,16 @@ from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 
 from bot.text.normalize import CJK, normalize
+from bot.text.phrases import phrase_words
 
-__all__ = ["CHINESE_STOP_CHARS", "ENGLISH_STOP_WORDS", "char_ngrams", "fold", "word_tokens"]
+__all__ = [
+    "CHINESE_STOP_CHARS",
+    "ENGLISH_STOP_WORDS",
+    "char_ngrams",
+    "content_words",
+    "fold",
+    "word_tokens",
+]
 
 _WORDS = RegexpTokenizer(r"[^\W_]+")
 _CJK_RUN = re.compile(CJK.pattern + "+")
@@ -32,9 +40,10 @@ _STOP_WORDS = (
     "hadn im dont"
 )
 ENGLISH_STOP_WORDS = frozenset(_STOP_WORDS.split())
-#: Particles, pronouns and the commonest function characters: never terms on their own, and
+#: Particles, pronouns, question words (怎么, 什么, 哪里) and the commonest function characters:
+#: never terms on their own, and
 #: a bigram of two of them is no term either.
-CHINESE_STOP_CHARS = frozenset("的了吗呢吧啊呀嘛么哦哈请问我你他她它们是在有和就都也还这那个")
+CHINESE_STOP_CHARS = frozenset("的了吗呢吧啊呀嘛么哦哈请问我你他她它们是在有和就都也还这那个怎什哪")
 
 
 @lru_cache(maxsize=65_536)
@@ -59,8 +68,26 @@ def _cjk_tokens(run: str) -> list[str]:
     return [a + b for a, b in pairwise(run) if a not in stop or b not in stop] + singles
 
 
+def _latin_words(text: str) -> list[str]:
+    """The content words of a stretch of non-CJK text, and the words its phrases stand for
+    ("money back" → "refund", `bot.text.phrases`)."""
+    words = [word for word in _WORDS.tokenize(text) if word not in ENGLISH_STOP_WORDS]
+    said = {_stem(word) for word in words}
+    return words + [word for word in phrase_words(text) if _stem(word) not in said]
+
+
 def _latin_tokens(text: str) -> list[str]:
-    return [_stem(word) for word in _WORDS.tokenize(text) if word not in ENGLISH_STOP_WORDS]
+    return [_stem(word) for word in _latin_words(text)]
+
+
+def content_words(text: str) -> dict[str, str]:
+    """The English (non-CJK) terms of `text` and a word each stands for: stem → word."""
+    folded = fold(text)
+    words: dict[str, str] = {}
+    for stretch in _CJK_RUN.split(folded):
+        for word in _latin_words(stretch):
+            words.setdefault(_stem(word), word)
+    return words
 
 
 def word_tokens(text: str) -> list[str]:

@@ -21,7 +21,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from bot.text.normalize import has_cjk, strip_noise
 from bot.text.wordpiece import WordPiece
 
-__all__ = ["TABLE", "PieceVectors", "load_table"]
+__all__ = ["TABLE", "PieceVectors", "load_table", "word_vector"]
 
 logger = logging.getLogger(__name__)
 TABLE = Path(__file__).with_name("minilm_pieces.npz")
@@ -116,3 +116,20 @@ class PieceVectors:
         if len(cosines) <= count:
             return list(range(len(cosines)))
         return [int(i) for i in np.argpartition(-cosines, count)[:count]]
+
+
+@lru_cache(maxsize=65_536)
+def word_vector(word: str) -> NDArray[np.float32] | None:
+    """The unit sum of one word's piece vectors (None without the table or a known piece),
+    for telling whether two different words mean related things ("parcel" / "package")."""
+    table = load_table()
+    if table is None:
+        return None
+    rows, scales = table
+    tokenizer = _tokenizer()
+    ids = [i for i in tokenizer.pieces(word, 16) if i != tokenizer.unknown]
+    if not ids:
+        return None
+    total = scales[ids].astype(np.float32) @ rows[ids].astype(np.float32)
+    norm = float(np.linalg.norm(total))
+    return total / norm if norm > 0 else None
