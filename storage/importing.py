@@ -19,6 +19,7 @@ __all__ = [
     "add_active_days",
     "add_group_to_community",
     "ensure_members",
+    "group_created_at",
     "insert_counting",
     "insert_new",
     "mark_bots",
@@ -70,6 +71,13 @@ async def prepare_bulk_writes(session: AsyncSession) -> None:
         connection = await session.connection()
         await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         await connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
+
+
+async def group_created_at(session: AsyncSession, *, group_id: int) -> datetime:
+    """When Hearth first saw a group (live or by an import): logged history sent before it
+    can only have come from an import."""
+    query = select(Group.created_at).where(Group.id == group_id)
+    return (await session.execute(query)).scalar_one()
 
 
 async def insert_counting(session: AsyncSession, *, table: Table, rows: Sequence[Row]) -> int:

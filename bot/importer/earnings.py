@@ -2,8 +2,9 @@
 received, worked out per batch once the batch's rows are written (only new rows earn).
 
 Receivers are found as live: the author of the message replied to (from this import, or the
-log), else the one member a mention names; a reaction's receiver is the reacted message's
-author. Thanks count once a day per giver and receiver (the live ``thanks_given`` rows)."""
+log) and each member a mention names (one member per mention), never the giver or a bot; a
+reaction's receiver is the reacted message's author. Thanks count once a day per giver and
+receiver (the live ``thanks_given`` rows)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from storage.activity import message_author
 from storage.identity import CommunityInfo, find_members
 from storage.importing import insert_new
 from storage.models import Base, ThanksGiven
+from storage.points import bot_members
 
 __all__ = ["Earnings", "MessageSeen", "ReactionSeen"]
 
@@ -36,9 +38,11 @@ class MessageSeen:
 
 @dataclass(slots=True)
 class ReactionSeen:
-    """A queued reaction row (its message's author is looked up as live looks it up)."""
+    """A queued reaction row (its message's author is looked up as live looks it up) and
+    the id of its group."""
 
     row: dict[str, Any]
+    group_id: int
 
 
 class Earnings:
@@ -116,20 +120,23 @@ class Earnings:
         )
         return author
 
-    async def _receiver(self, session: Any, seen: MessageSeen) -> int | None:
+    async def _receivers(self, session: Any, seen: MessageSeen) -> list[int]:
         row = seen.row
         community = row["community_id"]
+        found: list[int] = []
         if row["reply_to"] is not None:
-            return await self._author(
+            author = await self._author(
                 session, community, row["platform"], row["channel_id"], row["reply_to"]
             )
-        for ref in seen.mentions:
+            if author is not None:
+                found.append(author)
+        for ref in dict.fromkeys(seen.mentions):
             members = await find_members(
                 session, community_id=community, platform=row["platform"], ref=ref
             )
             if len(members) == 1:
-                return int(members[0][0])
-        return None
+                found.append(int(members[0][0]))
+        return [m for m in dict.fromkeys(found) if m != row["member_id"]]
 
     async def _thanks(
         self, session: Any, thanks: list[tuple[MessageSeen, str]]
@@ -138,12 +145,12 @@ class Earnings:
         first: dict[tuple[int, int, str], tuple[MessageSeen, str]] = {}
         for seen, source in sorted(thanks, key=lambda pair: pair[0].row["sent_at"]):
             giver = seen.row["member_id"]
-            receiver = await self._receiver(session, seen)
-            if receiver is None or receiver == giver:
-                continue
             community = self._communities[seen.row["community_id"]]
             day = local_day(seen.row["sent_at"], community.timezone)
-            first.setdefault((giver, receiver, day), (seen, source))
+            for receiver in await self._receivers(session, seen):
+                first.setdefault((giver, receiver, day), (seen, source))
+        bots = await bot_members(session, member_ids=sorted({r for _, r, _ in first}))
+        first = {key: value for key, value in first.items() if key[1] not in bots}
         if not first:
             return []
         rows = [

@@ -8,7 +8,9 @@ one transaction per batch: importing a file twice adds nothing. Groups go throug
 imported accounts are the live members, and accounts recognised as bots are marked so.
 
 With `--award-points` each batch learns which of its rows were new (``RETURNING``) and awards
-points for those only.
+points for those, and for rows already in the log that an import wrote (sent before Hearth
+first saw the group: a plain import run earlier); what an earlier award gave, by its ledger
+source, is not given again. Rows logged while Hearth watched the group live earned live.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import HearthError
@@ -34,6 +36,7 @@ from storage.importing import (
     GroupElsewhere,
     add_active_days,
     add_group_to_community,
+    group_created_at,
     insert_counting,
     insert_new,
     prepare_bulk_writes,
@@ -65,6 +68,14 @@ class ImportSummary:
     points_xp: int = 0
     points_reputation: int = 0
     points_members: int = 0
+    #: None: points not asked for; False: asked, but off in every community imported into.
+    points_awarded: bool | None = None
+    #: Messages already in the log that an import wrote (replayed, awarded once) or that
+    #: Hearth saw live (not replayed).
+    points_imported_before: int = 0
+    points_seen_live: int = 0
+    #: Awards (a member's earning from one message or reaction) found in the ledger already.
+    points_already_awarded: int = 0
 
     def lines(self) -> list[str]:
         """The summary as the command prints it."""
@@ -74,14 +85,43 @@ class ImportSummary:
             f"joins: {self.joins:,}, leaves: {self.leaves:,} ({self.new_member_events:,} new)",
             f"reactions: {self.reactions:,} read, {self.new_reactions:,} new",
         ]
-        if self.points_xp or self.points_members:
-            lines.append(
-                f"points: {self.points_xp:,} XP and {self.points_reputation:,} reputation to "
-                f"{self.points_members:,} members"
-            )
+        lines += self._points_lines()
         total = sum(self.skipped.values())
         reasons = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(self.skipped.items()))
         lines.append(f"skipped: {total:,}" + (f" ({reasons})" if reasons else ""))
+        return lines
+
+    def _points_lines(self) -> list[str]:
+        if self.points_awarded is None:
+            if not self.messages:
+                return []
+            return [
+                "points: not awarded (run the same import again with --award-points to award "
+                "them under the live rules; it never awards a message twice)"
+            ]
+        if not self.points_awarded:
+            return ["points: none awarded: points are off in this community"]
+        lines = [
+            f"points: {self.points_xp:,} XP and {self.points_reputation:,} reputation to "
+            f"{self.points_members:,} members"
+            if self.points_xp or self.points_reputation
+            else "points: none awarded"
+        ]
+        if self.points_imported_before:
+            lines.append(
+                f"points: {self.points_imported_before:,} messages were already in the log "
+                "from an earlier import; replayed under the live rules"
+            )
+        if self.points_already_awarded:
+            lines.append(
+                f"points: {self.points_already_awarded:,} awards were already in the ledger "
+                "from an earlier --award-points import; not given again"
+            )
+        if self.points_seen_live:
+            lines.append(
+                f"points: {self.points_seen_live:,} messages were already logged while Hearth "
+                "watched the group live; they earned points then and earn nothing here"
+            )
         return lines
 
 
@@ -102,6 +142,7 @@ class Importer:
         self._batch_size = batch_size
         self._check_every = max(1, min(_CHECK_EVERY, batch_size))
         self._groups: dict[tuple[str, str], GroupInfo] = {}
+        self._watched_since: dict[int, datetime] = {}  # group id → first seen by Hearth
         self._points: dict[int, ImportPoints] = {}
         self._messages: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
@@ -141,12 +182,18 @@ class Importer:
                 ) from None
         group = await self._services.directory.group(header.platform, header.group_id, header.name)
         self._groups[(header.platform, header.group_id)] = group
+        if self._award:
+            async with self._services.database.session() as session:
+                since = await group_created_at(session, group_id=group.id)
+            self._watched_since[group.id] = since
         self._communities[group.community.id] = group.community
         if self._award and group.community.id not in self._points:
             rules = self._services.settings.points.for_community(group.community.name)
             self._points[group.community.id] = ImportPoints(
                 self._services.database, group.community, rules
             )
+        if self._award:
+            self.summary.points_awarded = any(p.enabled for p in self._points.values())
         return group
 
     async def run(self, items: Iterable[Timed], progress: Progress | None = None) -> ImportSummary:
@@ -195,7 +242,7 @@ class Importer:
             }
             self._reactions.append(row)
             if self._award:
-                self._seen_reactions.append(ReactionSeen(row))
+                self._seen_reactions.append(ReactionSeen(row, group.id))
         else:
             joined = isinstance(item, MemberJoined)
             self.summary.joins += joined
@@ -283,6 +330,29 @@ class Importer:
         if self._award:
             await self._award_points(*seen, new_messages, new_reactions)
 
+    def _imported_before(
+        self, seen_messages: list[MessageSeen], seen_reactions: list[ReactionSeen], new: set[Any]
+    ) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        """The rows of a batch already in the log that an earlier import wrote (sent before
+        Hearth first saw their group); counts those and the ones Hearth saw live."""
+        messages: set[tuple[Any, ...]] = set()
+        live: set[tuple[Any, ...]] = set()
+        for seen in seen_messages:
+            row = seen.row
+            key = (row["community_id"], row["channel_id"], row["message_id"])
+            if key in new or row["is_command"] or row["member_id"] in self._members.bots:
+                continue
+            before = row["sent_at"] < self._watched_since[row["group_id"]]
+            (messages if before else live).add(key)
+        reactions = {
+            _reaction_key(seen.row)
+            for seen in seen_reactions
+            if seen.row["at"] < self._watched_since[seen.group_id]
+        }
+        self.summary.points_imported_before += len(messages)
+        self.summary.points_seen_live += len(live)
+        return messages, reactions
+
     async def _award_points(
         self,
         seen_messages: list[MessageSeen],
@@ -290,17 +360,33 @@ class Importer:
         new_messages: set[tuple[Any, ...]],
         new_reactions: set[tuple[Any, ...]],
     ) -> None:
+        old_messages, old_reactions = self._imported_before(
+            seen_messages, seen_reactions, new_messages
+        )
         async with self._services.database.session() as session, session.begin():
             earned = await self._earnings.of_batch(
                 session,
                 seen_messages,
                 seen_reactions,
-                new_messages=new_messages,
-                new_reactions=new_reactions,
+                new_messages=new_messages | old_messages,
+                new_reactions=new_reactions | old_reactions,
                 bots=self._members.bots,
             )
+        replayed = bool(old_messages or (old_reactions - new_reactions))
         for community, earnings in earned.items():
-            await self._points[community].award(earnings)
+            await self._points[community].award(earnings, check_ledger=replayed)
         self.summary.points_xp = sum(p.xp for p in self._points.values())
         self.summary.points_reputation = sum(p.reputation for p in self._points.values())
         self.summary.points_members = len(set().union(*(p.members for p in self._points.values())))
+        self.summary.points_already_awarded = sum(p.already_awarded for p in self._points.values())
+
+
+def _reaction_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A reaction row's unique key in the log (as ``RETURNING`` gives it)."""
+    return (
+        row["community_id"],
+        row["channel_id"],
+        row["message_id"],
+        row["member_id"],
+        row["emoji"],
+    )

@@ -1,7 +1,8 @@
 """Points for imported history, under the live rules, marked as imported.
 
-What earns, as live (`bot.features.points.feature`), for history new to the log only (so an
-import run twice awards once):
+What earns, as live (`bot.features.points.feature`), for history an import wrote to the log
+(new rows, or rows of an earlier import run without ``--award-points``; never rows Hearth saw
+live), once: an import run twice awards once.
 
 - a message: message XP, with the live filters (bots, commands, no-XP channels, minimum
   content weight, repeats in the window) and limits (cooldown, daily cap);
@@ -19,11 +20,16 @@ Ledger rows keep the live reasons (``message``, ``thanks``, ``reaction``, so rep
 count them) and get sources starting ``import:`` (live ones are ``message:<id>`` and
 ``reaction:<id>:<member>``): ``import:<platform>:<channel>:<message id>`` for a message and the
 thanks in it, and ``…:<message id>:reaction:<reactor member id>`` for a reaction. Imported
-points can be told apart, or removed, by their source. No level-up is announced or rewarded
-with a role. Check-ins are not replayed: they are commands, and an export cannot tell which
-bot a ``/checkin`` was for. A reaction's receiver must be an account this import has seen (the
-reacted message's author), and a thanks' receiver the author of a message in this import or
-the log (else the one member a mention names).
+points can be told apart, or removed, by their source, and the source makes them once: when
+a batch replays rows that were already in the log, what the ledger already holds for them
+(same member, source, reason and currency) is not added again. The replay itself is
+deterministic (message XP is seeded by the source), so a second run computes the same rows.
+
+No level-up is announced or rewarded with a role. Check-ins are not replayed: they are
+commands, and an export cannot tell which bot a ``/checkin`` was for. A reaction's receiver
+must be an account this import has seen (the reacted message's author); a thanks goes to the
+author of the message replied to (in this import or the log) and to each member a mention
+names.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from bot.features.points.curve import Curve
 from bot.text.normalize import content_weight, fingerprint
 from storage.database import Database
 from storage.identity import CommunityInfo
-from storage.points import LedgerEntry, Totals
+from storage.points import LedgerEntry, Totals, recorded_sources
 
 __all__ = ["SOURCE_PREFIX", "Earning", "ImportPoints", "source_of"]
 
@@ -82,6 +88,7 @@ class ImportPoints:
     def __init__(
         self, database: Database, community: CommunityInfo, points_rules: PointsRules
     ) -> None:
+        self._database = database
         self._book = PointsBook(database)
         self._community = community
         self._rules = points_rules
@@ -91,6 +98,8 @@ class ImportPoints:
         self.xp = 0
         self.reputation = 0
         self.members: set[int] = set()
+        #: Earnings (member, source) an earlier award had already given: not given again.
+        self.already_awarded = 0
 
     @property
     def enabled(self) -> bool:
@@ -155,9 +164,13 @@ class ImportPoints:
         replay.recent.append((mark, earning.at))
         return repeated
 
-    async def award(self, earnings: list[Earning]) -> None:
-        """Award points for new imported history (any order), in one transaction."""
-        if not self._rules.enabled:
+    async def award(self, earnings: list[Earning], *, check_ledger: bool = False) -> None:
+        """Award points for imported history (any order), in one transaction.
+
+        `check_ledger`: some of it was in the log before this run; skip the ledger rows an
+        earlier award already wrote.
+        """
+        if not self._rules.enabled or not earnings:
             return
         earned: dict[int, list[LedgerEntry]] = {}
         for earning in sorted(earnings, key=lambda e: e.at):
@@ -166,6 +179,8 @@ class ImportPoints:
             if change is not None:
                 replay.totals = change.totals
                 earned.setdefault(earning.member_id, []).extend(change.entries)
+        if check_ledger:
+            earned = await self._not_recorded(earned, earnings)
         adding: dict[int, Callable[[Totals], rules.Change]] = {}
         for member, entries in earned.items():
             xp = sum(e.amount for e in entries if e.currency == "xp")
@@ -188,3 +203,29 @@ class ImportPoints:
             self.reputation += rep
             self.members.add(member)
         await self._book.apply_many(self._community, adding)
+
+    async def _not_recorded(
+        self, earned: dict[int, list[LedgerEntry]], earnings: list[Earning]
+    ) -> dict[int, list[LedgerEntry]]:
+        """`earned` without the rows the ledger already holds (one read for the batch)."""
+        async with self._database.session() as session:
+            recorded = await recorded_sources(
+                session,
+                community_id=self._community.id,
+                prefix=SOURCE_PREFIX,
+                since=min(e.at for e in earnings),
+                until=max(e.at for e in earnings),
+            )
+        kept: dict[int, list[LedgerEntry]] = {}
+        dropped: set[tuple[int, str]] = set()
+        for member, entries in earned.items():
+            new = []
+            for e in entries:
+                if (member, e.source, e.reason, e.currency) in recorded:
+                    dropped.add((member, e.source))
+                else:
+                    new.append(e)
+            if new:
+                kept[member] = new
+        self.already_awarded += len(dropped)
+        return kept
