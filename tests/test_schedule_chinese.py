@@ -7,8 +7,11 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.console import ConsoleAdapter
 from adapters.runner import serve
@@ -157,3 +160,28 @@ def test_chinese_forms_read_into_canonical_expressions(
 def test_unknown_chinese_forms_are_refused(text: str) -> None:
     with pytest.raises(WhenError):
         parse_when(text, default_timezone="UTC", anchor=MONDAY)
+
+
+_ZH_DAYS = "一二三四五六日"
+
+
+@given(
+    days=st.sets(st.integers(0, 6), min_size=1),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    afternoon=st.booleans(),
+)
+def test_any_chinese_weekly_form_fires_on_those_days_at_that_time(
+    days: set[int], hour: int, minute: int, afternoon: bool
+) -> None:
+    """周X、周Y at a time (as HH:MM, or as 下午H点M分 for afternoon hours) fires exactly on those
+    weekdays at that time, and its canonical spelling reads back the same."""
+    names = "、".join(f"周{_ZH_DAYS[day]}" for day in sorted(days))
+    spoken = f"下午{hour - 12}点{minute}分" if afternoon and hour >= 13 else f"{hour}:{minute:02d}"
+    when = parse_when(f"{names} {spoken}", default_timezone="Asia/Shanghai", anchor=MONDAY)
+    fires = when.upcoming(MONDAY, 8)
+    local = [fire.astimezone(ZoneInfo("Asia/Shanghai")) for fire in fires]
+    assert {moment.weekday() for moment in local} == days
+    assert {(moment.hour, moment.minute) for moment in local} == {(hour, minute)}
+    again = parse_when(when.expression, default_timezone="Asia/Shanghai", anchor=MONDAY)
+    assert again.upcoming(MONDAY, 8) == fires
