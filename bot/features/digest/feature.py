@@ -189,14 +189,16 @@ class DigestFeature(BaseFeature):
         )
 
     async def chart(self, community: CommunityInfo, report: Report, path: Path) -> Path:
-        """Draw the digest's chart (30 days of activity and the heatmap) to `path`."""
+        """Draw the digest's chart (30 days of activity and the heatmap) to `path`, labelled
+        in the community's language."""
         from bot.features.digest.charts import digest_chart
 
         series = await daily_series(
             self.services.database, community_id=community.id, period=report.period
         )
+        tr = translator(community.language)
         async with self._drawing:  # pyplot keeps global state: one drawing at a time
-            return await asyncio.to_thread(digest_chart, series, report.matrix, path)
+            return await asyncio.to_thread(digest_chart, series, report.matrix, path, tr)
 
     async def _compose(
         self, community: CommunityInfo, period: Period, platform: str
