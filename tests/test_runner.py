@@ -135,3 +135,17 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 1 <= backoff(0) <= 1.5
     assert 8 <= backoff(3) <= 12
     assert 300 <= backoff(20) <= 450
+
+
+async def test_cancelling_serve_stops_every_adapter_and_the_engine(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
+    forever = Forever()
+    serving = asyncio.create_task(serve(engine, [forever]))
+    while not engine.services.dispatcher.platforms():  # started and attached
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    assert forever.cancelled  # no adapter outlives the engine
