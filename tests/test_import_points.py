@@ -116,3 +116,28 @@ async def test_history_hearth_saw_live_is_not_awarded_again(sqlite_url: str) -> 
         "points: 5 messages were already logged while Hearth watched the group live; they "
         "earned points then and earn nothing here",
     ]
+
+
+async def test_award_after_a_plain_import_on_each_backend(db_url: str) -> None:
+    services = build_services(
+        make_settings(db_url), clock=ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
+    )
+    await services.database.upgrade()
+    try:
+        rows = []
+        for award in (False, True, True):
+            export = TelegramExport(EXPORT)
+            importer = Importer(services, award_points=award, batch_size=4)
+            await importer.open_group(export.header)
+            await importer.run(export.items())
+            async with services.database.session() as session:
+                ledger = await session.execute(
+                    select(PointsLedger.source, PointsLedger.reason, PointsLedger.amount)
+                )
+                rows.append(sorted(tuple(row) for row in ledger.all()))
+    finally:
+        await services.database.close()
+    plain, awarded, again = rows
+    assert plain == []
+    assert {reason for _, reason, _ in awarded} == {"message", "thanks", "reaction"}
+    assert again == awarded
