@@ -221,12 +221,13 @@ async def _digest(settings: Settings, options: argparse.Namespace) -> None:
             series = await daily_series(database, community_id=community.id, period=period)
     finally:
         await database.close()
-    print(render(report, settings.digest, translator(community.language), options.format))
+    tr = translator(community.language)
+    print(render(report, settings.digest, tr, options.format))
     if options.charts is not None:
         options.charts.mkdir(parents=True, exist_ok=True)
         for path in (
-            activity_chart(series, options.charts / "activity.png"),
-            heatmap_chart(report.matrix, options.charts / "heatmap.png"),
+            activity_chart(series, options.charts / "activity.png", tr),
+            heatmap_chart(report.matrix, options.charts / "heatmap.png", tr),
         ):
             print(f"chart: {path}", file=sys.stderr)
 

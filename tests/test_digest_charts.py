@@ -3,6 +3,7 @@ with a font that has the characters (no "Glyph missing"), English when no such f
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
@@ -128,3 +129,33 @@ def test_without_a_chinese_font_labels_fall_back_to_english_with_one_warning(
     warned = [r for r in caplog.records if "no font for Chinese" in r.getMessage()]
     assert len(warned) == 1
     assert [w for w in caught if "Glyph" in str(w.message)] == []
+
+
+async def test_the_digest_command_line_draws_chinese_charts(
+    tmp_path: Path, drawn: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _require_cjk_font()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    clock = ManualClock(datetime(2026, 1, 6, 12, 0, tzinfo=UTC))
+    engine = build_engine(make_settings(url, schedule={"worker": False}), clock=clock)
+    console = ConsoleAdapter(
+        community="茶馆",
+        user="you",
+        admin=True,
+        clock=clock,
+        stdin=io.StringIO("/language zh_Hans\n大家好\n@ann: 你好\n"),
+        stdout=io.StringIO(),
+        interactive=False,
+    )
+    assert await serve(engine, [console]) == 0
+    monkeypatch.setenv("HEARTH_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    from adapters.cli import main
+
+    status = await asyncio.to_thread(
+        main, ["digest", "--date", "2026-01-06", "--charts", str(tmp_path / "charts")]
+    )
+    assert status == 0
+    assert len(drawn) == 2
+    assert "周一" in drawn[1]
+    assert not any("Mon" in texts for texts in drawn)
