@@ -27,6 +27,7 @@ __all__ = [
     "list_entries",
     "log_answer",
     "log_unanswered",
+    "recent_answers",
     "recent_unanswered",
     "record_vote",
     "update_entry",
@@ -245,6 +246,27 @@ async def log_answer(
         return False
     await count_use(session, entry_id=entry_id)
     return True
+
+
+async def recent_answers(
+    session: AsyncSession, *, community_id: int, since: datetime
+) -> list[tuple[str, str, int, datetime]]:
+    """The latest automatic answer of each entry in each channel since `since`: (platform,
+    channel id, entry id, time), for the answer cooldown to survive a restart."""
+    query = (
+        select(FaqAnswer.platform, FaqAnswer.channel_id, FaqAnswer.entry_id, func.max(FaqAnswer.at))
+        .where(
+            FaqAnswer.community_id == community_id,
+            FaqAnswer.at >= since,
+            FaqAnswer.entry_id.is_not(None),
+        )
+        .group_by(FaqAnswer.platform, FaqAnswer.channel_id, FaqAnswer.entry_id)
+    )
+    return [
+        (platform, channel, entry, at)
+        for platform, channel, entry, at in (await session.execute(query)).all()
+        if entry is not None
+    ]
 
 
 async def count_answers(

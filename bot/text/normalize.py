@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["CJK", "content_weight", "fingerprint", "has_cjk", "normalize", "strip_noise"]
+__all__ = [
+    "CJK",
+    "content_weight",
+    "fingerprint",
+    "has_cjk",
+    "is_blank",
+    "normalize",
+    "strip_noise",
+]
 
 #: Han, Hiragana, Katakana, Hangul and CJK punctuation-free ideographs.
 CJK = re.compile(
@@ -77,3 +85,17 @@ def fingerprint(text: str) -> str:
     if "@" in text or "<" in text:
         text = _MENTION.sub(" ", text)
     return "".join(_ALNUM.findall(text.casefold()))
+
+
+#: Letters that print as nothing (Hangul fillers, the braille blank): not format characters,
+#: but used the same way to post "empty" text.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing: only spaces, zero-width and other format or control
+    characters (U+200B, U+FEFF, U+2060, …) and blank letters."""
+    return all(
+        char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) in ("Cf", "Cc")
+        for char in text
+    )

@@ -19,6 +19,7 @@ __all__ = [
     "char_ngrams",
     "content_words",
     "fold",
+    "question_key",
     "word_tokens",
 ]
 
@@ -55,6 +56,15 @@ def _stem(word: str) -> str:
 def fold(text: str) -> str:
     """`normalize` (NFKC, case-folded, noise stripped) with spaces inside Chinese removed."""
     return _CJK_SPACE.sub("", normalize(text))
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def question_key(text: str) -> str:
+    """What two phrasings must share to be the same question: their words and characters,
+    whatever the case, width, spacing and punctuation ("" for a text without any)."""
+    return _NOT_WORD.sub(" ", fold(text)).strip()
 
 
 def _cjk_tokens(run: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,9 +11,9 @@ from bot.errors import NotFound
 from bot.events import Role
 from bot.i18n import N_, Translator
 from bot.text.matcher import Ranked
-from bot.text.normalize import normalize
+from bot.text.normalize import is_blank
 from bot.text.question import is_question
-from bot.text.tokenize import word_tokens
+from bot.text.tokenize import question_key, word_tokens
 from storage.faq import (
     MAX_TAGS,
     Entry,
@@ -36,11 +35,6 @@ __all__ = ["faq_commands", "group_questions"]
 
 #: Entries `/faq list` shows at a time.
 LIST_PAGE = 30
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def _same_words(question: str) -> str:
-    return _NOT_WORD.sub(" ", normalize(question)).strip()
 
 
 GAP_DAYS = 7
@@ -107,16 +101,27 @@ class FaqCommands:
     async def _owner(self, call: CommandCall, question: str) -> int | None:
         """The entry that already has `question` (the same words, whatever the case, width
         and punctuation): two entries with one phrasing tie, and neither would answer."""
-        wanted = _same_words(question)
+        wanted = question_key(question)
         async with self.services.database.session() as session:
             entries = await list_entries(session, community_id=call.community.id)
         for entry in entries:
-            if any(_same_words(q) == wanted for q in entry.questions):
+            if any(question_key(q) == wanted for q in entry.questions):
                 return entry.id
+        return None
+
+    @staticmethod
+    def _blank(call: CommandCall, *names: str) -> str | None:
+        """A refusal if a question or answer shows nothing (zero-width characters only)."""
+        if "question" in names and not question_key(call.args["question"]):
+            return call.tr(N_("The question has no words: write it in letters or characters."))
+        if "answer" in names and is_blank(call.args["answer"]):
+            return call.tr(N_("The answer is empty: invisible characters show nothing."))
         return None
 
     async def add(self, call: CommandCall) -> str:
         """Create an entry from one phrasing and its answer."""
+        if refused := self._blank(call, "question", "answer"):
+            return refused
         owner = await self._owner(call, call.args["question"])
         if owner is not None:
             return call.tr(
@@ -138,6 +143,8 @@ class FaqCommands:
 
     async def alias(self, call: CommandCall) -> str:
         """Add another phrasing to an entry."""
+        if refused := self._blank(call, "question"):
+            return refused
         owner = await self._owner(call, call.args["question"])
         if owner is not None:
             return call.tr(N_("Entry #{id} already has that question.")).format(id=owner)
@@ -148,6 +155,8 @@ class FaqCommands:
 
     async def edit(self, call: CommandCall) -> str:
         """Replace an entry's answer."""
+        if refused := self._blank(call, "answer"):
+            return refused
         await self._change(call, answer=call.args["answer"])
         return call.tr(N_("Updated the answer of entry #{id}.")).format(id=call.args["id"])
 
@@ -201,7 +210,12 @@ class FaqCommands:
         if not entries:
             return tr(N_("The FAQ is empty. Add an entry with /faq add <question> | <answer>."))
         pages = -(-len(entries) // LIST_PAGE)
-        page = min(page, pages)
+        if page < 1:
+            return tr(N_("The page must be 1 or more: /faq list [tag] [page]"))
+        if page > pages:
+            return tr(
+                N_("There is no page {page}: the last page is {pages} (/faq list {tag}{pages}).")
+            ).format(page=page, pages=pages, tag=f"{tag} " if tag else "")
         off = tr(N_("(off)"))
         lines = [
             f"#{e.id} {e.questions[0] if e.questions else '-'}"

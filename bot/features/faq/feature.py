@@ -16,7 +16,7 @@ from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
 from bot.text.tokenize import word_tokens
-from storage.faq import log_answer, log_unanswered, record_vote
+from storage.faq import log_answer, log_unanswered, recent_answers, record_vote
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
 
@@ -70,6 +70,10 @@ class FaqFeature(BaseFeature):
         super().__init__(services)
         self.library = Library(services.database, services.clock, self._index_factory())
         self._answered: dict[tuple[int, str, str | None, int], datetime] = {}
+        # Answers given before this process started (from faq_answers, which has no thread):
+        # (community, platform, channel, entry) → when, read once per community.
+        self._before: dict[tuple[int, str, str, int], datetime] = {}
+        self._restored: set[int] = set()
 
     @property
     def settings(self) -> FaqSettings:
@@ -134,12 +138,12 @@ class FaqFeature(BaseFeature):
                 await self._log_miss(event, context, ranked)
             return []
         entry_id = int(str(match.key))
-        # Per thread: each forum topic or Discord thread is its own conversation.
-        key = (community, event.place.channel_id, event.place.thread_id, entry_id)
-        last = self._answered.get(key)
-        window = timedelta(minutes=self.settings.answer_cooldown_minutes)
-        if last is not None and event.sent_at - last < window:
+        if self._cooling(community, event, entry_id):
             return []
+        await self._restore(community, event.sent_at)
+        if self._cooling(community, event, entry_id):
+            return []
+        key = (community, event.place.channel_id, event.place.thread_id, entry_id)
         self._answered[key] = event.sent_at
         entry = shelf.entries[entry_id]
         async with self.services.database.session() as session, session.begin():
@@ -155,6 +159,32 @@ class FaqFeature(BaseFeature):
                 at=event.sent_at,
             )
         return [Reply(event.place, event.message_id, entry.answer, tag=f"{TAG}{entry_id}")]
+
+    def _cooling(self, community: int, event: Message, entry_id: int) -> bool:
+        """Whether the entry answered in this place within the cooldown: per thread (each
+        forum topic or Discord thread is its own conversation), or in the channel before a
+        restart (the log does not keep threads)."""
+        window = timedelta(minutes=self.settings.answer_cooldown_minutes)
+        place = event.place
+        for last in (
+            self._answered.get((community, place.channel_id, place.thread_id, entry_id)),
+            self._before.get((community, place.platform, place.channel_id, entry_id)),
+        ):
+            if last is not None and event.sent_at - last < window:
+                return True
+        return False
+
+    async def _restore(self, community: int, now: datetime) -> None:
+        """Read the community's answers of the last cooldown window from the database, once
+        per process, so that a restart does not post the same answer again at once."""
+        if community in self._restored:
+            return
+        self._restored.add(community)
+        since = now - timedelta(minutes=self.settings.answer_cooldown_minutes)
+        async with self.services.database.session() as session:
+            rows = await recent_answers(session, community_id=community, since=since)
+        for platform, channel, entry_id, at in rows:
+            self._before[(community, platform, channel, entry_id)] = at
 
     async def _log_miss(self, event: Message, context: EventContext, ranked: list[Ranked]) -> None:
         keep = self.services.settings.activity.store_message_text

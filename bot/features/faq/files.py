@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 from bot.errors import HearthError
+from bot.text.normalize import is_blank
+from bot.text.tokenize import question_key
 from storage.database import Database
 from storage.faq import (
     MAX_KEY,
@@ -36,6 +38,7 @@ __all__ = [
     "FaqFileError",
     "FileEntry",
     "ImportReport",
+    "check_questions",
     "export_faq",
     "import_faq",
     "read_entries",
@@ -112,7 +115,10 @@ def _entry(raw: Any, position: int, source: str) -> FileEntry:
     answer = _text(raw.get("answer"), "answer", where)
     if not questions:
         raise FaqFileError(f"{where}: questions must list at least one question")
-    if not answer:
+    for number, question in enumerate(questions, 1):
+        if not question_key(question):
+            raise FaqFileError(f"{where}: question {number} {question!r} has no words")
+    if not answer or is_blank(answer):
         raise FaqFileError(f"{where}: answer is missing")
     tags = clean_tags(_strings(raw.get("tags"), "tags", where))
     if len(",".join(tags)) > MAX_TAGS:
@@ -170,7 +176,27 @@ def read_entries(path: Path) -> list[FileEntry]:
         if entry.key in seen:
             raise FaqFileError(f"{path}: id {entry.key!r} appears twice")
         seen.add(entry.key)
+    check_questions(entries, str(path))
     return entries
+
+
+def check_questions(entries: Sequence[FileEntry | Entry], source: str) -> None:
+    """Refuse one question in two entries (compared as the matcher reads them: whatever the
+    case, width, spacing and punctuation): the two would tie and neither would answer.
+
+    Raises:
+        FaqFileError: naming both entries' ids and the question.
+    """
+    owners: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        for question in entry.questions:
+            key = question_key(question)
+            owner = owners.setdefault(key, (entry.key, question))
+            if owner[0] != entry.key:
+                raise FaqFileError(
+                    f"{source}: entries {owner[0]!r} and {entry.key!r} both have the question "
+                    f"{owner[1]!r}; keep it in one of them"
+                )
 
 
 def render_entries(entries: Sequence[Entry], csv_format: bool = False) -> str:
@@ -210,6 +236,10 @@ async def import_faq(
     added = updated = unchanged = 0
     async with database.session() as session, session.begin():
         existing = {e.key: e for e in await list_entries(session, community_id=community_id)}
+        # The FAQ as it will be: the file's entries and the community's others.
+        incoming = {item.key for item in wanted}
+        kept = [e for key, e in existing.items() if key not in incoming]
+        check_questions([*kept, *wanted], "the FAQ after this import")
         for item in wanted:
             current = existing.get(item.key)
             if current is None:
