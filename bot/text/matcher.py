@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from operator import mul
 from typing import Protocol
 
-from bot.text.coverage import support, word_matrix
+from bot.text.coverage import Message, support, word_matrix
 from bot.text.normalize import CJK, has_cjk
 from bot.text.question import is_question
 from bot.text.tokenize import char_ngrams, content_words, word_tokens
@@ -257,7 +257,7 @@ class FaqIndex:
             candidates += [i for i in best if i not in candidates and cosines[i] > VECTOR_FLOOR]
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         script = int(has_cjk(text))
-        english = content_words(text)
+        message = Message(terms, content_words(text), self._weight)
         ranked = []
         for index in candidates:
             chars = self._chars(query, index)
@@ -268,9 +268,7 @@ class FaqIndex:
                 meaning = max(0.0, float(cosines[index]) - VECTOR_FLOOR) / (1 - VECTOR_FLOOR)
                 score = (1 - self.vector_weight) * score + self.vector_weight * meaning
             score *= support(
-                terms,
-                english,
-                self._weight,
+                message,
                 self._script_centroids[index][script],
                 self._terms[index],
                 self._word_matrices[index],
