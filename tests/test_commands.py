@@ -116,7 +116,28 @@ def test_too_many_arguments_and_choices() -> None:
 def test_errors_are_translated() -> None:
     with pytest.raises(InvalidArguments) as caught:
         parse_arguments(GIVE, "@alice", ZH)
-    assert str(caught.value).splitlines()[:2] == ["缺少 amount", f"用法：{GIVE.usage()}"]
+    assert str(caught.value).splitlines()[:2] == [
+        "缺少 数量",
+        "用法：/points give <成员> <数量> [原因]",
+    ]
+
+
+def test_chinese_choice_words_stand_for_the_choices() -> None:
+    feedback = Command(
+        name="feedback",
+        handler=_noop,
+        help="",
+        params=(Param("helpful", choices=("yes", "no")),),
+    )
+    forget = Command(
+        name="forgetme", handler=_noop, help="", params=(Param("confirm", choices=("confirm",)),)
+    )
+    assert parse_arguments(feedback, "是", ZH) == {"helpful": "yes"}
+    assert parse_arguments(feedback, "否", ZH) == {"helpful": "no"}
+    assert parse_arguments(forget, "是", ZH) == {"confirm": "confirm"}
+    assert parse_arguments(forget, "ＣＯＮＦＩＲＭ", ZH) == {"confirm": "confirm"}
+    with pytest.raises(InvalidArguments, match="确认 必须是以下之一：confirm"):
+        parse_arguments(forget, "否", ZH)
 
 
 @given(st.text(max_size=200))

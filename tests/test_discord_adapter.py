@@ -558,9 +558,7 @@ async def test_a_long_post_is_split_at_line_boundaries(connect: Connect) -> None
     assert all(c.json["allowed_mentions"] == {"parse": []} for c in sent)
 
 
-async def test_polls_are_native_and_images_uploaded(
-    connect: Connect, tmp_path: Path
-) -> None:
+async def test_polls_are_native_and_images_uploaded(connect: Connect, tmp_path: Path) -> None:
     bot = await connect()
     place = Place("discord", GUILD, GENERAL)
     await bot.adapter.perform(Post(place, "Vote!", poll=Poll("Lunch?", ("Pizza", "Noodles"))))
