@@ -1,19 +1,29 @@
-"""Benchmark of the activity-log ingest path: `Engine.handle` with the batched writer.
+"""Benchmark of what users run: `Engine.handle` with every feature on, against references.
 
-Three paths write the same synthetic messages into a fresh SQLite file each (schema from the
-project's migrations, WAL + ``synchronous=NORMAL``):
+Each path writes the same synthetic messages into a fresh database of its own (schema from the
+project's migrations; a new SQLite file with WAL + ``synchronous=NORMAL``, or with
+``--database-url`` a new PostgreSQL database on that server, see `bench.targets`):
 
-* **engine** — every message goes through `Engine.handle` (identity resolution, feature
-  dispatch, `ActivityWriter` group commit); timed from the first `handle` until `Engine.stop`
-  has flushed the last batch and closed the database.
-* **floor** — the same rows, prepared in advance, written with the standard library's
-  `sqlite3.executemany` in one transaction: what SQLite itself can do from Python.
+* **full** — every message goes through `Engine.handle` with every feature on at its defaults
+  (activity, points, FAQ with the few entries of `bench.targets.BENCH_FAQ`, schedule, digest,
+  moderation): what a community that installs Hearth runs. Timed from the first `handle`
+  until `Engine.stop` has flushed the last batch and closed the database.
+* **activity** — the same, with points, FAQ, schedule and digest switched off by their own
+  settings (`ACTIVITY_ONLY`): the activity-log pipeline alone (reported as ``engine`` before).
+* **floor** — the same rows, prepared in advance, written in one transaction with the driver
+  itself: `sqlite3.executemany` on SQLite, asyncpg ``executemany`` of the same
+  ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL.
 * **naive** — one ``INSERT`` + ``COMMIT`` per message through an SQLAlchemy `AsyncSession`
   on a `Database` (a subset, because it is slow).
+* **latency** — `bench.latency`: with every feature on, other traffic paced at
+  ``--load-rate`` msg/s, a FAQ question and a ``/rank`` in turn every ``--probe-every``
+  messages, each probe's `handle()` timed to its reply (p50/p99).
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.ingest [--messages N] [--naive-messages N] [--batch-size N] [--json]
+    .venv/bin/python -m bench.ingest [--messages N] [--full-messages N] [--naive-messages N]
+        [--latency-messages N] [--load-rate R] [--probe-every N] [--batch-size N]
+        [--database-url postgresql+asyncpg://…] [--json]
 """
 
 from __future__ import annotations
@@ -30,77 +40,40 @@ import gc
 import json
 import os
 import platform
-import random
 import sqlite3
+import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy import insert
 
+from bench.latency import Latency, interleave, run_paced
+from bench.targets import BENCH_FAQ, Target, count_rows, floor_insert, prepare
+from bench.traffic import (
+    CHANNELS,
+    GROUP_ID,
+    MEMBERS,
+    PLATFORM,
+    START,
+    make_messages,
+    message_row,
+)
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.config import parse_settings
-from bot.events import Author, Message, Place
+from bot.events import Author, Message
 from storage.database import Database
-from storage.identity import ensure_group, ensure_member
 from storage.models import Base, MessageLog
 
-__all__ = ["BenchResult", "Phase", "main", "make_messages", "run"]
+__all__ = ["ACTIVITY_ONLY", "BenchResult", "Phase", "main", "make_messages", "run"]
 
-PLATFORM = "discord"
-GROUP_ID = "811000000000000001"
-MEMBERS = 50
-CHANNELS = 5
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 GOAL_VS_NAIVE = 20.0
-
-_ENGLISH_TEXT = (
-    "the meetup is on friday evening does anyone want to join us for the release party "
-    "thanks for the help with the build it works now i think the bot counts points twice "
-    "when someone edits a message could you share the logs please good morning everyone "
-    "welcome to the server read the rules channel first and have fun here is the link to "
-    "the docs we moved the call to next week because half of the team is travelling"
-)
-_ENGLISH = tuple(_ENGLISH_TEXT.split())
-_CHINESE = (
-    "大家好",
-    "今天的活动几点开始",
-    "谢谢你的帮助",
-    "我觉得这个功能很有用",
-    "有人知道怎么设置时区吗",
-    "下周见",
-    "文档在这里",
-    "机器人好像重复计分了",
-    "欢迎新朋友",
-    "周五晚上一起吃饭吧",
-    "这个问题我也遇到过",
-    "请先看一下规则频道",
-)
-_MESSAGE_COLUMNS = (
-    "community_id",
-    "group_id",
-    "member_id",
-    "platform",
-    "channel_id",
-    "thread_id",
-    "message_id",
-    "reply_to",
-    "mentions",
-    "sent_at",
-    "length",
-    "is_command",
-    "text",
-)
-# The statement `storage.activity.insert_ignoring_duplicates` renders for SQLite.
-_FLOOR_INSERT = (
-    f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
+GOAL_P99_MS = 25.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,37 +93,62 @@ class Phase:
 class BenchResult:
     """The figures of one benchmark run."""
 
-    engine: Phase
+    full: Phase
+    activity: Phase
     floor: Phase
     naive: Phase
+    latency: Latency | None
     batch_size: int
+    database: str
+    commit: str | None = None
 
     @property
-    def engine_vs_naive(self) -> float:
-        """How many times faster than one commit per message the engine ingests."""
-        return self.engine.rate / self.naive.rate
+    def full_vs_naive(self) -> float:
+        """How many times faster than one commit per message Hearth as shipped ingests."""
+        return self.full.rate / self.naive.rate
 
     @property
-    def engine_vs_floor(self) -> float:
-        """The engine's rate as a fraction of raw `sqlite3.executemany`."""
-        return self.engine.rate / self.floor.rate
+    def activity_vs_naive(self) -> float:
+        """The same for the activity-only engine."""
+        return self.activity.rate / self.naive.rate
 
     def as_dict(self) -> dict[str, Any]:
-        """Every figure, for `--json`."""
-        return {
-            "messages": self.engine.messages,
+        """Every figure, for `--json` (``engine_*`` is the activity path, as before)."""
+        phases = {
+            "full": self.full,
+            "activity": self.activity,
+            "floor": self.floor,
+            "naive": self.naive,
+        }
+        figures: dict[str, Any] = {
+            "database": self.database,
+            "commit": self.commit,
+            "messages": self.activity.messages,
+            "full_messages": self.full.messages,
             "naive_messages": self.naive.messages,
             "batch_size": self.batch_size,
-            "engine_seconds": round(self.engine.seconds, 4),
-            "floor_seconds": round(self.floor.seconds, 4),
-            "naive_seconds": round(self.naive.seconds, 4),
-            "engine_rate": round(self.engine.rate, 1),
-            "floor_rate": round(self.floor.rate, 1),
-            "naive_rate": round(self.naive.rate, 1),
-            "engine_vs_naive": round(self.engine_vs_naive, 2),
-            "engine_vs_floor": round(self.engine_vs_floor, 4),
+        }
+        for name, phase in phases.items():
+            figures[f"{name}_seconds"] = round(phase.seconds, 4)
+            figures[f"{name}_rate"] = round(phase.rate, 1)
+        figures |= {
+            "full_vs_naive": round(self.full_vs_naive, 2),
+            "activity_vs_naive": round(self.activity_vs_naive, 2),
+            "full_vs_floor": round(self.full.rate / self.floor.rate, 4),
+            "activity_vs_floor": round(self.activity.rate / self.floor.rate, 4),
+            "engine_seconds": round(self.activity.seconds, 4),
+            "engine_rate": round(self.activity.rate, 1),
+            "engine_vs_naive": round(self.activity_vs_naive, 2),
+            "engine_vs_floor": round(self.activity.rate / self.floor.rate, 4),
             "goal_vs_naive": GOAL_VS_NAIVE,
-            "goal_met": self.engine_vs_naive >= GOAL_VS_NAIVE,
+            "goal_met": self.full_vs_naive >= GOAL_VS_NAIVE,
+            "activity_goal_met": self.activity_vs_naive >= GOAL_VS_NAIVE,
+        }
+        if self.latency is not None:
+            figures |= self.latency.as_dict()
+            figures["goal_p99_ms"] = GOAL_P99_MS
+            figures["latency_goal_met"] = self.latency.worst_p99_ms() <= GOAL_P99_MS
+        return figures | {
             "python": platform.python_version(),
             "sqlite": sqlite3.sqlite_version,
             "sqlalchemy": sqlalchemy.__version__,
@@ -158,141 +156,21 @@ class BenchResult:
         }
 
 
-# --- synthetic traffic ---------------------------------------------------------------------
+def _authors(messages: Sequence[Message]) -> list[Author]:
+    return list({message.author.user_id: message.author for message in messages}.values())
 
 
-def _text(rng: random.Random) -> str:
-    """A message text: mostly short, sometimes long; English, Chinese or mixed."""
-    roll = rng.random()
-    words = rng.randint(1, 12) if roll < 0.7 else rng.randint(13, 60) if roll < 0.95 else 300
-    language = rng.random()
-    if language < 0.6:
-        return " ".join(rng.choice(_ENGLISH) for _ in range(words)).capitalize()
-    if language < 0.85:
-        return "，".join(rng.choice(_CHINESE) for _ in range(max(1, words // 3))) + "。"
-    parts = [rng.choice(_CHINESE) if rng.random() < 0.5 else rng.choice(_ENGLISH)]
-    parts += [rng.choice(_ENGLISH) for _ in range(words)]
-    return " ".join(parts)
-
-
-def make_messages(count: int, *, seed: int = 20260105) -> list[Message]:
-    """`count` messages from 50 members across 5 channels of one Discord guild.
-
-    Deterministic for a given seed. About one in six replies to a recent message of the same
-    channel and one in ten mentions someone; one second passes between messages.
-    """
-    rng = random.Random(seed)
-    authors = [Author(user_id=str(300_000_000 + n), name=f"member{n:02d}") for n in range(MEMBERS)]
-    places = [Place(PLATFORM, GROUP_ID, str(900_000_000 + n)) for n in range(CHANNELS)]
-    recent: list[list[str]] = [[] for _ in places]
-    messages = []
-    for number in range(count):
-        channel = rng.randrange(CHANNELS)
-        author = authors[rng.randrange(MEMBERS)]
-        message_id = str(1_000_000_000 + number)
-        history = recent[channel]
-        reply_to = rng.choice(history) if history and rng.random() < 0.17 else None
-        mentions = (rng.choice(authors).user_id,) if rng.random() < 0.1 else ()
-        messages.append(
-            Message(
-                place=places[channel],
-                message_id=message_id,
-                author=author,
-                text=_text(rng),
-                sent_at=START + timedelta(seconds=number),
-                reply_to=reply_to,
-                mentions=mentions,
-            )
-        )
-        history.append(message_id)
-        if len(history) > 50:
-            del history[0]
-    return messages
-
-
-def _row(message: Message, community_id: int, group_id: int, member_id: int) -> dict[str, Any]:
-    """The `messages` row the activity feature writes for `message`."""
-    return {
-        "community_id": community_id,
-        "group_id": group_id,
-        "member_id": member_id,
-        "platform": message.place.platform,
-        "channel_id": message.place.channel_id,
-        "thread_id": message.place.thread_id,
-        "message_id": message.message_id,
-        "reply_to": message.reply_to,
-        "mentions": len(message.mentions),
-        "sent_at": message.sent_at,
-        "length": len(message.text),
-        "is_command": False,
-        "text": message.text,
-    }
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def count_rows(path: Path) -> int:
-    """Rows in the `messages` table of the SQLite file at `path`."""
-    with sqlite3.connect(path) as connection:
-        (count,) = connection.execute("SELECT count(*) FROM messages").fetchone()
-    connection.close()
-    return int(count)
-
-
-def _check(path: Path, expected: int, what: str) -> None:
-    found = count_rows(path)
+async def _check(url: str, expected: int, what: str) -> None:
+    found = await count_rows(url)
     if found != expected:
         raise SystemExit(f"{what}: expected {expected} rows in messages, found {found}")
 
 
-async def _prepare(path: Path, messages: Sequence[Message]) -> tuple[int, int, dict[str, int]]:
-    """Create a fresh database at `path` (migrations) with the group and every author.
-
-    Returns the community id, the group id and the member id of each user id.
-    """
-    database = Database(_url(path))
-    try:
-        await database.upgrade()
-        authors = {message.author.user_id: message.author for message in messages}
-        async with database.session() as session, session.begin():
-            group = await ensure_group(
-                session,
-                platform=PLATFORM,
-                external_id=GROUP_ID,
-                name=GROUP_ID,
-                language="en",
-                timezone="UTC",
-                now=START,
-            )
-            members = {
-                user_id: await ensure_member(
-                    session,
-                    community_id=group.community.id,
-                    platform=PLATFORM,
-                    user_id=user_id,
-                    name=author.name,
-                    is_bot=author.is_bot,
-                    now=START,
-                )
-                for user_id, author in authors.items()
-            }
-    finally:
-        await database.close()
-    return group.community.id, group.id, members
-
-
-# --- the three paths -----------------------------------------------------------------------
+# --- the paths ------------------------------------------------------------------------------
 
 
 #: The activity path: the other features are switched off by their own settings (they still
-#: see every event), so the figure is the logging pipeline the issue asks about. Moderation
-#: stays on: it is on by default and looks at every message (its trackers and pre-checks are
-#: part of the price of each message).
+#: see every event). Moderation stays on: it is on by default and looks at every message.
 ACTIVITY_ONLY: dict[str, Any] = {
     "points": {"enabled": False},
     "faq": {"enabled": False},
@@ -301,19 +179,23 @@ ACTIVITY_ONLY: dict[str, Any] = {
 }
 
 
+def _settings(url: str, batch_size: int | None, *, full: bool) -> Any:
+    database: dict[str, Any] = {"url": url}
+    if batch_size is not None:
+        database["batch_size"] = batch_size
+    return parse_settings({"database": database, **({} if full else ACTIVITY_ONLY)}, environ={})
+
+
 async def run_engine(
-    messages: Sequence[Message], path: Path, batch_size: int | None, *, full: bool = False
+    messages: Sequence[Message], url: str, batch_size: int | None, *, full: bool = False
 ) -> Phase:
     """Push `messages` through `Engine.handle`; time first handle to end of stop (the flush).
 
-    With `full`, every feature is on at its defaults (points, FAQ matching, schedules…).
+    With `full`, every feature is on at its defaults (points, FAQ matching, schedules…); the
+    community has the bench FAQ's entries either way (created first, not timed).
     """
-    database: dict[str, Any] = {"url": _url(path)}
-    if batch_size is not None:
-        database["batch_size"] = batch_size
-    sections = {} if full else ACTIVITY_ONLY
-    settings = parse_settings({"database": database, **sections}, environ={})
-    engine = build_engine(settings, clock=ManualClock(START))
+    await prepare(url, platform=PLATFORM, group_external_id=GROUP_ID, now=START, faq=True)
+    engine = build_engine(_settings(url, batch_size, full=full), clock=ManualClock(START))
     await engine.start()
     handle = engine.handle
     started = time.perf_counter()
@@ -323,81 +205,151 @@ async def run_engine(
     finally:
         await engine.stop()
     seconds = time.perf_counter() - started
-    _check(path, len(messages), "engine")
+    await _check(url, len(messages), "full" if full else "activity")
     return Phase(len(messages), seconds)
 
 
-def run_floor(messages: Sequence[Message], path: Path) -> Phase:
-    """Insert the same rows with `sqlite3.executemany` in one transaction (rows pre-built)."""
-    community_id, group_id, members = asyncio.run(_prepare(path, messages))
+async def run_floor(messages: Sequence[Message], url: str) -> Phase:
+    """Insert the same rows with the driver's `executemany` in one transaction (rows
+    pre-built): `sqlite3` on SQLite, asyncpg on PostgreSQL."""
+    ids = await prepare(
+        url, platform=PLATFORM, group_external_id=GROUP_ID, now=START, authors=_authors(messages)
+    )
+    sqlite = url.startswith("sqlite")
     rows = [
         (
-            community_id,
-            group_id,
-            members[m.author.user_id],
+            ids.community_id,
+            ids.group_id,
+            ids.members[m.author.user_id],
             m.place.platform,
             m.place.channel_id,
             m.place.thread_id,
             m.message_id,
             m.reply_to,
             len(m.mentions),
-            # SQLAlchemy's SQLite DateTime storage format, naive UTC.
-            m.sent_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
+            # SQLAlchemy's SQLite DateTime storage format is naive UTC text.
+            m.sent_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if sqlite
+            else m.sent_at,
             len(m.text),
-            0,
+            0 if sqlite else False,
             m.text,
         )
         for m in messages
     ]
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        # The pragmas `storage.database` sets on every connection.
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA busy_timeout=5000")
-        started = time.perf_counter()
-        connection.execute("BEGIN")
-        connection.executemany(_FLOOR_INSERT, rows)
-        connection.execute("COMMIT")
-        seconds = time.perf_counter() - started
-    finally:
-        connection.close()
-    _check(path, len(messages), "floor")
+    seconds = await floor_insert(url, rows)
+    await _check(url, len(messages), "floor")
     return Phase(len(messages), seconds)
 
 
-async def run_naive(messages: Sequence[Message], path: Path) -> Phase:
+async def run_naive(messages: Sequence[Message], url: str) -> Phase:
     """One Core ``INSERT`` and one ``COMMIT`` per message through an `AsyncSession`."""
-    community_id, group_id, members = await _prepare(path, messages)
+    ids = await prepare(
+        url, platform=PLATFORM, group_external_id=GROUP_ID, now=START, authors=_authors(messages)
+    )
     table = Base.metadata.tables[MessageLog.__tablename__]
-    database = Database(_url(path))
+    database = Database(url)
     try:
         async with database.session() as session:
             started = time.perf_counter()
             for message in messages:
-                row = _row(message, community_id, group_id, members[message.author.user_id])
-                await session.execute(insert(table), row)
+                member = ids.members[message.author.user_id]
+                await session.execute(
+                    insert(table), message_row(message, ids.community_id, ids.group_id, member)
+                )
                 await session.commit()
             seconds = time.perf_counter() - started
     finally:
         await database.close()
-    _check(path, len(messages), "naive")
+    await _check(url, len(messages), "naive")
     return Phase(len(messages), seconds)
 
 
-def run(messages: int, naive_messages: int, batch_size: int | None, workdir: Path) -> BenchResult:
-    """Run the three paths on fresh files under `workdir` and return the figures."""
-    traffic = make_messages(messages)
-    naive_traffic = traffic[: min(naive_messages, messages)]
-    gc.collect()
-    engine = asyncio.run(run_engine(traffic, workdir / "engine.db", batch_size))
-    gc.collect()
-    floor = run_floor(traffic, workdir / "floor.db")
-    gc.collect()
-    naive = asyncio.run(run_naive(naive_traffic, workdir / "naive.db"))
+async def run_latency(
+    messages: Sequence[Message],
+    url: str,
+    batch_size: int | None,
+    *,
+    rate: float,
+    probe_every: int,
+) -> Latency:
+    """Every feature on: `messages` paced at `rate` msg/s with FAQ and /rank probes timed."""
+    await prepare(url, platform=PLATFORM, group_external_id=GROUP_ID, now=START, faq=True)
+    engine = build_engine(_settings(url, batch_size, full=True), clock=ManualClock(START))
+    await engine.start()
+    stream = interleave(
+        messages, probe_every=probe_every, answers=[answer for _, answer in BENCH_FAQ]
+    )
+    try:
+        return await run_paced(engine.handle, stream, rate)
+    finally:
+        await engine.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How many messages each path runs."""
+
+    messages: int
+    full: int
+    naive: int
+    latency: int
+    load_rate: float = 1000.0
+    probe_every: int = 20
+
+
+async def run(sizes: Sizes, batch_size: int | None, target: Target) -> BenchResult:
+    """Run every path on fresh databases of `target` and return the figures."""
+    traffic = make_messages(sizes.messages)
+    phases: dict[str, Phase] = {}
+    for name, subset in (
+        ("full", traffic[: sizes.full]),
+        ("activity", traffic),
+        ("floor", traffic),
+        ("naive", traffic[: sizes.naive]),
+    ):
+        gc.collect()
+        async with target.fresh(name) as url:
+            if name in ("full", "activity"):
+                phases[name] = await run_engine(subset, url, batch_size, full=name == "full")
+            elif name == "floor":
+                phases[name] = await run_floor(subset, url)
+            else:
+                phases[name] = await run_naive(subset, url)
+    latency = None
+    if sizes.latency:
+        gc.collect()
+        async with target.fresh("latency") as url:
+            latency = await run_latency(
+                make_messages(sizes.latency, seed=20260106),
+                url,
+                batch_size,
+                rate=sizes.load_rate,
+                probe_every=sizes.probe_every,
+            )
     effective = batch_size or parse_settings({}, environ={}).database.batch_size
-    return BenchResult(engine=engine, floor=floor, naive=naive, batch_size=effective)
+    return BenchResult(
+        latency=latency,
+        batch_size=effective,
+        database=await target.version(),
+        commit=_commit(),
+        **phases,
+    )
+
+
+def _commit() -> str | None:
+    """The checkout's commit (the tree may carry uncommitted changes on top)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip() or None
 
 
 # --- command line --------------------------------------------------------------------------
@@ -410,26 +362,61 @@ def _positive(value: str) -> int:
     return number
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
 def _report(result: BenchResult) -> str:
     lines = [
-        f"Activity ingest: {result.engine.messages:,} messages, {MEMBERS} members, "
-        f"{CHANNELS} channels, batch_size={result.batch_size}",
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs",
+        f"Ingest: {result.activity.messages:,} messages, {MEMBERS} members, {CHANNELS} "
+        f"channels, batch_size={result.batch_size}, {result.database}",
+        f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
+        f"{os.cpu_count()} CPUs, commit {result.commit or '?'}",
         "",
-        f"{'path':<8}{'messages':>10}{'seconds':>10}{'msg/s':>12}",
+        f"{'path':<10}{'messages':>10}{'seconds':>10}{'msg/s':>12}{'÷ naive':>10}",
     ]
-    for name, phase in (("engine", result.engine), ("floor", result.floor)):
-        lines.append(f"{name:<8}{phase.messages:>10,}{phase.seconds:>10.2f}{phase.rate:>12,.0f}")
-    naive = result.naive
-    lines.append(f"{'naive':<8}{naive.messages:>10,}{naive.seconds:>10.2f}{naive.rate:>12,.0f}")
-    verdict = "met" if result.engine_vs_naive >= GOAL_VS_NAIVE else "NOT met"
+    for name in ("full", "activity", "floor", "naive"):
+        phase: Phase = getattr(result, name)
+        ratio = phase.rate / result.naive.rate
+        lines.append(
+            f"{name:<10}{phase.messages:>10,}{phase.seconds:>10.2f}{phase.rate:>12,.0f}"
+            f"{ratio:>9.1f}x"
+        )
     lines += [
         "",
-        f"engine vs naive: {result.engine_vs_naive:.1f}x (goal >= {GOAL_VS_NAIVE:.0f}x: {verdict})",
-        f"engine vs floor: {result.engine_vs_floor:.1%} of raw sqlite3.executemany",
+        f"full vs naive: {result.full_vs_naive:.2f}x "
+        f"(goal >= {GOAL_VS_NAIVE:.0f}x: {_verdict(result.full_vs_naive >= GOAL_VS_NAIVE)})",
+        f"activity vs naive: {result.activity_vs_naive:.1f}x; "
+        f"full {result.full.rate / result.floor.rate:.1%} and activity "
+        f"{result.activity.rate / result.floor.rate:.1%} of the floor",
     ]
+    if result.latency is not None:
+        lines += ["", *_latency_lines(result.latency)]
     return "\n".join(lines)
+
+
+def _latency_lines(latency: Latency) -> list[str]:
+    lines = [
+        f"Reply latency, every feature on: other traffic {latency.load_rate:,.0f} msg/s "
+        f"(target {latency.target_rate:,.0f}), {latency.background:,} messages"
+    ]
+    if latency.load_rate < 0.95 * latency.target_rate:
+        lines.append("  the engine could not keep up with the target rate: it ran flat out")
+    for kind, label in (("faq", "FAQ answer"), ("rank", "/rank")):
+        lines.append(
+            f"  {label:<11} p50 {latency.ms(kind, 50):7.2f} ms  p99 {latency.ms(kind, 99):7.2f} ms"
+            f"  ({len(latency.timings[kind])} probes, {latency.missed[kind]} without the reply)"
+        )
+    worst = latency.worst_p99_ms()
+    lines.append(f"  p99 goal <= {GOAL_P99_MS:.0f} ms: {_verdict(worst <= GOAL_P99_MS)}")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -437,19 +424,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.ingest", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("--messages", type=_positive, default=200_000, help="default 200000")
-    parser.add_argument(
-        "--naive-messages", type=_positive, default=5_000, help="naive subset, default 5000"
-    )
-    parser.add_argument(
-        "--batch-size", type=_positive, default=None, help="database.batch_size (default 500)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add = parser.add_argument
+    add("--messages", type=_positive, default=50_000, help="activity and floor, default 50000")
+    add("--full-messages", type=_positive, default=None, help="full path, default --messages")
+    add("--naive-messages", type=_positive, default=5_000, help="naive subset, default 5000")
+    add("--latency-messages", type=_count, default=10_000, help="0 skips; default 10000")
+    add("--load-rate", type=_positive, default=1_000, help="latency traffic msg/s, default 1000")
+    add("--probe-every", type=_positive, default=20, help="messages between probes, default 20")
+    add("--batch-size", type=_positive, default=None, help="database.batch_size (default 500)")
+    add("--database-url", default=None, help="a PostgreSQL server to run on (CREATEDB role)")
+    add("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    sizes = Sizes(
+        messages=args.messages,
+        full=min(args.full_messages or args.messages, args.messages),
+        naive=min(args.naive_messages, args.messages),
+        latency=args.latency_messages,
+        load_rate=float(args.load_rate),
+        probe_every=args.probe_every,
+    )
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
-        result = run(args.messages, args.naive_messages, args.batch_size, Path(tmp))
-    figures: Mapping[str, Any] = result.as_dict()
-    print(json.dumps(figures) if args.json else _report(result))
+        target = Target(Path(tmp), args.database_url)
+        result = asyncio.run(run(sizes, args.batch_size, target))
+    print(json.dumps(result.as_dict()) if args.json else _report(result))
     return 0
 
 
