@@ -427,7 +427,7 @@ def validate_timezone(value: str) -> str:
     """Return `value` if it is an IANA time zone name, else raise `ValueError` with an example."""
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
             f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin' or "
             "'Asia/Shanghai'"

@@ -33,7 +33,13 @@ class Recent(Generic[K, V]):
         return self._items.get(key)
 
     def put(self, key: K, value: V) -> None:
-        """Remember `value` for `key`, forgetting the oldest entry when full."""
+        """Remember `value` for `key` as the newest entry, forgetting the oldest when full."""
+        if key in self._items:
+            self._items.move_to_end(key)
         self._items[key] = value
         if len(self._items) > self._capacity:
             self._items.popitem(last=False)
+
+    def pop(self, key: K) -> V | None:
+        """Forget `key`; its value if it was remembered."""
+        return self._items.pop(key, None)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import dialect_insert, insert_if_absent, insert_ignoring_duplicates
+from storage.activity import dialect_insert, insert_ignoring_duplicates
 from storage.models import (
     Base,
     LevelRole,
@@ -30,6 +30,7 @@ __all__ = [
     "Totals",
     "add_ledger_entries",
     "add_period_xp",
+    "add_thanks",
     "bot_members",
     "delete_level_role",
     "get_many_totals",
@@ -38,10 +39,10 @@ __all__ = [
     "level_roles",
     "rank_of",
     "recent_message_texts",
-    "record_thanks",
     "recorded_sources",
     "save_totals",
     "set_level_role",
+    "thanked_on",
     "top_members",
 ]
 
@@ -135,25 +136,18 @@ async def add_ledger_entries(session: AsyncSession, *, entries: Sequence[LedgerE
         await session.execute(insert(PointsLedger), [asdict(entry) for entry in entries])
 
 
-async def record_thanks(
-    session: AsyncSession,
-    *,
-    community_id: int,
-    giver_id: int,
-    receiver_id: int,
-    day: str,
-    at: datetime,
-) -> bool:
-    """Remember that `giver` thanked `receiver` on `day`; False if already done that day."""
-    row = {
-        "community_id": community_id,
-        "giver_id": giver_id,
-        "receiver_id": receiver_id,
-        "day": day,
-        "at": at,
-    }
+async def thanked_on(session: AsyncSession, *, giver_id: int, day: str) -> set[int]:
+    """The members `giver` thanked on `day` (the once-a-day-per-pair rule)."""
+    query = select(ThanksGiven.receiver_id).where(
+        ThanksGiven.giver_id == giver_id, ThanksGiven.day == day
+    )
+    return {int(found) for found in (await session.execute(query)).scalars()}
+
+
+async def add_thanks(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Record thanks pairs (giver, receiver, day); a pair already recorded is skipped."""
     table = Base.metadata.tables[ThanksGiven.__tablename__]
-    return await insert_if_absent(session, table=table, row=row)
+    await insert_ignoring_duplicates(session, table=table, rows=[dict(row) for row in rows])
 
 
 async def bot_members(session: AsyncSession, *, member_ids: Sequence[int]) -> set[int]:

@@ -7,6 +7,11 @@ Failures never stop the writer. When the database is unreachable, the batch stay
 (bounded) and is retried on the next flush. When the database refuses a row, the batch is
 split until the refused rows are isolated: those are logged and set aside, the rest is
 written. Text is cleaned of what no database stores (NUL, lone surrogates) as it is queued.
+
+Features hand what they derive from events (XP totals, ledger rows, …) to the same batch as
+`BatchPart`s: each batch takes every part's pending writes and commits them in the activity
+rows' transaction, so one unit of work per batch holds the events and all that follows from
+them, and no feature opens a transaction per message.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import Row, insert_ignoring_duplicates, record_active_days
 from storage.database import Database
 from storage.models import Base, MemberEvent, MessageLog, ReactionLog
 from storage.text import clean_text, needs_cleaning
 
-__all__ = ["ActivityWriter"]
+__all__ = ["ActivityWriter", "BatchPart"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,27 @@ def _clean(row: Row) -> Row:
     if not any(isinstance(v, str) and needs_cleaning(v) for v in row.values()):
         return row
     return {k: clean_text(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+class BatchPart(Protocol):
+    """Writes a feature hands to the batch: taken at the start of a flush, written in its
+    transaction, then confirmed (committed) or given back (restored) for the next flush."""
+
+    def take(self) -> object | None:
+        """Take every pending write (None: nothing pending); later writes start anew."""
+        ...
+
+    async def write(self, session: AsyncSession, taken: object) -> None:
+        """Write what `take` returned, in the batch's transaction (never commit)."""
+        ...
+
+    def committed(self, taken: object) -> None:
+        """The transaction holding `taken` committed."""
+        ...
+
+    def restore(self, taken: object) -> None:
+        """The transaction failed: keep `taken` pending, before what came since."""
+        ...
 
 
 def _grouped(items: Sequence[_Item]) -> dict[str, list[Row]]:
@@ -75,6 +103,11 @@ class ActivityWriter:
         self.written = 0
         #: Rows the database refused, logged and dropped (the rest of their batch is written).
         self.set_aside = 0
+        self._parts: list[BatchPart] = []
+
+    def attach(self, part: BatchPart) -> None:
+        """Write `part`'s pending writes with every batch from now on."""
+        self._parts.append(part)
 
     @property
     def pending(self) -> int:
@@ -89,20 +122,22 @@ class ActivityWriter:
             await self.flush()
 
     async def flush(self) -> None:
-        """Write everything queued now, in one transaction.
+        """Write everything queued now, and every part's pending writes, in one transaction.
 
         Raises:
-            Exception: the database could not be reached; the rows stay queued.
+            Exception: the database could not be reached; everything stays queued.
         """
         async with self._lock:
-            if not self._pending:
+            taken = [(part, part.take()) for part in self._parts]
+            derived = [(part, t) for part, t in taken if t is not None]
+            if not self._pending and not derived:
                 return
             batch = {name: rows for name, rows in self._queues.items() if rows}
             self._queues = {table.name: [] for table in _TABLES}
             count, self._pending = self._pending, 0
             try:
                 try:
-                    await self._write(batch)
+                    await self._write(batch, derived)
                     written = count
                 except Exception as error:
                     if unreachable(error):
@@ -114,6 +149,7 @@ class ActivityWriter:
                     )
                     items = [(name, row) for name, rows in batch.items() for row in rows]
                     written = await self._isolate(items)
+                    await self._write({}, derived)
             except Exception as error:
                 logger.error(
                     "activity batch of %d rows not written (%s); kept for the next try",
@@ -121,7 +157,11 @@ class ActivityWriter:
                     error,
                 )
                 self._requeue(batch, count)
+                for part, t in derived:
+                    part.restore(t)
                 raise
+            for part, t in derived:
+                part.committed(t)
             self.written += written
 
     async def _isolate(self, items: Sequence[_Item]) -> int:
@@ -155,7 +195,11 @@ class ActivityWriter:
             return await self._isolate(items)
         return len(items)
 
-    async def _write(self, batch: Mapping[str, Sequence[Row]]) -> None:
+    async def _write(
+        self,
+        batch: Mapping[str, Sequence[Row]],
+        derived: Sequence[tuple[BatchPart, object]] = (),
+    ) -> None:
         async with self._database.session() as session, session.begin():
             for table in _TABLES:
                 rows = batch.get(table.name)
@@ -164,6 +208,8 @@ class ActivityWriter:
             await record_active_days(
                 session, messages=batch.get("messages", ()), reactions=batch.get("reactions", ())
             )
+            for part, taken in derived:
+                await part.write(session, taken)
 
     def _requeue(self, batch: Mapping[str, Sequence[Row]], count: int) -> None:
         for name, rows in batch.items():

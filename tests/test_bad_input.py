@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -167,10 +168,10 @@ async def test_the_periodic_flush_survives_an_unexpected_error(
     real_write = writer._write
     failures = [UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")]
 
-    async def flaky(batch: Mapping[str, Sequence[Row]]) -> None:
+    async def flaky(batch: Mapping[str, Sequence[Row]], *derived: Any) -> None:
         if failures:
             raise failures.pop()
-        await real_write(batch)
+        await real_write(batch, *derived)
 
     monkeypatch.setattr(writer, "_write", flaky)
     monkeypatch.setattr(writer, "flush_interval", 0.01)

@@ -104,3 +104,10 @@ def test_every_parameter_and_choice_has_a_chinese_name(tmp_path: Path) -> None:
     catalog = load_catalog("zh_Hans")
     names = {param.name for command in engine.registry for param in command.params}
     assert sorted(name for name in names if name not in catalog) == []
+
+
+async def test_a_time_zone_name_too_long_for_a_file_is_an_unknown_zone(tmp_path: Path) -> None:
+    lines = await play(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", ManualClock(START), "/timezone " + "x" * 600
+    )
+    assert lines[0].startswith("timezone: unknown time zone 'xxx")

@@ -32,6 +32,7 @@ async def admin(h: Harness, line: str) -> list[Action]:
 
 
 async def ledger(h: Harness, reason: str | None = None) -> list[tuple[str, int]]:
+    await h.engine.services.writer.flush()  # points are written with the activity batch
     async with h.database.session() as session:
         query = select(PointsLedger.reason, PointsLedger.amount).order_by(PointsLedger.id)
         if reason:

@@ -1,12 +1,13 @@
-"""Applying point changes: one transaction per change, compare-and-swap on the totals row,
-ledger rows in the same transaction, so the total always equals the ledger sum."""
+"""Applying point changes straight to the database (history imports): one transaction per
+batch of members, compare-and-swap on the totals row, ledger rows in the same transaction, so
+the total always equals the ledger sum. Live events go through `staged.StagedBook`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ __all__ = ["Applied", "PointsBook"]
 
 logger = logging.getLogger(__name__)
 Rule = Callable[[Totals], Change | None]
-Precondition = Callable[[AsyncSession], Awaitable[bool]]
 ATTEMPTS = 5
 
 
@@ -68,18 +68,12 @@ class PointsBook:
         community: CommunityInfo,
         member_id: int,
         rule: Rule,
-        *,
-        precondition: Precondition | None = None,
     ) -> Applied:
-        """Apply `rule` to the member's current totals and record it.
-
-        `precondition` runs first in the same transaction; if it returns False nothing is
-        changed (used for "once a day per pair" rows that must commit with the award).
-        """
+        """Apply `rule` to the member's current totals and record it, in one transaction."""
         async with self._lock(member_id):
             for attempt in range(ATTEMPTS):
                 try:
-                    result = await self._attempt(community, member_id, rule, precondition)
+                    result = await self._attempt(community, member_id, rule)
                 except OperationalError:  # another process holds SQLite's write lock
                     logger.warning("points write for member %s busy; retrying", member_id)
                     result = None
@@ -93,13 +87,10 @@ class PointsBook:
         community: CommunityInfo,
         member_id: int,
         rule: Rule,
-        precondition: Precondition | None,
     ) -> Applied | None:
         try:
             async with self._database.session() as session, session.begin():
                 before = await get_totals(session, community_id=community.id, member_id=member_id)
-                if precondition is not None and not await precondition(session):
-                    return Applied(before, before, changed=False)
                 applied = await _write(session, community, {member_id: before}, {member_id: rule})
         except _Conflict:
             return None  # rolled back; the caller retries on fresh totals

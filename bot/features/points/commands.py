@@ -90,6 +90,7 @@ class PointsCommands:
         """Level, XP, progress, rank, reputation and streak of a member."""
         member_id, name = await self._member(call, call.args["member"])
         tr, community = call.tr, call.community
+        await self.services.writer.flush()  # changes still in the batch count in the rank
         async with self.services.database.session() as session, session.begin():
             totals = await get_totals(session, community_id=community.id, member_id=member_id)
             position, _, ranked = await rank_of(
@@ -120,6 +121,7 @@ class PointsCommands:
         community, tr = call.community, call.tr
         keys = dict(rules.period_keys(call.event.sent_at, community.timezone))
         key = None if period == "all" else (period, keys[period])
+        await self.services.writer.flush()
         async with self.services.database.session() as session:
             top = await top_members(session, community_id=community.id, period=key)
             mine = await rank_of(
@@ -173,6 +175,7 @@ class PointsCommands:
     async def history(self, call: CommandCall) -> str:
         """The member's last 20 ledger rows."""
         member_id, name = await self._member(call, call.args["member"])
+        await self.services.writer.flush()
         async with self.services.database.session() as session:
             entries = await ledger_history(session, member_id=member_id)
         tr = call.tr

@@ -7,17 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.commands import Command
 from bot.config import PointsRules
 from bot.events import Action, Event, GrantRole, Message, Place, Post, ReactionAdded
 from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.points import rules
-from bot.features.points.book import Applied, PointsBook
+from bot.features.points.book import Applied
 from bot.features.points.curve import Curve
 from bot.features.points.memory import RepeatFilter
 from bot.features.points.roles import role_change
+from bot.features.points.staged import StagedBook
 from bot.i18n import N_, translator
 from bot.recent import Recent
 from bot.text.normalize import content_weight
@@ -25,7 +24,7 @@ from bot.text.question import looks_like_command
 from bot.text.thanks import is_thanks
 from storage.activity import message_author
 from storage.identity import CommunityInfo, find_members, member_account
-from storage.points import bot_members, level_roles, recent_message_texts, record_thanks
+from storage.points import bot_members, level_roles, recent_message_texts
 
 __all__ = ["PointsFeature"]
 
@@ -43,7 +42,11 @@ class PointsFeature(BaseFeature):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
-        self.book = PointsBook(services.database)
+        self.book = StagedBook(
+            services.database,
+            services.writer,
+            lambda community, xp: self.curve_for(community).level_for(xp),
+        )
         self._curves: dict[str, Curve] = {}
         self._rules: dict[str, PointsRules] = {}
         # Only a shortcut: the cooldown itself is checked on the stored totals.
@@ -209,18 +212,10 @@ class PointsFeature(BaseFeature):
         )
         actions: list[Action] = []
         for receiver in await self._receivers(event, context):
-
-            async def first_today(session: AsyncSession, receiver: int = receiver) -> bool:
-                return await record_thanks(
-                    session,
-                    community_id=community.id,
-                    giver_id=context.member_id,
-                    receiver_id=receiver,
-                    day=day,
-                    at=event.sent_at,
-                )
-
-            applied = await self.book.apply(community, receiver, rule, precondition=first_today)
+            first_today = partial(
+                self.book.thanks_once, community.id, context.member_id, receiver, day, event.sent_at
+            )
+            applied = await self.book.apply(community, receiver, rule, first_today=first_today)
             actions += await self.rewards(applied, community, event.place, None)
         return actions
 
