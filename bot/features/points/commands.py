@@ -213,6 +213,7 @@ class PointsCommands:
     async def level_role(self, call: CommandCall) -> str:
         """Map a level to a platform role in this group (`off` removes the mapping)."""
         level, role, place = call.args["level"], call.args["role"], call.event.place
+        self.feature.forget_level_roles(call.community.id, place.platform, place.group_id)
         async with self.services.database.session() as session, session.begin():
             if role.lower() == "off":
                 await delete_level_role(

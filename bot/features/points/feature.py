@@ -53,6 +53,15 @@ class PointsFeature(BaseFeature):
         self._next_message_xp: Recent[int, datetime] = Recent(RECENT_MEMBERS)
         self._repeats = RepeatFilter(RECENT_MEMBERS)
         self._authors: Recent[tuple[int, str, str, str], int] = Recent(RECENT_AUTHORS)
+        # What level-ups and thanks look up, kept so a busy group asks the database once.
+        self._roles_of: dict[tuple[int, str, str], dict[int, str]] = {}
+        self._accounts: Recent[tuple[int, str], tuple[str, str] | None] = Recent(RECENT_MEMBERS)
+        self._named: Recent[tuple[int, str, str], int] = Recent(RECENT_MEMBERS)
+        self._bots: Recent[int, bool] = Recent(RECENT_MEMBERS)
+
+    def forget_level_roles(self, community_id: int, platform: str, group_id: str) -> None:
+        """A group's level roles changed: read them again at the next level-up."""
+        self._roles_of.pop((community_id, platform, group_id), None)
 
     def commands(self) -> Sequence[Command]:
         """The points commands."""
@@ -183,16 +192,27 @@ class PointsFeature(BaseFeature):
             author = await self._author_of(community, event.place, event.reply_to)
             if author is not None:
                 found.append(author)
-        async with self.services.database.session() as session:
-            for ref in dict.fromkeys(event.mentions):
-                members = await find_members(
-                    session, community_id=community, platform=event.place.platform, ref=ref
-                )
-                if len(members) == 1:
-                    found.append(members[0][0])
-            candidates = [m for m in dict.fromkeys(found) if m != context.member_id]
-            bots = await bot_members(session, member_ids=candidates)
-        return [m for m in candidates if m not in bots]
+        platform = event.place.platform
+        for ref in dict.fromkeys(event.mentions):
+            named = self._named.get((community, platform, ref))
+            if named is None:
+                async with self.services.database.session() as session:
+                    members = await find_members(
+                        session, community_id=community, platform=platform, ref=ref
+                    )
+                if len(members) != 1:
+                    continue  # nobody, or ambiguous: asked again next time
+                named = members[0][0]
+                self._named.put((community, platform, ref), named)
+            found.append(named)
+        candidates = [m for m in dict.fromkeys(found) if m != context.member_id]
+        unknown = [m for m in candidates if m not in self._bots]
+        if unknown:
+            async with self.services.database.session() as session:
+                bots = await bot_members(session, member_ids=unknown)
+            for member in unknown:
+                self._bots.put(member, member in bots)
+        return [m for m in candidates if not self._bots.get(m)]
 
     async def _thanks(
         self, event: Message, context: EventContext, points_rules: PointsRules
@@ -258,32 +278,43 @@ class PointsFeature(BaseFeature):
         actions += await self._level_roles(community, place, applied, points_rules)
         return actions
 
-    async def _display_name(self, platform: str, member_id: int) -> str:
+    async def _account(self, platform: str, member_id: int) -> tuple[str, str] | None:
+        """(platform user id, name) of the member's account on `platform`, if any."""
+        key = (member_id, platform)
+        if key in self._accounts:
+            return self._accounts.get(key)
         async with self.services.database.session() as session:
             account = await member_account(session, member_id=member_id, platform=platform)
+        self._accounts.put(key, account)
+        return account
+
+    async def _display_name(self, platform: str, member_id: int) -> str:
+        account = await self._account(platform, member_id)
         return account[1] if account else str(member_id)
 
     async def _level_roles(
         self, community: CommunityInfo, place: Place, applied: Applied, points_rules: PointsRules
     ) -> list[Action]:
-        async with self.services.database.session() as session:
-            roles = await level_roles(
-                session,
-                community_id=community.id,
-                platform=place.platform,
-                group_external_id=place.group_id,
-            )
-            change = role_change(
-                roles,
-                applied.before.level,
-                applied.after.level,
-                remove_previous=points_rules.remove_previous_level_role,
-            )
-            if change is None:
-                return []
-            account = await member_account(
-                session, member_id=applied.after.member_id, platform=place.platform
-            )
+        key = (community.id, place.platform, place.group_id)
+        roles = self._roles_of.get(key)
+        if roles is None:
+            async with self.services.database.session() as session:
+                roles = await level_roles(
+                    session,
+                    community_id=community.id,
+                    platform=place.platform,
+                    group_external_id=place.group_id,
+                )
+            self._roles_of[key] = roles
+        change = role_change(
+            roles,
+            applied.before.level,
+            applied.after.level,
+            remove_previous=points_rules.remove_previous_level_role,
+        )
+        if change is None:
+            return []
+        account = await self._account(place.platform, applied.after.member_id)
         if account is None:
             return []
         return [
