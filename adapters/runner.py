@@ -68,8 +68,12 @@ async def serve(
 ) -> int:
     """Start the engine, run `adapters` side by side, stop cleanly. Returns an exit status.
 
-    Hearth stops when an adapter finishes its input (the console at end of stdin), when every
-    adapter has failed for good, or on SIGINT/SIGTERM. Stopping always flushes storage.
+    Hearth stops when an adapter finishes its input (the console at end of stdin: status 0),
+    on SIGINT/SIGTERM (0), or when every adapter has stopped for good (1) — a rejected or
+    revoked token, at start or later. One that stops while others run is one ERROR line and
+    the others go on; the console ending its input then still ends Hearth with 0. Stopping
+    always flushes storage; each adapter bounds its own stop (Telegram finishes the update
+    in hand and leaves the rest unconfirmed).
     A platform that cannot be reached is retried after `delay(attempt)` seconds (waited with
     `sleep`: tests pass their own), one warning line per failed attempt.
     """
@@ -98,7 +102,7 @@ async def serve(
                 break
         else:
             status = 1
-            logger.error("no platform left to serve; Hearth stops")
+            logger.error("no platform left to serve (see the error above); Hearth stops")
     finally:
         # Also when serve() itself is cancelled: no adapter may outlive the engine.
         for task in (*pending, stopper):

@@ -1,15 +1,15 @@
 """The Telegram adapter: python-telegram-bot's Application embedded in Hearth's event loop.
 
-Long polling by default (webhook when `telegram.webhook_url` is set); every update goes
-through one handler that turns it into engine events (see `adapters.telegram_updates`);
-actions are carried out by `adapters.telegram_send`.
+Long polling by default (`adapters.telegram_polling`; webhook when `telegram.webhook_url` is
+set); every update goes through one handler that turns it into engine events (see
+`adapters.telegram_updates`); actions are carried out by `adapters.telegram_send`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -36,6 +36,7 @@ from telegram.ext import (
 
 from adapters.images import ImageFetcher
 from adapters.telegram_commands import command_menus
+from adapters.telegram_polling import Poller
 from adapters.telegram_send import TelegramSender
 from adapters.telegram_updates import (
     GROUP_CHATS,
@@ -78,6 +79,8 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 )
 #: Telegram sends a join both as a service message and as a chat_member update.
 MEMBERSHIP_ECHO = timedelta(minutes=1)
+#: Updates a webhook may queue ahead of processing (each is acknowledged once queued).
+WEBHOOK_QUEUE = 16
 #: How the message ids of a basic group's history move when it becomes a supergroup.
 BASIC_GROUP_ID_SHIFT = -1_000_000_000
 DEFAULT_API_BASE_URL = TelegramSettings().api_base_url.rstrip("/")
@@ -101,11 +104,13 @@ class TelegramAdapter:
         *,
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
         rate_limit_retries: int = 3,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings.telegram
         self.default_language = settings.defaults.language
         self.clock = clock
         self.rate_limit_retries = rate_limit_retries
+        self.sleep = sleep
         images = ImageFetcher.from_settings(settings.schedule)
         self.sender = TelegramSender(clock, retry_delays, images)
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
@@ -123,16 +128,20 @@ class TelegramAdapter:
             .base_url(base)
             .base_file_url(base.removesuffix("/bot") + "/file/bot")
             .rate_limiter(AIORateLimiter(max_retries=self.rate_limit_retries))
+            # Bounded, so that a stop never has a long confirmed backlog to work through.
+            .update_queue(asyncio.Queue(maxsize=WEBHOOK_QUEUE))
         )
         application = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
         return application
 
     async def run(self, engine: Engine) -> None:
-        """Connect, register commands, receive updates until cancelled, then stop cleanly.
+        """Connect, register commands, receive updates until cancelled, then stop cleanly:
+        the update in hand is finished and committed, the rest left unconfirmed.
 
         Raises:
-            ConfigError: Telegram rejected the token or a setting (retrying cannot help).
+            ConfigError: Telegram rejected the token or a setting (retrying cannot help), at
+                start or later while polling (a revoked token).
             ConnectionError: Telegram could not be reached, or answered with a server error,
                 while connecting; the runner tries again with backoff.
         """
@@ -168,26 +177,35 @@ class TelegramAdapter:
             if updater is None:  # pragma: no cover - the builder always makes one
                 raise RuntimeError("python-telegram-bot built no updater")
             try:
-                await self._receive(updater)
-                logger.info("telegram: connected as @%s", bot.username)
-                await asyncio.Event().wait()
+                if self.settings.webhook_url:
+                    await self._listen(updater)
+                    logger.info("telegram: connected as @%s", bot.username)
+                    await asyncio.Event().wait()
+                else:
+                    await bot.delete_webhook()
+                    logger.info("telegram: connected as @%s", bot.username)
+                    poller = Poller(
+                        application,
+                        allowed_updates=ALLOWED_UPDATES,
+                        commit=engine.services.writer.flush,
+                        clock=self.clock,
+                        sleep=self.sleep,
+                    )
+                    await poller.run()
             finally:
                 if updater.running:
                     await updater.stop()
                 await application.stop()
 
-    async def _receive(self, updater: Updater) -> None:
-        if self.settings.webhook_url:
-            await updater.start_webhook(
-                listen=self.settings.webhook_listen,
-                port=self.settings.webhook_port,
-                url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
-                webhook_url=self.settings.webhook_url,
-                secret_token=self.settings.webhook_secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-        else:
-            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+    async def _listen(self, updater: Updater) -> None:
+        await updater.start_webhook(
+            listen=self.settings.webhook_listen,
+            port=self.settings.webhook_port,
+            url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+            webhook_url=self.settings.webhook_url,
+            secret_token=self.settings.webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
 
     async def _register_commands(self, bot: Bot, engine: Engine) -> None:
         try:

@@ -89,15 +89,31 @@ def _reply_to(message: TgMessage) -> str | None:
     return str(replied.message_id)
 
 
+def _covered(text: str, entity: MessageEntity) -> str | None:
+    """The text an entity covers (Telegram counts UTF-16 code units), or None when it reaches
+    outside the text or splits a character (half of an emoji's surrogate pair)."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    start, end = entity.offset * 2, (entity.offset + entity.length) * 2
+    if entity.offset < 0 or entity.length <= 0 or end > len(encoded):
+        return None
+    try:
+        return encoded[start:end].decode("utf-16-le")
+    except UnicodeDecodeError:
+        return None
+
+
 def _mentions(message: TgMessage) -> tuple[str, ...]:
+    """Who a message mentions; an entity Telegram (or a client) got wrong is ignored, the
+    message is still counted."""
+    text, entities = _text_and_entities(message)
     found: list[str] = []
-    for entity, value in message.parse_entities().items():
+    for entity in entities:
+        value = _covered(text, entity)
+        if value is None:
+            continue
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
             found.append(str(entity.user.id))
         elif entity.type == MessageEntity.MENTION:
-            found.append(value.removeprefix("@"))
-    for entity, value in message.parse_caption_entities().items():
-        if entity.type == MessageEntity.MENTION:
             found.append(value.removeprefix("@"))
     return tuple(dict.fromkeys(found))
 

@@ -3,7 +3,8 @@
 Tests push updates; long polling hands them out by offset. Every call is recorded with its
 parameters decoded (PTB posts forms: scalars arrive as strings, structured fields as JSON).
 Unknown methods answer 404 so a missing stub fails loudly. Responses can be scripted per
-method (e.g. a 429 with retry_after) to test error handling.
+method (e.g. a 429 with retry_after, a 409 Conflict) to test error handling, slowed down
+(`latency`, as a distant API is), and the token changed (`revoke`) to answer 401 from then on.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class FakeTelegram:
     dropped: dict[str, int] = field(default_factory=dict)
     blocked_users: set[int] = field(default_factory=set)
     updates: list[JSON] = field(default_factory=list)
+    #: The highest offset a getUpdates call sent: every update below it is confirmed.
+    confirmed: int = 0
+    #: Seconds to wait before answering each call of a method.
+    latency: dict[str, float] = field(default_factory=dict)
     base_url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
@@ -65,6 +70,14 @@ class FakeTelegram:
     def script(self, method: str, status: int, body: JSON) -> None:
         """Answer the next call of `method` with `status` and `body` instead of the default."""
         self.scripted.setdefault(method, []).append((status, body))
+
+    def revoke(self) -> None:
+        """The token is revoked (as in @BotFather): every call answers 401 from now on."""
+        self.token = self.token + ":revoked"
+
+    def unconfirmed(self) -> list[JSON]:
+        """Updates queued that no getUpdates call has confirmed yet."""
+        return [u for u in self.updates if u["update_id"] >= self.confirmed]
 
     def drop(self, method: str, times: int = 1) -> None:
         """Close the connection instead of answering the next `times` calls of `method`."""
@@ -119,9 +132,9 @@ class FakeTelegram:
             reader = await request.multipart()
             async for part in reader:
                 if part.filename:  # type: ignore[union-attr]
-                    params[part.name] = {"file": part.filename}  # type: ignore[union-attr]
+                    params[part.name] = {"file": part.filename}  # type: ignore[union-attr,index]
                 else:
-                    params[part.name] = await part.text()  # type: ignore[union-attr]
+                    params[part.name] = await part.text()  # type: ignore[union-attr,index]
         elif request.can_read_body:
             params.update(await request.post())
         for key, value in list(params.items()):
@@ -139,10 +152,12 @@ class FakeTelegram:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         params = await self._params(request)
-        if method != "getUpdates":
+        if method != "getUpdates" or self.scripted.get(method):
             async with self._changed:
                 self.calls.append(Call(method, params))
                 self._changed.notify_all()
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         if self.dropped.get(method):
             self.dropped[method] -= 1
             if request.transport is not None:
@@ -178,6 +193,7 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         async with self._changed:
+            self.confirmed = max(self.confirmed, offset)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             self.calls.append(Call("getUpdates", params))
             self._changed.notify_all()
