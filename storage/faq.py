@@ -1,4 +1,8 @@
-"""FAQ storage: entries with their phrasings, usage counters and unanswered questions."""
+"""FAQ storage: entries with their phrasings, usage counters and unanswered questions.
+
+The answers and unanswered questions the FAQ logs while it chats are written in batches by
+`storage.counters.FaqLog`; this module reads them back.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,9 @@ __all__ = [
     "add_entry",
     "clean_tags",
     "count_answers",
-    "count_use",
     "delete_entry",
     "get_entry",
     "list_entries",
-    "log_answer",
-    "log_unanswered",
     "recent_answers",
     "recent_unanswered",
     "record_vote",
@@ -209,45 +210,6 @@ async def delete_entry(session: AsyncSession, *, community_id: int, entry_id: in
     return True
 
 
-async def count_use(session: AsyncSession, *, entry_id: int) -> None:
-    """One more automatic answer given with this entry."""
-    await session.execute(
-        update(FaqEntry)
-        .where(FaqEntry.id == entry_id)
-        .values(times_answered=FaqEntry.times_answered + 1)
-    )
-
-
-async def log_answer(
-    session: AsyncSession,
-    *,
-    community_id: int,
-    entry_id: int,
-    member_id: int,
-    platform: str,
-    channel_id: str,
-    message_id: str,
-    score: float,
-    at: datetime,
-) -> bool:
-    """Remember an automatic answer (once per asking message) and count it on its entry."""
-    row = {
-        "community_id": community_id,
-        "entry_id": entry_id,
-        "member_id": member_id,
-        "platform": platform,
-        "channel_id": channel_id,
-        "message_id": message_id,
-        "score": score,
-        "at": at,
-    }
-    table = Base.metadata.tables[FaqAnswer.__tablename__]
-    if not await insert_if_absent(session, table=table, row=row):
-        return False
-    await count_use(session, entry_id=entry_id)
-    return True
-
-
 async def recent_answers(
     session: AsyncSession, *, community_id: int, since: datetime
 ) -> list[tuple[str, str, int, datetime]]:
@@ -302,35 +264,6 @@ async def record_vote(
         counts[other.key] = other - 1
     await session.execute(update(FaqEntry).where(FaqEntry.id == entry_id).values(counts))
     return True
-
-
-async def log_unanswered(
-    session: AsyncSession,
-    *,
-    community_id: int,
-    member_id: int,
-    platform: str,
-    channel_id: str,
-    message_id: str,
-    text: str | None,
-    best_entry_id: int | None,
-    best_score: float,
-    at: datetime,
-) -> bool:
-    """Remember a question nothing answered (once per message)."""
-    row = {
-        "community_id": community_id,
-        "member_id": member_id,
-        "platform": platform,
-        "channel_id": channel_id,
-        "message_id": message_id,
-        "text": text,
-        "best_entry_id": best_entry_id,
-        "best_score": best_score,
-        "at": at,
-    }
-    table = Base.metadata.tables[FaqUnanswered.__tablename__]
-    return await insert_if_absent(session, table=table, row=row)
 
 
 async def recent_unanswered(

@@ -77,6 +77,7 @@ class FaqCommands:
         self.services = feature.services
 
     async def _entry(self, call: CommandCall) -> Entry:
+        await self.services.writer.flush()  # the answers still queued count
         async with self.services.database.session() as session:
             entry = await get_entry(
                 session, community_id=call.community.id, entry_id=call.args["id"]
@@ -186,6 +187,7 @@ class FaqCommands:
 
     async def remove(self, call: CommandCall) -> str:
         """Delete an entry."""
+        await self.services.writer.flush()  # its queued answers join the history first
         async with self.services.database.session() as session, session.begin():
             removed = await delete_entry(
                 session, community_id=call.community.id, entry_id=call.args["id"]
@@ -287,6 +289,7 @@ class FaqCommands:
     async def gaps(self, call: CommandCall) -> str:
         """The most frequent unanswered questions of the last 7 days."""
         since = call.event.sent_at - timedelta(days=GAP_DAYS)
+        await self.services.writer.flush()  # the questions still queued are gaps too
         async with self.services.database.session() as session:
             missed = await recent_unanswered(session, community_id=call.community.id, since=since)
         tr = call.tr

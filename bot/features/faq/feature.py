@@ -16,7 +16,8 @@ from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
 from bot.text.smalltalk import SMALL_TALK
 from bot.text.tokenize import word_tokens
-from storage.faq import log_answer, log_unanswered, recent_answers, record_vote
+from storage.counters import FaqLog
+from storage.faq import recent_answers, record_vote
 
 __all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
 
@@ -62,7 +63,12 @@ def semantic_indexes(faq: FaqSettings, embedder: Embedder, cjk_embedder: Embedde
 
 
 class FaqFeature(BaseFeature):
-    """Replies with the best entry when the matcher is confident; logs unanswered questions."""
+    """Replies with the best entry when the matcher is confident; logs unanswered questions.
+
+    Answers given and questions missed are queued in `log` and written with the activity
+    writer's next batch (in its transaction): no transaction per message. A command that
+    reads them back flushes the writer first.
+    """
 
     name = "faq"
 
@@ -74,6 +80,8 @@ class FaqFeature(BaseFeature):
         # (community, platform, channel, entry) → when, read once per community.
         self._before: dict[tuple[int, str, str, int], datetime] = {}
         self._restored: set[int] = set()
+        self.log = FaqLog()
+        services.writer.attach(self.log)
 
     @property
     def settings(self) -> FaqSettings:
@@ -135,7 +143,7 @@ class FaqFeature(BaseFeature):
         match = pick(ranked, needed, policy.margin)
         if match is None:
             if question and word_tokens(event.text):  # not "???" or a bare link
-                await self._log_miss(event, context, ranked)
+                self._log_miss(event, context, ranked)
             return []
         entry_id = int(str(match.key))
         if self._cooling(community, event, entry_id):
@@ -146,18 +154,18 @@ class FaqFeature(BaseFeature):
         key = (community, event.place.channel_id, event.place.thread_id, entry_id)
         self._answered[key] = event.sent_at
         entry = shelf.entries[entry_id]
-        async with self.services.database.session() as session, session.begin():
-            await log_answer(
-                session,
-                community_id=community,
-                entry_id=entry_id,
-                member_id=context.member_id,
-                platform=event.place.platform,
-                channel_id=event.place.channel_id,
-                message_id=event.message_id,
-                score=match.score,
-                at=event.sent_at,
-            )
+        self.log.answered(
+            {
+                "community_id": community,
+                "entry_id": entry_id,
+                "member_id": context.member_id,
+                "platform": event.place.platform,
+                "channel_id": event.place.channel_id,
+                "message_id": event.message_id,
+                "score": match.score,
+                "at": event.sent_at,
+            }
+        )
         return [Reply(event.place, event.message_id, entry.answer, tag=f"{TAG}{entry_id}")]
 
     def _cooling(self, community: int, event: Message, entry_id: int) -> bool:
@@ -186,22 +194,22 @@ class FaqFeature(BaseFeature):
         for platform, channel, entry_id, at in rows:
             self._before[(community, platform, channel, entry_id)] = at
 
-    async def _log_miss(self, event: Message, context: EventContext, ranked: list[Ranked]) -> None:
+    def _log_miss(self, event: Message, context: EventContext, ranked: list[Ranked]) -> None:
         keep = self.services.settings.activity.store_message_text
         best = ranked[0] if ranked else None
-        async with self.services.database.session() as session, session.begin():
-            await log_unanswered(
-                session,
-                community_id=context.community.id,
-                member_id=context.member_id,
-                platform=event.place.platform,
-                channel_id=event.place.channel_id,
-                message_id=event.message_id,
-                text=event.text if keep else None,
-                best_entry_id=int(str(best.key)) if best else None,
-                best_score=best.score if best else 0.0,
-                at=event.sent_at,
-            )
+        self.log.unanswered(
+            {
+                "community_id": context.community.id,
+                "member_id": context.member_id,
+                "platform": event.place.platform,
+                "channel_id": event.place.channel_id,
+                "message_id": event.message_id,
+                "text": event.text if keep else None,
+                "best_entry_id": int(str(best.key)) if best else None,
+                "best_score": best.score if best else 0.0,
+                "at": event.sent_at,
+            }
+        )
 
     async def _react(self, event: ReactionAdded, context: EventContext) -> None:
         place = event.place
