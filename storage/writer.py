@@ -75,6 +75,12 @@ class BatchPart(Protocol):
         ...
 
 
+def _retrieved(task: asyncio.Future[None]) -> None:
+    """Mark a shielded flush's error as seen: its caller may have gone (it is logged)."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _grouped(items: Sequence[_Item]) -> dict[str, list[Row]]:
     batch: dict[str, list[Row]] = {}
     for table, row in items:
@@ -124,9 +130,17 @@ class ActivityWriter:
     async def flush(self) -> None:
         """Write everything queued now, and every part's pending writes, in one transaction.
 
+        A flush that has begun runs to its end even if the caller is cancelled (a stop
+        during a write): cut off halfway, its batch would be neither written nor kept.
+
         Raises:
             Exception: the database could not be reached; everything stays queued.
         """
+        flushing = asyncio.ensure_future(self._flush())
+        flushing.add_done_callback(_retrieved)
+        await asyncio.shield(flushing)
+
+    async def _flush(self) -> None:
         async with self._lock:
             taken = [(part, part.take()) for part in self._parts]
             derived = [(part, t) for part, t in taken if t is not None]

@@ -193,3 +193,31 @@ async def _until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < end, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+async def test_a_flush_cancelled_while_writing_loses_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop that cancels the periodic flush halfway through a write: the batch is still
+    written once (it used to be neither written nor kept)."""
+    writer = harness.engine.services.writer
+    real_write = writer._write
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(batch: Mapping[str, Sequence[Row]], *derived: Any) -> None:
+        writing.set()
+        await release.wait()
+        await real_write(batch, *derived)
+
+    monkeypatch.setattr(writer, "_write", slow)
+    for n in range(5):
+        await harness.engine.process(_message(n, f"message {n}"))
+    flushing = asyncio.create_task(writer.flush())
+    await writing.wait()
+    flushing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    release.set()
+    await writer.flush()  # waits for the write under way, then finds nothing left
+    assert await _stored(harness) == [f"message {n}" for n in range(5)]
+    assert writer.pending == 0
