@@ -7,13 +7,14 @@ second process polling the same token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -224,21 +225,29 @@ async def test_a_second_poller_is_reported_once_and_polling_resumes(
 # ---------------------------------------------------------------------- item 7: SIGTERM
 
 
-async def _hearth(cwd: Path) -> asyncio.subprocess.Process:
+@contextlib.asynccontextmanager
+async def _hearth(cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`hearth run` in `cwd` (its hearth.toml), killed at the end if it is still running."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
     environment["PYTHONPATH"] = str(ROOT)
-    log = (cwd / "stderr.log").open("a")
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
-        "run",
-        cwd=cwd,
-        env=environment,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log,
-    )
+    with (cwd / "stderr.log").open("a") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "run",
+            cwd=cwd,
+            env=environment,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            yield process
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
 
 
 async def _stop_within(process: asyncio.subprocess.Process, seconds: float) -> int:
@@ -246,8 +255,6 @@ async def _stop_within(process: asyncio.subprocess.Process, seconds: float) -> i
     try:
         return await asyncio.wait_for(process.wait(), seconds)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise AssertionError(f"Hearth did not exit within {seconds} s of SIGTERM") from None
 
 
@@ -271,22 +278,23 @@ async def test_sigterm_with_a_backlog_stops_in_time_and_loses_nothing(tmp_path: 
         await fake.push(message(text, message_id=n))
     fake.latency["sendMessage"] = 0.6
 
-    first = await _hearth(tmp_path)
-    await fake.wait_for("sendMessage", 2, timeout=60)  # 50 handled, answering the 51st
-    assert await _stop_within(first, 10) == 0
-    stored = _rows(tmp_path / "hearth.db")
-    unconfirmed = {str(u["message"]["message_id"]) for u in fake.unconfirmed()}
-    assert {str(n) for n in range(1, 52)} <= set(stored)  # the one in hand was finished
-    assert set(stored) | unconfirmed == wanted  # nothing confirmed that is not stored
-    assert len(unconfirmed) > 500  # the backlog stayed with Telegram
+    try:
+        async with _hearth(tmp_path) as first:
+            await fake.wait_for("sendMessage", 2, timeout=60)  # 50 handled, answering the 51st
+            assert await _stop_within(first, 10) == 0
+        stored = _rows(tmp_path / "hearth.db")
+        unconfirmed = {str(u["message"]["message_id"]) for u in fake.unconfirmed()}
+        assert {str(n) for n in range(1, 52)} <= set(stored)  # the one in hand was finished
+        assert set(stored) | unconfirmed == wanted  # nothing confirmed that is not stored
+        assert len(unconfirmed) > 500  # the backlog stayed with Telegram
 
-    fake.latency.clear()
-    second = await _hearth(tmp_path)
-    await _eventually(lambda: not fake.unconfirmed(), timeout=120)
-    assert await _stop_within(second, 10) == 0
+        fake.latency.clear()
+        async with _hearth(tmp_path) as second:
+            await _eventually(lambda: not fake.unconfirmed(), timeout=120)
+            assert await _stop_within(second, 10) == 0
+    finally:
+        await fake.stop()
     rows = _rows(tmp_path / "hearth.db")
     assert len(rows) == 1000
     assert set(rows) == wanted  # every message once, none doubled
-    errors = (tmp_path / "stderr.log").read_text(encoding="utf-8")
-    assert "Traceback" not in errors
-    await fake.stop()
+    assert "Traceback" not in (tmp_path / "stderr.log").read_text(encoding="utf-8")
