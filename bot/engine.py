@@ -4,6 +4,10 @@ runs commands (parse, permission check, handler) and returns the actions to perf
 Error policy: an *event* fans out to every feature — one failing feature is logged with the
 event's ids and skipped. A *command* has one handler — a `UserFacingError` becomes the reply;
 anything else is logged and the member gets a short apology.
+
+A database that cannot be reached is not a failure of the event: the event is held (see
+`bot.backlog`) and goes on from where it stopped once the database is back; events behind it
+wait their turn. A held command is told so at once and answered when it runs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from bot.backlog import Backlog, Held, retry_delay
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
 from bot.delivery import RoleLookup, Sink, safe_action
 from bot.errors import PermissionDenied, UserFacingError
@@ -27,6 +32,7 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    Place,
     ReactionAdded,
     Reply,
     Role,
@@ -34,7 +40,9 @@ from bot.events import (
 from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
+from bot.tasks import spawn, stop_task
 from storage.text import clean_text, needs_cleaning
+from storage.writer import unreachable
 
 __all__ = ["Engine"]
 
@@ -44,6 +52,10 @@ _REFUSALS = {
     Role.MODERATOR: N_("Only moderators and admins can use /{command}."),
     Role.ADMIN: N_("Only admins can use /{command}."),
 }
+_HELD_COMMAND = N_(
+    "Hearth is having trouble with its database right now. Your command will run as soon as "
+    "the database is back."
+)
 _GROUP_REFUSALS = {
     Role.MODERATOR: N_("The /{group} commands are for moderators and admins."),
     Role.ADMIN: N_("The /{group} commands are for admins."),
@@ -91,20 +103,38 @@ def _clean_author(author: Author) -> Author:
     return replace(author, name=clean_text(author.name)) if needs_cleaning(author.name) else author
 
 
-def _cleaned(event: Event) -> Event:
-    """`event` with text no database refuses (no NUL, no lone surrogate), from any adapter."""
+def _clean_place(place: Place) -> Place:
+    name = place.group_name
+    return replace(place, group_name=clean_text(name)) if name and needs_cleaning(name) else place
+
+
+def _texts(event: Event) -> tuple[str | None, ...]:
+    if isinstance(event, MemberJoined | MemberLeft):
+        return (event.member.name,)
     if isinstance(event, Message):
-        if needs_cleaning(event.text) or needs_cleaning(event.author.name):
-            return replace(event, text=clean_text(event.text), author=_clean_author(event.author))
-    elif isinstance(event, CommandInvoked):
-        if needs_cleaning(event.args) or needs_cleaning(event.invoker.name):
-            return replace(event, args=clean_text(event.args), invoker=_clean_author(event.invoker))
-    elif isinstance(event, ReactionAdded):
-        if needs_cleaning(event.reactor.name):
-            return replace(event, reactor=_clean_author(event.reactor))
-    elif needs_cleaning(event.member.name):
+        return event.text, event.author.name, event.place.group_name
+    if isinstance(event, CommandInvoked):
+        return event.args, event.invoker.name, event.place.group_name
+    return event.emoji, event.reactor.name, event.place.group_name
+
+
+def _cleaned(event: Event) -> Event:
+    """`event` with text no database refuses (no NUL, no lone surrogate), from any adapter:
+    what members wrote, their names, the group's title and a reaction's emoji."""
+    if not any(text and needs_cleaning(text) for text in _texts(event)):
+        return event
+    if isinstance(event, MemberJoined | MemberLeft):
         return replace(event, member=_clean_author(event.member))
-    return event
+    place = _clean_place(event.place)
+    if isinstance(event, Message):
+        author = _clean_author(event.author)
+        return replace(event, place=place, text=clean_text(event.text), author=author)
+    if isinstance(event, CommandInvoked):
+        invoker = _clean_author(event.invoker)
+        return replace(event, place=place, args=clean_text(event.args), invoker=invoker)
+    return replace(
+        event, place=place, emoji=clean_text(event.emoji), reactor=_clean_author(event.reactor)
+    )
 
 
 def _where(event: Event) -> tuple[str, str, str | None, Author]:
@@ -154,27 +184,42 @@ class Engine:
                 self.registry.register(command)
         self._recent = _RecentKeys(capacity=50_000)
         self._flusher: asyncio.Task[None] | None = None
+        self._retrier: asyncio.Task[None] | None = None
+        #: Events waiting for the database, oldest first (see `bot.backlog`).
+        self.backlog = Backlog()
+        self._holding = asyncio.Event()
+        self._draining = asyncio.Lock()
         self._started = False
 
     async def start(self) -> None:
-        """Apply pending migrations, start the batched writer and every feature."""
+        """Apply pending migrations, start the batched writer, the retry of held events and
+        every feature."""
         await self.services.database.upgrade()
-        self._flusher = asyncio.create_task(self.services.writer.run(), name="activity-writer")
+        self._flusher = spawn("activity-writer", self.services.writer.run)
+        self._retrier = spawn("held-events", self._retry_held)
         for feature in self.features:
             await feature.start()
         self._started = True
 
     async def stop(self) -> None:
-        """Stop features, write every queued row, and close the database."""
+        """Process the held events (if the database is back), stop features, write every
+        queued row, and close the database."""
+        await stop_task(self._retrier)
+        self._retrier = None
+        if self.backlog:
+            await self.drain()
+        if self.backlog:
+            logger.error(
+                "stopping with %d events held while the database is unreachable; they are lost",
+                len(self.backlog),
+            )
         for feature in reversed(self.features):
             try:
                 await feature.stop()
             except Exception:
                 logger.exception("feature %s failed to stop", feature.name)
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-            self._flusher = None
+        await stop_task(self._flusher)
+        self._flusher = None
         try:
             await self.services.writer.flush()
         finally:
@@ -220,29 +265,52 @@ class Engine:
         """Process one event and return the actions to perform.
 
         A redelivered event (same platform, channel and message id, or the same reaction,
-        join or leave) is dropped here and again by the storage's unique keys.
+        join or leave) is dropped here and again by the storage's unique keys. While the
+        database cannot be reached the event is held and processed when it is back (its
+        actions are then delivered through the dispatcher); a held command is answered at
+        once with a note that it will run then.
         """
         event = _cleaned(event)
         key = _event_key(event)
         if key is not None and self._recent.seen(key):
             logger.debug("dropping redelivered event %s", key)
             return []
-        try:
-            context = await self._context(event)
-        except Exception:
-            # Storage unreachable or similar: drop this event, keep the adapter alive.
-            logger.exception("cannot resolve %s %s; event dropped", type(event).__name__, key)
-            return []
+        held = Held(event, key)
+        if self.backlog:  # older events wait for the database: this one goes behind them
+            return await self._hold(held)
+        actions, done = await self._advance(held)
+        if not done:
+            actions += await self._hold(held)
+        return actions
+
+    async def _advance(self, held: Held) -> tuple[list[Action], bool]:
+        """Take `held` through its remaining steps. Returns its actions and whether it went
+        all the way (False: the database is unreachable; `held.step` says where it stopped)."""
+        event, key = held.event, held.key
+        if held.context is None:
+            try:
+                held.context = await self._context(event)
+            except Exception as error:
+                if unreachable(error):
+                    return [], False
+                logger.exception("cannot resolve %s %s; event dropped", type(event).__name__, key)
+                return [], True
+        context = held.context
         actions: list[Action] = []
-        if isinstance(event, CommandInvoked):
-            actions.extend(await self._run_command(event, context))
-        for feature in self.features:
+        if held.step == 0:
+            if isinstance(event, CommandInvoked):
+                try:
+                    actions.extend(await self._run_command(event, context))
+                except Exception:  # only an unreachable database gets here
+                    return [], False
+            held.step = 1
+        while held.step <= len(self.features):
+            feature = self.features[held.step - 1]
             try:
                 produced = await feature.on_event(event, context)
-                actions.extend(produced)
-                if _removes(event, produced):
-                    break  # moderation took the message down: it earns and answers nothing
-            except Exception:
+            except Exception as error:
+                if unreachable(error):
+                    return [safe_action(action) for action in actions], False
                 logger.exception(
                     "feature %s failed on %s (community %s, key %s)",
                     feature.name,
@@ -250,7 +318,75 @@ class Engine:
                     context.community.id,
                     key,
                 )
-        return [safe_action(action) for action in actions]
+                produced = ()
+            held.step += 1
+            actions.extend(produced)
+            if _removes(event, produced):
+                break  # moderation took the message down: it earns and answers nothing
+        return [safe_action(action) for action in actions], True
+
+    async def _hold(self, held: Held) -> list[Action]:
+        """Put `held` in the backlog; a command not yet run is told it will run later."""
+        if not self.backlog:
+            logger.warning(
+                "the database cannot be reached; holding events until it is back (%s %s)",
+                type(held.event).__name__,
+                held.key,
+            )
+        self.backlog.hold(held)
+        self._holding.set()
+        event = held.event
+        if not isinstance(event, CommandInvoked) or held.step > 0:
+            return []
+        tr = translator(await self._language_of(event))
+        return [safe_action(Reply(event.place, event.message_id, tr(_HELD_COMMAND)))]
+
+    async def _language_of(self, event: CommandInvoked) -> str:
+        """The community's language when the directory knows the group without asking the
+        database; the default language otherwise."""
+        try:
+            group = await self.services.directory.group(event.place.platform, event.place.group_id)
+        except Exception:
+            return self.services.settings.defaults.language
+        return group.community.language
+
+    async def drain(self) -> bool:
+        """Process the held events in order, delivering their actions; stop at the first one
+        the database is still unreachable for. True when none is left."""
+        async with self._draining:
+            count = 0
+            while (held := self.backlog.oldest()) is not None:
+                actions, done = await self._advance(held)
+                if actions:
+                    await self.services.dispatcher.dispatch(actions)
+                if not done:
+                    return False
+                self.backlog.done(held)
+                count += 1
+            self._holding.clear()
+            if count:
+                logger.warning("the database is back; %d held events processed", count)
+            return True
+
+    async def commit(self) -> None:
+        """Process every held event and write everything queued: what an adapter awaits
+        before telling its platform that the events it handed over were delivered.
+
+        Raises:
+            ConnectionError: events are still held (the database cannot be reached).
+            Exception: the writer could not reach the database; its rows stay queued.
+        """
+        if not await self.drain():
+            raise ConnectionError(f"{len(self.backlog)} events wait for the database")
+        await self.services.writer.flush()
+
+    async def _retry_held(self) -> None:
+        """Retry the held events with backoff while there are any (runs supervised)."""
+        attempt = 0
+        while True:
+            await self._holding.wait()
+            await asyncio.sleep(retry_delay(attempt))
+            attempt = 0 if await self.drain() else attempt + 1
 
     async def _context(self, event: Event) -> EventContext:
         platform, group_id, group_name, author = _where(event)
@@ -270,7 +406,9 @@ class Engine:
             text_or_actions = await self._call(event, context)
         except UserFacingError as error:
             text_or_actions = str(error)
-        except Exception:
+        except Exception as error:
+            if unreachable(error):
+                raise  # the command is held and runs again when the database is back
             logger.exception(
                 "command /%s failed (community %s, message %s)",
                 event.name,

@@ -67,34 +67,73 @@ def _runner() -> tuple[list[str], int | None, int | None]:
     pytest.fail("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL")
 
 
-@contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start a fresh cluster, yield it, and remove it afterwards."""
-    initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        unavailable()
-        raise AssertionError("unreachable")
-    prefix, uid, gid = _runner()
-    root = Path(tempfile.mkdtemp(prefix="hearth-pg-"))
-    if uid is not None and gid is not None:
-        os.chown(root, uid, gid)
-    data, log = root / "data", root / "server.log"
+class Cluster:
+    """A PostgreSQL cluster in a temp dir that tests may stop and start again (outages)."""
 
-    def run(*args: str) -> None:
-        result = subprocess.run([*prefix, *args], capture_output=True, text=True, check=False)
+    def __init__(self) -> None:
+        initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            unavailable()
+            raise AssertionError("unreachable")
+        self._pg_ctl = pg_ctl
+        self._prefix, uid, gid = _runner()
+        self.root = Path(tempfile.mkdtemp(prefix="hearth-pg-"))
+        if uid is not None and gid is not None:
+            os.chown(self.root, uid, gid)
+        self._data, self._log = self.root / "data", self.root / "server.log"
+        self._run(
+            initdb,
+            "-D",
+            str(self._data),
+            "-A",
+            "trust",
+            "-U",
+            "hearth",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
+        self.server = PostgresServer(socket_dir=self.root)
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run([*self._prefix, *args], capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            server_log = log.read_text(errors="replace") if log.exists() else ""
-            raise RuntimeError(f"{args[0]} failed: {result.stderr}{result.stdout}\n{server_log}")
+            log = self._log.read_text(errors="replace") if self._log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed: {result.stderr}{result.stdout}\n{log}")
 
-    run(initdb, "-D", str(data), "-A", "trust", "-U", "hearth", "-E", "UTF8", "--no-locale")
-    options = f"-k {root} -c listen_addresses='' -F -c max_connections=200"
-    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start")
-    try:
-        yield PostgresServer(socket_dir=root)
-    finally:
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-k {self.root} -c listen_addresses='' -F -c max_connections=200"
+        data, log = str(self._data), str(self._log)
+        self._run(self._pg_ctl, "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``fast`` ends open connections, as a restart of PostgreSQL does)."""
+        self._run(self._pg_ctl, "-D", str(self._data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete its files."""
         subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            [*self._prefix, self._pg_ctl, "-D", str(self._data), "-m", "immediate", "stop"],
             capture_output=True,
             check=False,
         )
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[Cluster]:
+    """A started cluster of its own (stopping it affects no other test); removed afterwards."""
+    cluster = Cluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a fresh cluster, yield it, and remove it afterwards."""
+    with postgres_cluster() as cluster:
+        yield cluster.server

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.events import (
     Action,
     CommandInvoked,
@@ -21,6 +19,7 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.features.base import BaseFeature, EventContext
+from bot.tasks import spawn, stop_task
 from bot.text.question import is_question, looks_like_command
 from storage.activity import purge_message_text
 
@@ -119,20 +118,17 @@ class ActivityFeature(BaseFeature):
         return purged
 
     async def _purge_forever(self) -> None:
+        # Supervised (bot.tasks): a failed purge is logged and the loop restarted, which
+        # purges again at once, then every PURGE_EVERY.
         while True:
-            try:
-                await self.purge_expired_text()
-            except SQLAlchemyError:
-                logger.exception("purging old message text failed; will retry")
+            await self.purge_expired_text()
             await asyncio.sleep(PURGE_EVERY.total_seconds())
 
     async def start(self) -> None:
         """Purge expired text now and every few hours."""
-        self._purger = asyncio.create_task(self._purge_forever(), name="activity-purge")
+        self._purger = spawn("activity-purge", self._purge_forever)
 
     async def stop(self) -> None:
         """Stop the purge loop."""
-        if self._purger is not None:
-            self._purger.cancel()
-            await asyncio.gather(self._purger, return_exceptions=True)
-            self._purger = None
+        await stop_task(self._purger)
+        self._purger = None

@@ -31,6 +31,7 @@ from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
 from bot.i18n import N_, Translator, translator
+from bot.tasks import spawn, stop_task
 from storage.digest import (
     DigestClaim,
     claim_digest,
@@ -162,14 +163,12 @@ class DigestFeature(BaseFeature):
         """Start sending scheduled digests, unless this process is not a worker."""
         wanted = self.settings.daily or self.settings.weekly
         if self.settings.enabled and wanted and self.services.settings.schedule.worker:
-            self._task = asyncio.create_task(self._loop(), name="digest")
+            self._task = spawn("digest", self._loop)
 
     async def stop(self) -> None:
         """Stop the loop and remove chart files."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._charts is not None:
             shutil.rmtree(self._charts, ignore_errors=True)
             self._charts = None
@@ -231,11 +230,9 @@ class DigestFeature(BaseFeature):
         return [Post(place, text, image=image, card=card)]
 
     async def _loop(self) -> None:
+        # Supervised (bot.tasks): an error is logged and the loop restarted after a backoff.
         while True:
-            try:
-                await self.tick()
-            except Exception:
-                logger.exception("checking scheduled digests failed; trying again later")
+            await self.tick()
             await asyncio.sleep(CHECK_EVERY)
 
     def _plans(self) -> list[tuple[Kind, str]]:

@@ -17,6 +17,7 @@ from bot.commands import Command
 from bot.config import ScheduleSettings
 from bot.features.base import BaseFeature, Services
 from bot.features.schedule.runner import Runner, RunReport
+from bot.tasks import spawn, stop_task
 
 __all__ = ["ScheduleFeature"]
 
@@ -51,14 +52,12 @@ class ScheduleFeature(BaseFeature):
     async def start(self) -> None:
         """Start posting due runs, unless this process is not a worker."""
         if self.settings.enabled and self.settings.worker:
-            self._task = asyncio.create_task(self._loop(), name="schedule")
+            self._task = spawn("schedule", self._loop)
 
     async def stop(self) -> None:
         """Stop the loop (a post in flight is cancelled; its run stays claimed)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     def wake(self) -> None:
         """Check for due runs now (a schedule was added or resumed)."""
@@ -73,14 +72,12 @@ class ScheduleFeature(BaseFeature):
         return await self.runner.next_due()
 
     async def _loop(self) -> None:
+        # Supervised (bot.tasks): an error is logged and the loop restarted after a short
+        # backoff, so a failed check is retried in seconds, not after `tick_seconds`.
         while True:
             self._wake.clear()
-            try:
-                await self.tick()
-                delay = await self._delay()
-            except Exception:
-                logger.exception("checking scheduled posts failed; trying again later")
-                delay = self.settings.tick_seconds
+            await self.tick()
+            delay = await self._delay()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
