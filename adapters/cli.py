@@ -31,7 +31,7 @@ from bot.features.digest.render import FORMATS, render
 from bot.features.faq.files import export_faq, import_faq, read_entries, write_entries
 from bot.features.privacy import forget_account
 from bot.i18n import translator
-from bot.logs import configure_logging
+from bot.logs import configure_logging, url_secrets
 from storage.database import Database, DatabaseError
 
 __all__ = ["main"]
@@ -129,7 +129,8 @@ def _moment(text: str) -> datetime:
 
 
 def _configure_logging(settings: Settings) -> None:
-    secrets = (settings.discord.token, settings.telegram.token, settings.telegram.webhook_secret)
+    secrets = [settings.discord.token, settings.telegram.token, settings.telegram.webhook_secret]
+    secrets += url_secrets(settings.database.url)
     configure_logging(settings.logging.level, secrets)
 
 

@@ -50,7 +50,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 #: Performs one action; returns the platform's id of the message it sent, if any.
 Sink = Callable[[Action], Awaitable[str | None]]
-_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+#: No word boundary: Discord pings for `@everyone你好`, `@here_x` or `@everyone1` too.
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 #: A member's role in a platform group (group id, user id), or None when it cannot be known.
 RoleLookup = Callable[[str, str], Awaitable[Role | None]]
 TAGGED_MESSAGES = 50_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = ["Database", "DatabaseError", "alembic_config", "head_revision"]
 
 logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_PASSWORD_PARAM = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
 class DatabaseError(Exception):
@@ -62,7 +64,8 @@ class Database:
         try:
             parsed = make_url(url)
         except ArgumentError as error:
-            raise DatabaseError(f"database.url: cannot parse {url!r}: {error}") from None
+            # Not a URL SQLAlchemy can read, so its password cannot be found: show none of it.
+            raise DatabaseError(f"database.url: cannot parse it: {error}") from None
         self.url = url
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -108,8 +111,10 @@ class Database:
 
     @property
     def safe_url(self) -> str:
-        """The URL with any password hidden, for messages and logs."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with any password hidden (also a ``password`` query parameter), for
+        messages and logs."""
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        return _PASSWORD_PARAM.sub(r"\1***", shown)
 
     async def close(self) -> None:
         """Close every pooled connection."""
