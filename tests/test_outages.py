@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from adapters.telegram_adapter import TelegramAdapter
+from bot.backlog import Backlog, Held
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
+from bot.events import Author, MemberJoined
 from bot.features.schedule.feature import ScheduleFeature
 from storage.activity import purge_message_text
 from storage.models import Community, Member, MessageLog
@@ -153,7 +155,10 @@ async def test_messages_sent_while_postgresql_is_down_are_all_stored_after_it(
             for n in range(10)
         ]
         during.append(message("/rank", user(40, "Newcomer")))
-        for update in during:
+        for update in during[:5]:
+            await hearth.fake.push(update)
+        await hearth.fake.push(during[2])  # delivered twice: the copy is dropped, not the held
+        for update in during[5:]:
             await hearth.fake.push(update)
         # The command (sent last) is told at once that it will run later; no answer yet.
         notice = await hearth.fake.wait_for("sendMessage", timeout=20)
@@ -272,3 +277,22 @@ async def test_the_text_purger_survives_an_unexpected_error(
         assert any("activity-purge failed unexpectedly" in r.getMessage() for r in caplog.records)
     finally:
         await stop_hearth(hearth)
+
+
+def test_the_backlog_is_bounded_and_drops_the_oldest_with_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backlog = Backlog(capacity=3)
+    events = [
+        Held(MemberJoined("telegram", "g", Author(str(n), f"m{n}"), datetime.now(UTC)), (str(n),))
+        for n in range(5)
+    ]
+    with caplog.at_level(logging.ERROR, logger="bot.backlog"):
+        for held in events:
+            backlog.hold(held)
+    assert list(backlog) == events[2:]
+    assert backlog.dropped == 2
+    (line,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "dropped the oldest" in line.getMessage()
+    backlog.done(events[3])  # not the oldest: nothing happens
+    assert backlog.oldest() is events[2]
