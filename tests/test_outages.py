@@ -166,6 +166,9 @@ async def test_messages_sent_while_postgresql_is_down_are_all_stored_after_it(
             "Hearth is having trouble with its database right now. Your command will run as "
             "soon as the database is back."
         ]
+        with pytest.raises(ConnectionError):  # what an adapter awaits before confirming
+            await hearth.engine.commit()
+        assert len(hearth.engine.backlog) == len(during)
         own_postgres.start()
 
         rows = await hearth.until_rows(1 + len(during))
