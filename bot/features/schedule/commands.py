@@ -12,6 +12,7 @@ from bot.events import Role
 from bot.features.schedule.content import (
     POLL_QUESTION_LIMIT,
     check_items,
+    check_length,
     check_template,
     local_time,
 )
@@ -91,6 +92,7 @@ class ScheduleCommands:
         try:
             check_template(text)
             checked = check_items(kind, items) if kind in ("poll", "rotate") else ()
+            check_length((text, *checked), call.event.place.platform)
             if image is not None:
                 image = check_image(image, self.feature.settings)
         except ScheduleProblem as problem:

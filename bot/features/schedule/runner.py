@@ -6,23 +6,36 @@ processes on one database never post it twice; a crash between claim and post lo
 rather than doubling it. A run missed while Hearth was down posts once if it is within the grace
 time and is otherwise recorded as missed; after any downtime at most one run per schedule is
 posted.
+
+Due work runs in one lane per community (`lanes`): a slow platform or a large post of one
+community does not hold back another's posts, and each attempt (rendering and delivery) has a
+time budget, `POST_TIMEOUT`, after which it counts as a failed attempt and is retried later.
+Rendering is bounded by the post's size limit (`content.post_limit`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ScheduleSettings
 from bot.events import Post
 from bot.features.base import Services
-from bot.features.schedule.content import build_post, template_values, wanted_fields
+from bot.features.schedule.content import (
+    build_post,
+    check_template,
+    template_values,
+    wanted_fields,
+)
 from bot.features.schedule.images import ImageRefused, resolve_image
-from bot.features.schedule.triggers import When, WhenError, parse_when
+from bot.features.schedule.lanes import run_in_lanes
+from bot.features.schedule.triggers import ScheduleProblem, When, WhenError, parse_when
 from bot.i18n import N_, Translator, translator
 from storage.identity import CommunityInfo, get_community
 from storage.schedule import (
@@ -43,13 +56,21 @@ from storage.schedule import (
     set_paused,
 )
 
-__all__ = ["RunReport", "Runner", "when_of"]
+__all__ = ["PARALLEL_COMMUNITIES", "POST_TIMEOUT", "RunReport", "Runner", "when_of"]
 
 logger = logging.getLogger(__name__)
 PROMO_WINDOW = timedelta(days=7)
+#: Communities whose due work runs at the same time, at most.
+PARALLEL_COMMUNITIES = 8
+#: Seconds one attempt (rendering and delivery) or one note to moderators may take.
+POST_TIMEOUT = 60.0
 PAUSED_NOTE = N_(
     "Scheduled post #{id} is paused: posting in channel {channel} failed {attempts} times "
     "({detail}). Fix the cause, then send /schedule resume {id}."
+)
+TEMPLATE_NOTE = N_(
+    "Scheduled post #{id} is paused and was not posted: {detail}. Remove it (/schedule "
+    "remove {id}) and schedule it again with plain placeholders."
 )
 IMAGE_NOTE = N_(
     "Scheduled post #{id} is paused and was not posted: its image cannot be posted "
@@ -92,8 +113,16 @@ def _latest_within(when: When, start: datetime, end: datetime) -> datetime | Non
 class Runner:
     """Finds due runs and retries and carries them out."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        parallel: int = PARALLEL_COMMUNITIES,
+        post_timeout: float = POST_TIMEOUT,
+    ) -> None:
         self.services = services
+        self.parallel = parallel
+        self.post_timeout = post_timeout
 
     @property
     def settings(self) -> ScheduleSettings:
@@ -117,20 +146,25 @@ class Runner:
         database = self.services.database
         async with database.session() as session:
             retries = await due_retries(session, now=now, platforms=platforms)
-        reports: list[RunReport] = []
-        for run in retries:
-            reports += await self._guarded(run.schedule_id, self._retry(run, now))
-        async with database.session() as session:
             due = await due_schedules(session, now=now, platforms=platforms)
-        for schedule in due:
-            reports += await self._guarded(schedule.id, self._run(schedule, now))
-        return reports
+        # Each community in its own lane: its retries first, then its runs, in order.
+        jobs = [
+            (
+                run.community_id,
+                partial(self._guarded, run.schedule_id, partial(self._retry, run, now)),
+            )
+            for run in retries
+        ]
+        jobs += [
+            (s.community_id, partial(self._guarded, s.id, partial(self._run, s, now))) for s in due
+        ]
+        return await run_in_lanes(jobs, parallel=self.parallel)
 
     async def _guarded(
-        self, schedule_id: int | None, work: Awaitable[list[RunReport]]
+        self, schedule_id: int | None, work: Callable[[], Awaitable[list[RunReport]]]
     ) -> list[RunReport]:
         try:
-            return await work
+            return await work()
         except Exception:
             logger.exception("scheduled post #%s failed", schedule_id)
             return []
@@ -250,21 +284,27 @@ class Runner:
         """Post one run (attempt number `attempts + 1`) and record how it went."""
         community = await self._community(schedule)
         tr = translator(community.language)
-        image = None
-        if schedule.kind == "image" and schedule.image:
-            # Checked again at every post: a schedule stored before the rules (or a file
-            # changed since) must never post a file from outside the media folder.
-            try:
-                image = resolve_image(schedule.image, self.settings)
-            except ImageRefused as refused:
-                detail = refused.message(tr)
-                note = tr(IMAGE_NOTE).format(id=schedule.id, detail=detail)
-                await self._fail(schedule, community, run_id, attempts + 1, detail, tr, note=note)
-                return RunReport(schedule.id, planned, "failed")
         try:
-            post, text = await self._post(schedule, community, planned, tr, image)
-            delivery = await self.services.dispatcher.deliver(post, report=False)
+            image = self._checked(schedule)
+        except ScheduleProblem as refused:
+            detail = refused.message(tr)
+            template = IMAGE_NOTE if isinstance(refused, ImageRefused) else TEMPLATE_NOTE
+            note = tr(template).format(id=schedule.id, detail=detail)
+            await self._fail(schedule, community, run_id, attempts + 1, detail, tr, note=note)
+            return RunReport(schedule.id, planned, "failed")
+        try:
+            # A budget for the whole attempt: a platform that does not answer must not hold
+            # this community's lane (and a place among the parallel ones) for long.
+            async with asyncio.timeout(self.post_timeout):
+                post, text = await self._post(schedule, community, planned, tr, image)
+                delivery = await self.services.dispatcher.deliver(post, report=False)
             ok, message_id, detail = delivery.ok, delivery.message_id, delivery.detail
+        except TimeoutError:
+            logger.warning(
+                "scheduled post #%s took over %s s; stopped", schedule.id, self.post_timeout
+            )
+            ok, message_id, text = False, None, ""
+            detail = f"no answer within {self.post_timeout:g} s"
         except Exception as error:  # a template query failing, say: a failed attempt too
             logger.exception("preparing scheduled post #%s failed", schedule.id)
             ok, message_id, detail, text = False, None, f"{type(error).__name__}: {error}", ""
@@ -297,6 +337,22 @@ class Runner:
         await self._fail(schedule, community, run_id, attempts, detail, tr)
         return RunReport(schedule.id, planned, "failed")
 
+    def _checked(self, schedule: ScheduleInfo) -> str | None:
+        """The image to post, if any, once the stored content passes today's checks.
+
+        Checked again at every post: a schedule stored before the rules (or written to the
+        database directly, or a file changed since) must never post a file from outside the
+        media folder, nor a template that could make a post any length.
+
+        Raises:
+            ScheduleProblem: `ImageRefused` or `ContentError`, worded for the moderators.
+        """
+        for text in (schedule.text, *schedule.items):
+            check_template(text)
+        if schedule.kind == "image" and schedule.image:
+            return resolve_image(schedule.image, self.settings)
+        return None
+
     async def _post(
         self,
         schedule: ScheduleInfo,
@@ -316,7 +372,7 @@ class Runner:
                 wanted=wanted,
                 tr=tr,
             )
-        return build_post(schedule, lambda text: text.format_map(values), tr, image=image)
+        return build_post(schedule, values, tr, image=image)
 
     async def _record_posted(
         self,
@@ -364,7 +420,17 @@ class Runner:
         note = note or tr(PAUSED_NOTE).format(
             id=schedule.id, channel=schedule.channel_id, attempts=attempts, detail=detail
         )
-        await self.services.dispatcher.notify_moderators(community, note)
+        await self._notify(community, note)
+
+    async def _notify(self, community: CommunityInfo, note: str) -> None:
+        """Tell the moderators, within the time budget (a slow channel must not hold the lane)."""
+        try:
+            async with asyncio.timeout(self.post_timeout):
+                await self.services.dispatcher.notify_moderators(community, note)
+        except TimeoutError:
+            logger.warning(
+                "note to the moderators of community %s timed out: %s", community.id, note
+            )
 
     async def _give_up(self, schedule: ScheduleInfo, detail: str) -> None:
         async with self.services.database.session() as session, session.begin():
@@ -386,4 +452,4 @@ class Runner:
         note = translator(community.language)(BLOCKED_NOTE).format(
             id=schedule.id, count=used, cap=cap
         )
-        await self.services.dispatcher.notify_moderators(community, note)
+        await self._notify(community, note)
