@@ -197,7 +197,7 @@ async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[A
     await fake.stop()
 
 
-async def test_on_telegram_a_wide_template_is_refused_and_a_huge_post_is_three_messages(
+async def test_on_telegram_a_wide_template_is_refused_a_huge_post_is_three_messages_and_help_answers(
     tg: Any,
 ) -> None:
     tg.fake.set_status(GROUP, ADMIN["id"], "creator")
@@ -217,13 +217,18 @@ async def test_on_telegram_a_wide_template_is_refused_and_a_huge_post_is_three_m
     before = len(tg.fake.sent("sendMessage"))
     tg.engine.services.clock.set(due)
     feature = tg.engine.feature(ScheduleFeature)
-    async with asyncio.timeout(20):  # the old code sent 98 messages, rate-limited
-        (report,) = await feature.tick()
+    tick = asyncio.create_task(feature.tick())
+    await tg.fake.push(message("/help"))  # while the post goes out, in the same group
+    async with asyncio.timeout(20):  # the old code sent 98 messages, rate-limited, /help last
+        (report,) = await tick
+        sent = await tg.fake.wait_for("sendMessage", before + 4)
     assert report.outcome == "posted"
-    sent = tg.fake.sent("sendMessage")[before:]
-    assert len(sent) == 3 == post_limit("telegram") // 4096
-    assert sum(len(s["text"]) for s in sent) <= MAX_POST_CHARS
-    assert sent[-1]["text"].endswith(CUT)
+    help_replies = [s for s in sent[before:] if s["text"].startswith("Commands you can use")]
+    assert len(help_replies) == 1
+    pieces = [s for s in sent[before:] if s not in help_replies]
+    assert len(pieces) == 3 == post_limit("telegram") // 4096
+    assert sum(len(s["text"]) for s in pieces) <= MAX_POST_CHARS
+    assert pieces[-1]["text"].endswith(CUT)
 
 
 class HeldSink:

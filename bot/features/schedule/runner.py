@@ -9,7 +9,8 @@ posted.
 
 Due work runs in one lane per community (`lanes`): a slow platform or a large post of one
 community does not hold back another's posts, and each attempt (rendering and delivery) has a
-time budget, `POST_TIMEOUT`, after which it counts as a failed attempt and is retried later.
+time budget, `POST_TIMEOUT`, after which it counts as a failed attempt and is retried later
+(like any delivery that fails part-way, the retry posts the whole post again).
 Rendering is bounded by the post's size limit (`content.post_limit`).
 """
 
