@@ -197,7 +197,7 @@ async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[A
     await fake.stop()
 
 
-async def test_on_telegram_a_wide_template_is_refused_a_huge_post_is_three_messages_and_help_answers(
+async def test_telegram_refuses_a_wide_template_posts_three_messages_and_answers_help(
     tg: Any,
 ) -> None:
     tg.fake.set_status(GROUP, ADMIN["id"], "creator")
