@@ -5,7 +5,8 @@ defaults) paced at a target rate (default 1,000 msg/s; when the engine cannot ke
 simply runs flat out and the achieved rate is reported). Every `probe_every` messages one
 probe is slipped in, alternately a question the bench FAQ answers (`targets.BENCH_FAQ`, each
 entry asked in turn in each of five help channels that carry no other traffic, so the answer
-cooldown never silences a probe) and a `/rank` command in one of the traffic's channels. Each probe's `handle()` is timed on its own: from the call to the returned reply.
+cooldown never silences a probe) and a `/rank` command in one of the traffic's channels.
+Each probe's `handle()` is timed on its own: from the call to the returned reply.
 """
 
 from __future__ import annotations
