@@ -177,7 +177,8 @@ async def test_a_huge_stored_text_posts_cut_at_the_bound(tmp_path: Path) -> None
     clock, url = ManualClock(DEC_1_0800), _url(tmp_path)
     await play(url, clock, "/modchannel off\n", digest=QUIET)
     await _store(url, text="x" * 400_000)
-    lines = await play(url, clock, "~ +1d\n", digest=QUIET)
+    lines = await play(url, clock, "~ +1d\n/schedule show 1\n", digest=QUIET)
+    assert f"{'x' * 999}…" in lines  # /schedule show quotes the start of it only
     (post,) = _posts(lines)
     body = "\n".join(lines[lines.index(post) : lines.index(post) + 3]).removeprefix("[#general] ")
     assert len(body) <= MAX_POST_CHARS

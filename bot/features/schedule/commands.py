@@ -44,6 +44,12 @@ KIND_NAMES = {
     "rotate": N_("rotating list"),
 }
 NO_SCHEDULE = N_("There is no scheduled post #{id}.")
+#: Characters of a schedule's text (and of each list item) `/schedule show` quotes.
+SHOWN_TEXT, SHOWN_ITEM = 1000, 200
+
+
+def _shown(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _times(times: Sequence[str]) -> str:
@@ -201,9 +207,9 @@ class ScheduleCommands:
         if schedule.image:
             lines.append(tr(N_("Image: {image}")).format(image=schedule.image))
         if schedule.kind != "rotate" and schedule.text:
-            lines.append(schedule.text)
+            lines.append(_shown(schedule.text, SHOWN_TEXT))
         for number, item in enumerate(schedule.items, 1):
-            lines.append(f"{number}. {item}")
+            lines.append(f"{number}. {_shown(item, SHOWN_ITEM)}")
         if schedule.kind == "rotate":
             lines.append(
                 tr(N_("Next item: {number} of {count}")).format(
