@@ -187,7 +187,7 @@ class TelegramAdapter:
                     poller = Poller(
                         application,
                         allowed_updates=ALLOWED_UPDATES,
-                        commit=engine.services.writer.flush,
+                        commit=engine.commit,
                         clock=self.clock,
                         sleep=self.sleep,
                     )

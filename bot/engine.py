@@ -291,7 +291,7 @@ class Engine:
             try:
                 held.context = await self._context(event)
             except Exception as error:
-                if unreachable(error):
+                if await self._down(error):
                     return [], False
                 logger.exception("cannot resolve %s %s; event dropped", type(event).__name__, key)
                 return [], True
@@ -309,7 +309,7 @@ class Engine:
             try:
                 produced = await feature.on_event(event, context)
             except Exception as error:
-                if unreachable(error):
+                if await self._down(error):
                     return [safe_action(action) for action in actions], False
                 logger.exception(
                     "feature %s failed on %s (community %s, key %s)",
@@ -324,6 +324,11 @@ class Engine:
             if _removes(event, produced):
                 break  # moderation took the message down: it earns and answers nothing
         return [safe_action(action) for action in actions], True
+
+    async def _down(self, error: BaseException) -> bool:
+        """Whether `error` means the database is down: it looks so, and a trivial query fails
+        too (an OSError from anything else, a file name too long, is an ordinary failure)."""
+        return unreachable(error) and not await self.services.database.reachable()
 
     async def _hold(self, held: Held) -> list[Action]:
         """Put `held` in the backlog; a command not yet run is told it will run later."""
@@ -407,7 +412,7 @@ class Engine:
         except UserFacingError as error:
             text_or_actions = str(error)
         except Exception as error:
-            if unreachable(error):
+            if await self._down(error):
                 raise  # the command is held and runs again when the database is back
             logger.exception(
                 "command /%s failed (community %s, message %s)",

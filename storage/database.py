@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -115,6 +115,15 @@ class Database:
         messages and logs."""
         shown = make_url(self.url).render_as_string(hide_password=True)
         return _PASSWORD_PARAM.sub(r"\1***", shown)
+
+    async def reachable(self) -> bool:
+        """Whether a trivial query gets through now."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.i18n import load_catalog
@@ -111,3 +113,23 @@ async def test_a_time_zone_name_too_long_for_a_file_is_an_unknown_zone(tmp_path:
         f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", ManualClock(START), "/timezone " + "x" * 600
     )
     assert lines[0].startswith("timezone: unknown time zone 'xxx")
+
+
+async def test_an_os_error_that_is_not_the_database_is_an_ordinary_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a database that really cannot be reached holds events; a command failing with
+    some other OSError gets the apology at once (it used to wait for a database that was up)."""
+
+    def broken(value: str) -> str:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("bot.features.community.validate_timezone", broken)
+    lines = await play(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+        ManualClock(START),
+        "/timezone Asia/Shanghai\n/rank\n",
+    )
+    assert lines[0].startswith("Sorry, something went wrong.")
+    assert lines[1].startswith("you — level 0")
+    assert not any("trouble with its database" in line for line in lines)

@@ -155,7 +155,8 @@ async def test_messages_sent_while_postgresql_is_down_are_all_stored_after_it(
             for n in range(10)
         ]
         during.append(message("/rank", user(40, "Newcomer")))
-        for update in during[:5]:
+        first_held = await hearth.fake.push(during[0])
+        for update in during[1:5]:
             await hearth.fake.push(update)
         await hearth.fake.push(during[2])  # delivered twice: the copy is dropped, not the held
         for update in during[5:]:
@@ -169,6 +170,14 @@ async def test_messages_sent_while_postgresql_is_down_are_all_stored_after_it(
         with pytest.raises(ConnectionError):  # what an adapter awaits before confirming
             await hearth.engine.commit()
         assert len(hearth.engine.backlog) == len(during)
+
+        # Nothing held is confirmed to Telegram: the poller waits for the commit (a crash now
+        # would have it all delivered again) instead of fetching on and confirming.
+        async def waiting_to_commit() -> bool:
+            return any("cannot commit processed updates" in r.getMessage() for r in caplog.records)
+
+        await eventually(waiting_to_commit)
+        assert hearth.fake.confirmed <= first_held
         own_postgres.start()
 
         rows = await hearth.until_rows(1 + len(during))
