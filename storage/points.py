@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -25,6 +25,7 @@ from storage.models import (
 
 __all__ = [
     "LedgerEntry",
+    "LedgerKey",
     "Period",
     "Standing",
     "Totals",
@@ -36,9 +37,11 @@ __all__ = [
     "get_many_totals",
     "get_totals",
     "ledger_history",
+    "ledger_key",
     "level_roles",
     "rank_of",
     "recent_message_texts",
+    "recorded_entries",
     "recorded_sources",
     "save_totals",
     "set_level_role",
@@ -201,6 +204,55 @@ async def recorded_sources(
     )
     rows = (await session.execute(query)).all()
     return {(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows}
+
+
+LedgerKey = tuple[int, str, str, str, datetime]
+"""(member, source, reason, currency, moment in UTC): the event a ledger row comes from."""
+
+
+def ledger_key(entry: LedgerEntry) -> LedgerKey:
+    """The key of the event `entry` was derived from: replaying that event gives it again."""
+    return (entry.member_id, entry.source, entry.reason, entry.currency, _utc(entry.at))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def recorded_entries(
+    session: AsyncSession, *, entries: Sequence[LedgerEntry]
+) -> set[LedgerKey]:
+    """The keys of `entries` the ledger already holds (a replayed or redelivered event).
+
+    One range read per community and chunk of sources, by the community and time index: a
+    batch covers a short span, so it reads little. The source is part of the key with the
+    moment, so two chats' message #12 of the same member are told apart by their times."""
+    wanted = {ledger_key(entry) for entry in entries}
+    by_community: dict[int, list[LedgerEntry]] = {}
+    for entry in entries:
+        by_community.setdefault(entry.community_id, []).append(entry)
+    found: set[LedgerKey] = set()
+    for community_id, some in by_community.items():
+        moments = [_utc(entry.at) for entry in some]
+        sources = sorted({entry.source for entry in some})
+        for start in range(0, len(sources), 1000):  # bounded IN lists
+            query = select(
+                PointsLedger.member_id,
+                PointsLedger.source,
+                PointsLedger.reason,
+                PointsLedger.currency,
+                PointsLedger.at,
+            ).where(
+                PointsLedger.community_id == community_id,
+                PointsLedger.at >= min(moments),
+                PointsLedger.at <= max(moments),
+                PointsLedger.source.in_(sources[start : start + 1000]),
+            )
+            for row in (await session.execute(query)).all():
+                key = (int(row[0]), str(row[1]), str(row[2]), str(row[3]), _utc(row[4]))
+                if key in wanted:
+                    found.add(key)
+    return found
 
 
 Period = tuple[str, str]

@@ -4,18 +4,21 @@ failed batch is kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.events import Author, Message
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.events import Author, Message, ReactionAdded
 from bot.features.points import rules
 from bot.features.points.book import PointsBook
 from bot.features.points.feature import PointsFeature
 from storage.models import PointsLedger, PointsTotal
-from tests.conftest import Harness
+from tests.conftest import Harness, make_settings, start_harness
 
 
 def _message(h: Harness, n: int, user: str, text: str) -> Message:
@@ -127,3 +130,92 @@ async def test_a_failed_batch_keeps_its_points(
 async def _ledger_rows(h: Harness) -> list[str]:
     async with h.database.session() as session:
         return list((await session.execute(select(PointsLedger.source))).scalars())
+
+
+# ------------------------------------------------ item 2: replayed events change nothing
+
+
+_State = tuple[list[tuple[object, ...]], set[tuple[object, ...]]]
+
+
+async def _points_state(h: Harness) -> _State:
+    async with h.database.session() as session:
+        ledger = (
+            await session.execute(
+                select(
+                    PointsLedger.member_id,
+                    PointsLedger.currency,
+                    PointsLedger.reason,
+                    PointsLedger.source,
+                    PointsLedger.amount,
+                )
+            )
+        ).all()
+        totals = (
+            await session.execute(
+                select(
+                    PointsTotal.member_id,
+                    PointsTotal.xp,
+                    PointsTotal.level,
+                    PointsTotal.reputation,
+                    PointsTotal.day_xp,
+                    PointsTotal.day_reaction_xp,
+                )
+            )
+        ).all()
+    return sorted(tuple(row) for row in ledger), {tuple(row) for row in totals}
+
+
+async def test_events_replayed_after_a_restart_award_nothing_again(
+    db_url: str, clock: ManualClock
+) -> None:
+    """Telegram redelivers what a killed Hearth committed but never confirmed: a new process
+    (its duplicate filter empty) handles those events again, on the same database."""
+    settings = make_settings(db_url, points={"message_cooldown_seconds": 0})
+    h = await start_harness(settings, clock)
+    place = h.chat.place()
+    events: list[Message | ReactionAdded] = []
+    for n in range(12):
+        clock.advance(timedelta(seconds=7))
+        user = ("ann", "bob", "cat")[n % 3]
+        events.append(_message(h, n, user, f"message number {n} about things"))
+    # Thanks (a reply), reactions, and a thanks in the same batch as its replay's original.
+    events.append(replace(_message(h, 20, "bob", "thanks a lot!"), reply_to="m0"))
+    for n, user in enumerate(("bob", "cat", "bob")):
+        events.append(ReactionAdded(place, f"m{n * 3}", Author(user, user), "👍", clock.now()))
+    for replayed in events[:8]:
+        await h.engine.process(replayed)
+    await h.engine.services.writer.flush()  # the first 8 are committed…
+    for replayed in events[8:]:
+        await h.engine.process(replayed)
+    await h.engine.stop()  # …and the rest on stop
+    before = await _points_state_of(settings, clock)
+    assert any(row[2] == "thanks" for row in before[0])
+    assert sum(row[2] == "reaction" for row in before[0]) == 3
+
+    # A new process on the same database gets everything again (in one batch, or two).
+    again = await start_harness(settings, clock)
+    try:
+        for replayed in events[:5]:
+            await again.engine.process(replayed)
+        await again.engine.services.writer.flush()
+        for replayed in events:
+            await again.engine.process(replayed)
+        await again.engine.services.writer.flush()
+        assert await _points_state(again) == before
+        totals, ledger = await _totals_and_ledger(again)
+        assert totals == ledger
+        lines = await again.chat.command("ann", "/rank")
+        # What ann is shown is what the database holds (the cache was corrected too).
+        assert any(f"{row[1]:,} XP" in lines[0] for row in before[1] if row[1]), lines
+    finally:
+        await again.engine.stop()
+    assert await _points_state_of(settings, clock) == before
+
+
+async def _points_state_of(settings: Settings, clock: ManualClock) -> _State:
+    h = await start_harness(settings, clock)
+    try:
+        return await _points_state(h)
+    finally:
+        await h.engine.stop()

@@ -9,6 +9,14 @@ Across processes the totals row is still compare-and-swapped on its version when
 writes it: if another process (an import, a second Hearth on the same PostgreSQL) changed the
 row meanwhile, this batch's gains are added to what is there instead of overwriting it, and
 the member is read afresh next time.
+
+Replays change nothing. A ledger row is keyed by the event it comes from (member, source,
+reason, currency, moment: `storage.points.ledger_key`); each batch asks the database once
+which of its rows are already there — an update Telegram delivered again because Hearth was
+killed after committing it but before confirming it, when this process's own duplicate
+filter is empty — and drops them, with their amounts taken back off the totals written
+(XP, reputation, the day's capped XP, the level). Thanks pairs and the FAQ's rows are written
+insert-or-ignore on their own keys.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.points.book import Applied, Rule
-from bot.features.points.rules import period_keys
+from bot.features.points.rules import local_day, period_keys
 from bot.recent import Recent
 from storage.database import Database
 from storage.identity import CommunityInfo
@@ -37,6 +45,8 @@ from storage.points import (
     add_thanks,
     get_many_totals,
     get_totals,
+    ledger_key,
+    recorded_entries,
     save_totals,
     thanked_on,
 )
@@ -62,6 +72,49 @@ class _Dirty:
     now: Totals
 
 
+@dataclass(frozen=True, slots=True)
+class _Replayed:
+    """What a batch's replayed ledger rows had added to a member's totals (taken back)."""
+
+    xp: int = 0
+    reputation: int = 0
+    #: Of `xp`, what counted to the daily caps on `day` (messages, reactions).
+    day_xp: int = 0
+    day_reaction_xp: int = 0
+    day: str | None = None
+
+    def off(self, totals: Totals, level_of: LevelOf, community: CommunityInfo) -> Totals:
+        """`totals` without these gains."""
+        xp = max(0, totals.xp - self.xp)
+        same_day = totals.day == self.day
+        return replace(
+            totals,
+            xp=xp,
+            level=level_of(community, xp),
+            reputation=totals.reputation - self.reputation,
+            day_xp=max(0, totals.day_xp - self.day_xp) if same_day else totals.day_xp,
+            day_reaction_xp=(
+                max(0, totals.day_reaction_xp - self.day_reaction_xp)
+                if same_day
+                else totals.day_reaction_xp
+            ),
+        )
+
+
+def _replayed(dirty: _Dirty, entries: list[LedgerEntry]) -> _Replayed:
+    day = dirty.now.day
+    zone = dirty.community.timezone
+    xp = [e for e in entries if e.currency == "xp"]
+    today = [e for e in xp if e.reason in ("message", "reaction") and local_day(e.at, zone) == day]
+    return _Replayed(
+        xp=sum(e.amount for e in xp),
+        reputation=sum(e.amount for e in entries if e.currency == "rep"),
+        day_xp=sum(e.amount for e in today if e.amount > 0),
+        day_reaction_xp=sum(e.amount for e in today if e.reason == "reaction"),
+        day=day,
+    )
+
+
 @dataclass(slots=True)
 class _Batch:
     """One flush's share of the writes."""
@@ -71,6 +124,8 @@ class _Batch:
     thanks: list[dict[str, Any]] = field(default_factory=list)
     #: Members whose row another process had changed (read afresh after the commit).
     merged: set[int] = field(default_factory=set)
+    #: Gains of replayed events taken back off a member's totals when written.
+    replayed: dict[int, _Replayed] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.totals or self.entries or self.thanks)
@@ -197,16 +252,23 @@ class StagedBook:
         return self._inflight
 
     async def write(self, session: AsyncSession, taken: object) -> None:
-        """Write the batch's totals (compare-and-swap), ledger, period XP and thanks."""
+        """Write the batch's totals (compare-and-swap), ledger, period XP and thanks; ledger
+        rows already recorded (a replayed event) are dropped and their gains taken back."""
         assert isinstance(taken, _Batch)
         taken.merged.clear()
+        taken.replayed.clear()
+        entries = await self._new_entries(session, taken)
         for member_id, dirty in taken.totals.items():
-            if not await save_totals(session, before=dirty.base, after=dirty.now):
-                await self._merge(session, dirty)
+            now = dirty.now
+            replayed = taken.replayed.get(member_id)
+            if replayed is not None:
+                now = replayed.off(now, self._level_of, dirty.community)
+            if not await save_totals(session, before=dirty.base, after=now):
+                await self._merge(session, dirty, now)
                 taken.merged.add(member_id)
-        await add_ledger_entries(session, entries=taken.entries)
+        await add_ledger_entries(session, entries=entries)
         gains: dict[int, Counter[tuple[int, Period]]] = {}
-        for entry in taken.entries:
+        for entry in entries:
             if entry.currency == "xp" and entry.amount:
                 zone = taken.totals[entry.member_id].community.timezone
                 by_period = gains.setdefault(entry.community_id, Counter())
@@ -216,14 +278,41 @@ class StagedBook:
             await add_period_xp(session, community_id=community_id, gained=gained)
         await add_thanks(session, rows=taken.thanks)
 
-    async def _merge(self, session: AsyncSession, dirty: _Dirty) -> None:
-        """Add this batch's gains to a row another process changed meanwhile."""
+    async def _new_entries(self, session: AsyncSession, taken: _Batch) -> list[LedgerEntry]:
+        """The batch's ledger rows not yet recorded (nor twice in the batch); what the others
+        added to the totals goes to `taken.replayed`."""
+        if not taken.entries:
+            return []
+        known = await recorded_entries(session, entries=taken.entries)
+        fresh: list[LedgerEntry] = []
+        dropped: dict[int, list[LedgerEntry]] = {}
+        for entry in taken.entries:
+            key = ledger_key(entry)
+            if key in known:
+                dropped.setdefault(entry.member_id, []).append(entry)
+            else:
+                known.add(key)
+                fresh.append(entry)
+        for member_id, gone in dropped.items():
+            dirty = taken.totals.get(member_id)
+            if dirty is not None:
+                taken.replayed[member_id] = _replayed(dirty, gone)
+        if dropped:
+            logger.info(
+                "%d ledger rows of replayed events not written again",
+                sum(len(gone) for gone in dropped.values()),
+            )
+        return fresh
+
+    async def _merge(self, session: AsyncSession, dirty: _Dirty, now: Totals) -> None:
+        """Add this batch's gains (`now` less `dirty.base`) to a row another process changed
+        meanwhile."""
         for _ in range(5):
             found = await get_many_totals(
                 session, community_id=dirty.community.id, member_ids=[dirty.base.member_id]
             )
             current = found[dirty.base.member_id]
-            merged = _merged(current, dirty.base, dirty.now)
+            merged = _merged(current, dirty.base, now)
             merged = replace(merged, level=self._level_of(dirty.community, merged.xp))
             if await save_totals(session, before=current, after=merged):
                 logger.info(
@@ -245,11 +334,18 @@ class StagedBook:
                 # Rare: changes already staged on the old row; they merge on their own flush.
                 later.base = replace(later.base, version=-1)
                 continue
-            written = replace(dirty.now, version=dirty.base.version + 1)
+            replayed = taken.replayed.get(member_id)
+            now = dirty.now
+            if replayed is not None:
+                now = replayed.off(now, self._level_of, dirty.community)
+            written = replace(now, version=dirty.base.version + 1)
             if later is None:
                 if self._cache.get(member_id) is dirty.now:
                     self._cache.put(member_id, written)
             else:
+                # Staged on top of the totals before the replayed gains were taken back.
+                if replayed is not None:
+                    later.now = replayed.off(later.now, self._level_of, dirty.community)
                 later.base = written
                 later.now = replace(later.now, version=written.version)
                 self._cache.put(member_id, later.now)
