@@ -17,14 +17,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.console import ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.events import Author, Message, Place
 from storage.activity import Row
 from storage.models import MessageLog
-from tests.conftest import START, Harness, make_settings
+from tests.conftest import START, Harness
+from tests.console import play
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD_SCRIPT = b"/rank\n@bad: caf\xe9 latin1 text here\n/rank bad\n/checkin\n"
@@ -108,15 +106,12 @@ def test_killed_after_a_bad_line_the_other_messages_are_stored(tmp_path: Path) -
 
 
 async def test_console_reads_bad_bytes_with_replacement(tmp_path: Path) -> None:
-    clock = ManualClock(START)
-    engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     stdin = io.TextIOWrapper(io.BytesIO(BAD_SCRIPT), encoding="utf-8", errors="strict")
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="c", user="you", admin=False, clock=clock, stdin=stdin, stdout=out
+    lines = await play(
+        url, ManualClock(START), stdin, admin=False, community="c", raw=True, interactive=None
     )
-    assert await serve(engine, [console]) == 0
-    assert "hearth> bad — level 0" in out.getvalue()
+    assert "hearth> bad — level 0" in "\n".join(lines)
 
 
 def _message(n: int, text: str, name: str = "ann") -> Message:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from adapters.console import ConsoleAdapter
 from adapters.console_script import ClockMove, ScriptError, Transcript, parse_duration
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock, ShiftedClock
 from bot.events import MemberJoined, MemberLeft, Message, Place, ReactionAdded
-from tests.conftest import START, make_settings
+from tests.conftest import START
+from tests.console import play
 
 PLACE = Place("console", "c", "general")
 
@@ -113,19 +110,8 @@ def test_shifted_clock_moves_the_wall_clock() -> None:
 
 
 async def _play(tmp_path: Path, script: str, clock: ManualClock) -> list[str]:
-    engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="c",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-    )
-    assert await serve(engine, [console]) == 0
-    return out.getvalue().splitlines()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    return await play(url, clock, script, community="c", raw=True)
 
 
 async def test_a_played_group_earns_thanks_reactions_and_logs_joins(tmp_path: Path) -> None:

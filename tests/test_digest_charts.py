@@ -4,7 +4,6 @@ with a font that has the characters (no "Glyph missing"), English when no such f
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import os
 import warnings
@@ -18,13 +17,10 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from adapters.console import ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.features.digest import charts
 from bot.i18n import translator
-from tests.conftest import make_settings
+from tests.console import play
 
 FONT_HINT = (
     "No font with Chinese characters is installed, so the Chinese chart test is skipped. "
@@ -61,23 +57,18 @@ async def test_a_chinese_community_gets_chinese_chart_labels(
     _require_cjk_font()
     clock = ManualClock(datetime(2026, 1, 6, 12, 0, tzinfo=UTC))
     url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    engine = build_engine(
-        make_settings(url, schedule={"worker": False}, digest={"charts": True}), clock=clock
-    )
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="茶馆",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO("/language zh_Hans\n大家好\n@ann: 你好\n/digest\n"),
-        stdout=out,
-        interactive=False,
-    )
+    script = "/language zh_Hans\n大家好\n@ann: 你好\n/digest\n"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert await serve(engine, [console]) == 0
-    assert "[image: " in out.getvalue()  # the digest came with its chart
+        lines = await play(
+            url,
+            clock,
+            script,
+            community="茶馆",
+            schedule={"worker": False},
+            digest={"charts": True},
+        )
+    assert "[image: " in "\n".join(lines)  # the digest came with its chart
     (texts,) = drawn
     for label in (
         "消息",
@@ -137,17 +128,8 @@ async def test_the_digest_command_line_draws_chinese_charts(
     _require_cjk_font()
     url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     clock = ManualClock(datetime(2026, 1, 6, 12, 0, tzinfo=UTC))
-    engine = build_engine(make_settings(url, schedule={"worker": False}), clock=clock)
-    console = ConsoleAdapter(
-        community="茶馆",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO("/language zh_Hans\n大家好\n@ann: 你好\n"),
-        stdout=io.StringIO(),
-        interactive=False,
-    )
-    assert await serve(engine, [console]) == 0
+    script = "/language zh_Hans\n大家好\n@ann: 你好\n"
+    await play(url, clock, script, community="茶馆", schedule={"worker": False})
     monkeypatch.setenv("HEARTH_DATABASE_URL", url)
     monkeypatch.chdir(tmp_path)
     from adapters.cli import main

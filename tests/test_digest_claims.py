@@ -5,15 +5,12 @@ it to the recipients who lack it, exactly once."""
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from adapters.console import ConsoleAdapter
-from adapters.runner import serve
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
@@ -22,6 +19,7 @@ from bot.features.digest.feature import DigestFeature
 from storage.digest import claim_digest
 from storage.models import DigestRun
 from tests.conftest import make_settings, start_harness
+from tests.console import play
 
 #: Tuesday: the daily digest of Monday 2026-01-05 is due at 09:00 UTC.
 DUE = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
@@ -38,19 +36,7 @@ def settings(url: str, *, worker: bool = False, **digest: Any) -> Any:
 
 async def console(url: str, clock: ManualClock, script: str, **digest: Any) -> list[str]:
     """Run `hearth run`'s console on the database with `script`; the lines Hearth wrote."""
-    out = io.StringIO()
-    adapter = ConsoleAdapter(
-        community="c",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-    )
-    engine = build_engine(settings(url, **digest), clock=clock)
-    assert await serve(engine, [adapter]) == 0
-    return out.getvalue().splitlines()
+    return await play(url, clock, script, community="c", raw=True, settings=settings(url, **digest))
 
 
 class Stuck:

@@ -6,18 +6,14 @@ restart, and /faq refuses pages out of range and invisible text. Through the con
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from adapters import cli
-from adapters.console import ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
-from tests.conftest import make_settings
+from tests.console import play
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "faq.example.yaml"
 START = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -37,20 +33,7 @@ def _hearth(tmp_path: Path, *args: str) -> int:
 
 def _console(tmp_path: Path, script: str, at: datetime = START) -> list[str]:
     """One console run on the test's database: what Hearth wrote, without the prefix."""
-    clock = ManualClock(at)
-    engine = build_engine(make_settings(_url(tmp_path)), clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="console",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-    )
-    assert asyncio.run(serve(engine, [console])) == 0
-    return [line.removeprefix("hearth> ") for line in out.getvalue().splitlines()]
+    return asyncio.run(play(_url(tmp_path), ManualClock(at), script))
 
 
 def test_default_faq_stays_out_of_small_talk_and_finds_money_back(

@@ -4,7 +4,6 @@ community's time zone."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.console import PREFIX, ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from storage.database import Database
 from storage.models import ModerationAction
 from storage.moderation import recent_messages
-from tests.conftest import make_settings
+from tests.console import play
 
 #: 07:00 UTC is 15:00 in Shanghai.
 START = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
@@ -29,22 +25,9 @@ SETUP = "/modchannel\n/timezone Asia/Shanghai\n"
 async def console_run(url: str, clock: ManualClock, script: str) -> list[str]:
     """One `hearth run` on `url` fed `script` (the console member is an admin); the lines
     Hearth wrote, without their prefix. The flood and repeat rules are on for the console."""
-    settings = make_settings(
-        url, schedule={"worker": False}, moderation={"rate_exempt_platforms": []}
+    return await play(
+        url, clock, script, schedule={"worker": False}, moderation={"rate_exempt_platforms": []}
     )
-    engine = build_engine(settings, clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="console",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-    )
-    assert await serve(engine, [console]) == 0
-    return [line.removeprefix(PREFIX) for line in out.getvalue().splitlines()]
 
 
 def log_lines(lines: list[str]) -> list[str]:

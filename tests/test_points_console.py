@@ -4,7 +4,6 @@ check-in streak, the repeat filter across a restart, level roles when XP is take
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.console import PREFIX, ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from storage.database import Database
 from storage.models import PointsLedger
 from storage.points import recent_message_texts
-from tests.conftest import make_settings
+from tests.console import play
 
 #: 07:00 UTC is 15:00 in Shanghai.
 START = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
@@ -28,20 +24,7 @@ START = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
 async def console_run(url: str, clock: ManualClock, script: str, **points: Any) -> list[str]:
     """One `hearth run` on `url` fed `script` (the console member @you is an admin); the
     lines Hearth wrote, without their prefix."""
-    settings = make_settings(url, schedule={"worker": False}, points=points)
-    engine = build_engine(settings, clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="console",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-    )
-    assert await serve(engine, [console]) == 0
-    return [line.removeprefix(PREFIX) for line in out.getvalue().splitlines()]
+    return await play(url, clock, script, schedule={"worker": False}, points=points)
 
 
 def ranks(lines: list[str]) -> list[str]:

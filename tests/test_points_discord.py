@@ -8,17 +8,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-import yarl
 from sqlalchemy import select
 
-from adapters.discord_adapter import DiscordAdapter
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
 from storage.models import MessageLog
 from tests.conftest import make_settings
+from tests.discord_hearth import hearth_on_discord
 from tests.fakes.discord_server import GUILD_ID, FakeDiscord, member
 
 ALICE = member(1001, "alice")
@@ -62,33 +59,13 @@ def _option(name: str, kind: int, value: Any) -> dict[str, Any]:
 async def discord_bot(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Discord]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    fake = FakeDiscord()
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
     settings = make_settings(
         f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}",
         discord={"token": "test-token"},
         schedule={"worker": False},
     )
-    engine = build_engine(settings, clock=clock)
-    await engine.start()
-    adapter = DiscordAdapter(settings, clock, client_options={"guild_ready_timeout": 0.05})
-    engine.attach(adapter.name, adapter.perform, adapter.member_role)
-    task = asyncio.create_task(adapter.run(engine))
-    try:
-        async with asyncio.timeout(3):
-            await adapter.ready.wait()
+    async with hearth_on_discord(monkeypatch, settings, clock) as (fake, engine):
         yield Discord(engine, fake)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await engine.stop()
-        await fake.close()
 
 
 async def _wait_for_message(bot: Discord) -> None:

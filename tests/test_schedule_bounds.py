@@ -27,8 +27,7 @@ from storage.models import Community, Schedule, ScheduleRun
 from storage.schedule import NewSchedule, add_schedule
 from tests.conftest import Harness, make_settings, start_harness
 from tests.console import play
-from tests.fakes.telegram_server import FakeTelegram
-from tests.test_telegram_adapter import ADMIN, GROUP, message, start_bot
+from tests.test_telegram_adapter import ADMIN, GROUP, message, polling_bot
 
 DEC_1_0800 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 QUIET = {"enabled": False}  # no daily digest in the transcripts
@@ -187,15 +186,8 @@ async def test_a_huge_stored_text_posts_cut_at_the_bound(tmp_path: Path) -> None
 
 @pytest.fixture
 async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    fake = FakeTelegram()
-    bot, task = await start_bot(tmp_path, fake)
-    await fake.wait_for("getUpdates")
-    yield bot
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await bot.engine.stop()
-    await fake.stop()
+    async with polling_bot(tmp_path, monkeypatch) as bot:
+        yield bot
 
 
 async def test_telegram_refuses_a_wide_template_posts_three_messages_and_answers_help(

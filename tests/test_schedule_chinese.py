@@ -4,7 +4,6 @@ community set to Chinese, as its admin types them."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,32 +12,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.console import ConsoleAdapter
-from adapters.runner import serve
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.features.schedule.triggers import WhenError, parse_when
-from tests.conftest import make_settings
+from tests import console
 
 MONDAY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 
 
 async def play(tmp_path: Path, script: str) -> list[str]:
     """`script` after `/language zh_Hans` and `/timezone Asia/Shanghai`, as the admin."""
-    clock = ManualClock(MONDAY)
-    engine = build_engine(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"), clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="c",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO("/language zh_Hans\n/timezone Asia/Shanghai\n" + script),
-        stdout=out,
-        interactive=False,
-    )
-    assert await serve(engine, [console]) == 0
-    return out.getvalue().splitlines()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    setup = "/language zh_Hans\n/timezone Asia/Shanghai\n"
+    return await console.play(url, ManualClock(MONDAY), setup + script, community="c", raw=True)
 
 
 def reply(lines: list[str], head: str) -> list[str]:

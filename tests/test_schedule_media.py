@@ -10,7 +10,6 @@ aiohttp server, size-capped and type-checked.
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -24,10 +23,8 @@ import yarl
 from aiohttp import web
 from sqlalchemy import select
 
-from adapters.console import ConsoleAdapter
 from adapters.discord_adapter import DiscordAdapter
 from adapters.images import ImageFetcher, ImageFetchError
-from adapters.runner import serve
 from adapters.telegram_adapter import TelegramAdapter
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
@@ -39,6 +36,7 @@ from bot.features.schedule.runner import RunReport
 from storage.identity import ChannelRef, ensure_group, update_community
 from storage.models import ScheduleRun
 from storage.schedule import NewSchedule, add_schedule
+from tests import console
 from tests.conftest import make_settings
 from tests.fakes.discord_server import GENERAL_ID, GUILD_ID, MODS_ID, FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
@@ -63,21 +61,10 @@ LINKS_ONLY = (
 
 async def play(tmp_path: Path, script: str, **schedule: Any) -> list[str]:
     """Run `script` through the console as its admin; the lines Hearth wrote."""
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", schedule=schedule)
-    clock = ManualClock(START)
-    engine = build_engine(settings, clock=clock)
-    out = io.StringIO()
-    console = ConsoleAdapter(
-        community="c",
-        user="you",
-        admin=True,
-        clock=clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    return await console.play(
+        url, ManualClock(START), script, community="c", raw=True, schedule=schedule
     )
-    assert await serve(engine, [console]) == 0
-    return out.getvalue().splitlines()
 
 
 def posted(lines: list[str]) -> list[str]:

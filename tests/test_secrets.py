@@ -3,7 +3,6 @@ password in every form, and ``@everyone`` / ``@here`` followed by any letter, di
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import subprocess
@@ -12,18 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-import yarl
 
 from adapters.cli import _configure_logging
-from adapters.discord_adapter import DiscordAdapter
-from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.logs import mask_urls, url_secrets
 from storage.database import Database
 from tests.conftest import make_settings
 from tests.console import play
+from tests.discord_hearth import hearth_on_discord
 from tests.fakes.discord_server import GENERAL_ID, FakeDiscord, member
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,28 +111,9 @@ async def test_mass_mentions_with_any_letter_after_them_are_defused_in_console_r
 async def discord_engine(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, clock: ManualClock
 ) -> AsyncIterator[tuple[FakeDiscord, Any]]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    fake = FakeDiscord()
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
     settings = make_settings(sqlite_url, discord={"token": "test-token"})
-    engine = build_engine(settings, clock=clock)
-    await engine.start()
-    adapter = DiscordAdapter(settings, clock, client_options={"guild_ready_timeout": 0.05})
-    engine.attach(adapter.name, adapter.perform, adapter.member_role)
-    task = asyncio.create_task(adapter.run(engine))
-    try:
-        async with asyncio.timeout(3):
-            await adapter.ready.wait()
-        yield fake, engine
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await engine.stop()
-        await fake.close()
+    async with hearth_on_discord(monkeypatch, settings, clock) as running:
+        yield running
 
 
 async def test_mass_mentions_with_any_letter_after_them_never_reach_discord(

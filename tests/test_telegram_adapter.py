@@ -8,6 +8,7 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,17 +120,26 @@ async def start_bot(
     return Bot(fake, engine, adapter), task
 
 
-@pytest.fixture
-async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
+@asynccontextmanager
+async def polling_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
+    """Hearth polling a fresh fake Bot API (its first getUpdates sent); stopped on the way out."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     fake = FakeTelegram()
     bot, task = await start_bot(tmp_path, fake)
-    await fake.wait_for("getUpdates")
-    yield bot
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await bot.engine.stop()
-    await fake.stop()
+    try:
+        await fake.wait_for("getUpdates")
+        yield bot
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bot.engine.stop()
+        await fake.stop()
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
+    async with polling_bot(tmp_path, monkeypatch) as bot:
+        yield bot
 
 
 async def test_polls_with_explicit_allowed_updates(tg: Bot) -> None:
