@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import dialect_insert, insert_ignoring_duplicates
@@ -43,6 +43,7 @@ __all__ = [
     "recent_message_texts",
     "recorded_entries",
     "recorded_sources",
+    "save_many_totals",
     "save_totals",
     "set_level_role",
     "thanked_on",
@@ -133,10 +134,16 @@ async def save_totals(session: AsyncSession, *, before: Totals, after: Totals) -
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
+_LEDGER_FIELDS = tuple(LedgerEntry.__dataclass_fields__)
+
+
 async def add_ledger_entries(session: AsyncSession, *, entries: Sequence[LedgerEntry]) -> None:
-    """Append ledger rows (never updated or deleted)."""
+    """Append ledger rows (never updated or deleted), in one bulk insert."""
     if entries:
-        await session.execute(insert(PointsLedger), [asdict(entry) for entry in entries])
+        rows = [{name: getattr(entry, name) for name in _LEDGER_FIELDS} for entry in entries]
+        await insert_ignoring_duplicates(  # the ledger has no unique key: every row goes in
+            session, table=Base.metadata.tables[PointsLedger.__tablename__], rows=rows
+        )
 
 
 async def thanked_on(session: AsyncSession, *, giver_id: int, day: str) -> set[int]:
@@ -405,3 +412,38 @@ async def level_roles(
         LevelRole.group_external_id == group_external_id,
     )
     return {int(level): str(role) for level, role in (await session.execute(query)).all()}
+
+
+async def save_many_totals(
+    session: AsyncSession, *, changes: Sequence[tuple[Totals, Totals]]
+) -> set[int]:
+    """`save_totals` for many members in two statements: each (before, after) is written if
+    the member's row is still at `before.version`. Returns the members whose row had moved
+    on (nothing of theirs written). The rows are read with FOR UPDATE (on SQLite the batch's
+    earlier writes already hold the database's one write lock), so none moves in between."""
+    if not changes:
+        return set()
+    table = Base.metadata.tables[PointsTotal.__tablename__]
+    ids = [before.member_id for before, _ in changes]
+    versions: dict[int, int] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        query = (
+            select(table.c.member_id, table.c.version)
+            .where(table.c.member_id.in_(ids[start : start + 500]))
+            .with_for_update()
+        )
+        versions.update((int(m), int(v)) for m, v in (await session.execute(query)).all())
+    moved = {b.member_id for b, _ in changes if versions.get(b.member_id) != b.version}
+    rows = [
+        {
+            f"b_{name}" if name == "member_id" else name: getattr(after, name)
+            for name in _TOTAL_FIELDS
+        }
+        | {"version": before.version + 1}
+        for before, after in changes
+        if before.member_id not in moved
+    ]
+    if rows:
+        statement = table.update().where(table.c.member_id == bindparam("b_member_id"))
+        await session.execute(statement, rows)
+    return moved

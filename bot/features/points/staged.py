@@ -47,6 +47,7 @@ from storage.points import (
     get_totals,
     ledger_key,
     recorded_entries,
+    save_many_totals,
     save_totals,
     thanked_on,
 )
@@ -258,14 +259,17 @@ class StagedBook:
         taken.merged.clear()
         taken.replayed.clear()
         entries = await self._new_entries(session, taken)
+        written: dict[int, Totals] = {}
         for member_id, dirty in taken.totals.items():
             now = dirty.now
             replayed = taken.replayed.get(member_id)
             if replayed is not None:
                 now = replayed.off(now, self._level_of, dirty.community)
-            if not await save_totals(session, before=dirty.base, after=now):
-                await self._merge(session, dirty, now)
-                taken.merged.add(member_id)
+            written[member_id] = now
+        changes = [(taken.totals[m].base, now) for m, now in written.items()]
+        for member_id in await save_many_totals(session, changes=changes):
+            await self._merge(session, taken.totals[member_id], written[member_id])
+            taken.merged.add(member_id)
         await add_ledger_entries(session, entries=entries)
         gains: dict[int, Counter[tuple[int, Period]]] = {}
         for entry in entries:
