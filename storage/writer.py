@@ -110,6 +110,7 @@ class ActivityWriter:
         #: Rows the database refused, logged and dropped (the rest of their batch is written).
         self.set_aside = 0
         self._parts: list[BatchPart] = []
+        self._background: asyncio.Future[None] | None = None
 
     def attach(self, part: BatchPart) -> None:
         """Write `part`'s pending writes with every batch from now on."""
@@ -121,11 +122,23 @@ class ActivityWriter:
         return self._pending
 
     async def add(self, table: str, row: Row) -> None:
-        """Queue one row for `table` (messages, member_events, reactions); flush if full."""
+        """Queue one row for `table` (messages, member_events, reactions). A full batch is
+        written in the background while events go on; only when a whole further batch has
+        piled up behind a write under way does the caller wait for it (backpressure)."""
         self._queues[table].append(_clean(row))
         self._pending += 1
-        if self._pending >= self.batch_size and not self._lock.locked():
+        if self._pending < self.batch_size:
+            return
+        if not self._lock.locked() and (self._background is None or self._background.done()):
+            self._background = asyncio.ensure_future(self.flush())
+            self._background.add_done_callback(_retrieved)
+        elif self._pending >= 2 * self.batch_size:
             await self.flush()
+
+    async def settle(self) -> None:
+        """Wait for the background write of a full batch, if one is under way."""
+        if self._background is not None:
+            await asyncio.gather(asyncio.shield(self._background), return_exceptions=True)
 
     async def flush(self) -> None:
         """Write everything queued now, and every part's pending writes, in one transaction.

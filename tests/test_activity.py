@@ -95,6 +95,7 @@ async def test_rows_are_written_in_batches_and_flushed_on_stop(
         await h.chat.say("alice", f"message {n}")
     assert (writer.pending, writer.written) == (2, 0)
     await h.chat.say("alice", "third fills the batch")
+    await writer.settle()  # the full batch is written in the background
     assert (writer.pending, writer.written) == (0, 3)
     await h.chat.say("alice", "queued at stop")
     await h.engine.stop()
