@@ -16,6 +16,8 @@ action is a REST call. Decisions worth knowing:
 - Nothing pings: every message is sent with no allowed mentions, except that a reply may
   notify the member it answers. Text is sent as the engine wrote it (plain text).
 - Slash commands are answered by `adapters.discord_commands.Interactions`.
+- After every READY and RESUMED, what was posted while Hearth was not connected is read from
+  channel history and counted quietly (`adapters.discord_backfill`).
 - HTTP errors become `DeliveryFailed` here; retries on rate limits and server errors are
   discord.py's.
 """
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import discord
 
 from adapters import discord_commands
+from adapters.discord_backfill import Backfill
 from adapters.discord_commands import (
     MESSAGE_LIMIT,
     PLATFORM,
@@ -54,6 +58,7 @@ from bot.events import (
     ReactionAdded,
     Role,
 )
+from bot.tasks import stop_task
 
 __all__ = ["MESSAGE_LIMIT", "PLATFORM", "DiscordAdapter", "sync_global_commands"]
 
@@ -99,7 +104,7 @@ def _drop_missing_intents(client: discord.Client) -> None:
         logger.warning(MEMBERS_WARNING)
 
 
-def _message_event(message: discord.Message) -> Message | None:
+def _message_event(message: discord.Message, *, backfilled: bool = False) -> Message | None:
     if message.guild is None or message.type not in _COUNTED:
         return None
     reference = message.reference
@@ -114,6 +119,7 @@ def _message_event(message: discord.Message) -> Message | None:
         sent_at=message.created_at,
         reply_to=reply_to,
         mentions=tuple(str(user.id) for user in message.mentions),
+        backfilled=backfilled,
     )
 
 
@@ -155,6 +161,11 @@ class DiscordAdapter:
         self.sender = DiscordSender(self.interactions, clock, images)
         self._synced: set[int] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
+        self.backfill = Backfill(settings.discord)
+        #: Backfills finished since start (each READY or RESUMED asks for one).
+        self.backfills = 0
+        self._backfill_task: asyncio.Task[None] | None = None
+        self._backfill_until: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -178,6 +189,7 @@ class DiscordAdapter:
             client = discord.Client(**options)
         handlers = {
             "on_ready": self._on_ready,
+            "on_resumed": self._on_resumed,
             "on_guild_available": self._on_guild,
             "on_guild_join": self._on_guild,
             "on_message": self._on_message,
@@ -206,6 +218,8 @@ class DiscordAdapter:
                     _drop_missing_intents(client)
                     await client.connect()
                 finally:
+                    await stop_task(self._backfill_task)
+                    self._backfill_task = None
                     await self._drain()
         except discord.LoginFailure:
             raise ConfigError("discord.token: Discord rejected the token") from None
@@ -241,6 +255,48 @@ class DiscordAdapter:
         if client is not None and client.user is not None:
             logger.info("discord: ready as %s in %d guilds", client.user, len(client.guilds))
         self.ready.set()
+        self._request_backfill()
+
+    async def _on_resumed(self) -> None:
+        self._request_backfill()
+
+    # ------------------------------------------------------------------ backfill
+
+    def _request_backfill(self) -> None:
+        """Backfill up to now, after the running backfill if there is one (not blocking the
+        gateway: it runs as a task)."""
+        if not self.backfill.enabled:
+            return
+        self._backfill_until = self.clock.now()
+        if self._backfill_task is None or self._backfill_task.done():
+            self._backfill_task = asyncio.create_task(self._backfills(), name="discord-backfill")
+
+    async def _backfills(self) -> None:
+        while (until := self._backfill_until) is not None:
+            self._backfill_until = None
+            client, engine = self.client, self._engine
+            if client is None or engine is None:
+                return
+            try:
+                await self.backfill.run(client, engine, self._backfill_message, until=until)
+            except Exception:
+                logger.exception("discord: backfill failed")
+            self.backfills += 1
+
+    async def _backfill_message(self, message: discord.Message) -> bool:
+        """Hand a history message to the engine and perform none of its actions."""
+        client, engine = self.client, self._engine
+        if client is None or engine is None or client.user is None:
+            return False
+        if message.author.id == client.user.id:
+            return False
+        event = _message_event(message, backfilled=True)
+        if event is None:
+            return False
+        actions = await engine.handle(event)
+        if actions:
+            logger.debug("discord: backfilled message %s: not performing %s", message.id, actions)
+        return True
 
     async def _on_guild(self, guild: discord.Guild) -> None:
         client, engine = self.client, self._engine

@@ -125,6 +125,11 @@ class DiscordSettings(_Section):
     #: Sharding for several processes on one bot: total shards and the ids this process runs.
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: tuple[int, ...] = ()
+    #: After every start and reconnect, read each channel's history after its last logged
+    #: message (Discord never redelivers): at most this many hours back and this many
+    #: messages per channel; 0 in either turns the backfill off.
+    backfill_hours: float = Field(default=24, ge=0)
+    backfill_messages: int = Field(default=5000, ge=0)
 
     @model_validator(mode="after")
     def _shards_in_range(self) -> DiscordSettings:

@@ -81,6 +81,10 @@ class Message:
     sent_at: datetime
     reply_to: str | None = None
     mentions: tuple[str, ...] = ()
+    #: Read from the platform's history after a restart or reconnect (Discord), not received
+    #: live: it counts as usual, but nothing answers it (the adapter performs none of its
+    #: actions, and features log no answer they did not send).
+    backfilled: bool = False
 
     def __post_init__(self) -> None:
         _require_utc(self.sent_at, "Message.sent_at")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import BigInteger, Table, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ __all__ = [
     "dialect_insert",
     "insert_if_absent",
     "insert_ignoring_duplicates",
+    "latest_message_ids",
     "message_author",
     "purge_message_text",
     "record_active_days",
@@ -155,3 +156,25 @@ async def message_author(
         MessageLog.message_id == message_id,
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def latest_message_ids(
+    session: AsyncSession, *, community_id: int, group_id: int, platform: str, since: datetime
+) -> dict[tuple[str, str | None], int]:
+    """The newest logged message id of each channel (and thread) of a group, among messages
+    sent at `since` or later: ``(channel_id, thread_id) → id``. For platforms whose message
+    ids are integers that grow with time (Discord snowflakes); one query for the whole group,
+    bounded by the time index."""
+    newest = func.max(cast(MessageLog.message_id, BigInteger))
+    query = (
+        select(MessageLog.channel_id, MessageLog.thread_id, newest)
+        .where(
+            MessageLog.community_id == community_id,
+            MessageLog.sent_at >= since,
+            MessageLog.group_id == group_id,
+            MessageLog.platform == platform,
+        )
+        .group_by(MessageLog.channel_id, MessageLog.thread_id)
+    )
+    rows = (await session.execute(query)).all()
+    return {(channel, thread): int(top) for channel, thread, top in rows if top is not None}

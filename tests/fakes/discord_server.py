@@ -1,8 +1,12 @@
 """A fake Discord gateway and REST API (aiohttp on 127.0.0.1) for driving discord.py.
 
 One guild with a #general channel (and a thread in it), a #mods channel and a few roles.
-The gateway says HELLO, answers heartbeats, and answers IDENTIFY with READY and GUILD_CREATE;
-tests then push events with `dispatch`. Like Discord, it closes the connection with 4014 when
+The gateway says HELLO, answers heartbeats, answers IDENTIFY with READY and GUILD_CREATE and
+RESUME with RESUMED; tests then push events with `dispatch`, and `reconnect` asks the client
+to reconnect (resuming or identifying anew). Every message (dispatched, sent by the bot, or
+`post`ed while the bot is away) is kept in its channel's history, which
+``GET /channels/{id}/messages`` pages through with ``after``/``before``/``limit`` as Discord
+does. Like Discord, it closes the connection with 4014 when
 IDENTIFY asks for a privileged intent the application's flags do not grant, and blanks
 message content when the Message Content intent was not asked for.
 
@@ -41,6 +45,8 @@ MESSAGE_CONTENT_LIMITED = 1 << 19
 GUILD_MEMBERS_LIMITED = 1 << 15
 INTENT_MEMBERS = 1 << 1
 INTENT_MESSAGE_CONTENT = 1 << 15
+#: What @everyone may do: view channels, send messages, read message history.
+EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 16)
 _DISCORD_EPOCH_MS = 1420070400000
 _START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -110,14 +116,14 @@ def _thread() -> JSON:
     )
 
 
-def _role(role_id: int, name: str, position: int) -> JSON:
+def _role(role_id: int, name: str, position: int, permissions: int = 0) -> JSON:
     return {
         "id": str(role_id),
         "name": name,
         "color": 0,
         "hoist": False,
         "position": position,
-        "permissions": "0",
+        "permissions": str(permissions),
         "managed": False,
         "mentionable": False,
         "flags": 0,
@@ -134,7 +140,7 @@ def guild_payload() -> JSON:
         "large": False,
         "member_count": 1,
         "roles": [
-            _role(GUILD_ID, "@everyone", 0),
+            _role(GUILD_ID, "@everyone", 0, EVERYONE_PERMISSIONS),
             _role(ADMINS_ROLE_ID, "Hearth Admins", 1),
             _role(REWARD_ROLE_ID, "Regular", 2),
         ],
@@ -185,6 +191,11 @@ class FakeDiscord:
         #: Users banned from the guild (PUT adds, DELETE removes).
         self.bans: set[int] = set()
         self.identify: JSON | None = None
+        #: Every message of each channel (or thread) by channel id, oldest first.
+        self.history: dict[int, list[JSON]] = {}
+        #: How many IDENTIFY and RESUME the gateway answered.
+        self.identified = 0
+        self.resumed = 0
         self.sockets: list[web.WebSocketResponse] = []
         self._refusals: list[tuple[str, re.Pattern[str], int, JSON]] = []
         self._changed = asyncio.Condition()
@@ -197,6 +208,7 @@ class FakeDiscord:
             ("GET", re.compile(r"/oauth2/applications/@me"), lambda m, c: self._application()),
             ("PUT", re.compile(r"/applications/\d+(/guilds/\d+)?/commands"), self._commands),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._message),
+            ("GET", re.compile(r"/channels/(\d+)/messages"), self._history),
             ("PUT", re.compile(r"/channels/\d+/messages/\d+/reactions/[^/]+/@me"), _nothing),
             ("DELETE", re.compile(r"/channels/\d+/messages/\d+"), _nothing),
             ("POST", re.compile(r"/users/@me/channels"), self._dm_channel),
@@ -241,10 +253,15 @@ class FakeDiscord:
         """What `DiscordWebSocket.DEFAULT_GATEWAY` must be."""
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    def snowflake(self) -> int:
-        """A fresh id whose timestamp is the fake's clock (2026-01-05 12:00 UTC onwards)."""
-        millis = int(_START.timestamp() * 1000) - _DISCORD_EPOCH_MS + next(self._ids)
-        return millis << 22
+    def snowflake(self, at: datetime | None = None) -> int:
+        """A fresh id whose timestamp is the fake's clock (2026-01-05 12:00 UTC onwards), or
+        `at` (ids made for one `at` still grow)."""
+        count = next(self._ids)
+        if at is None:
+            millis = int(_START.timestamp() * 1000) - _DISCORD_EPOCH_MS + count
+            return millis << 22
+        millis = int(at.timestamp() * 1000) - _DISCORD_EPOCH_MS
+        return (millis << 22) + count
 
     # ------------------------------------------------------------------ scripting
 
@@ -266,10 +283,24 @@ class FakeDiscord:
             await self._changed.wait_for(lambda: len(matching()) >= count)
         return matching()
 
+    def post(self, message: JSON) -> None:
+        """Put a message in its channel's history without telling the gateway (it was sent
+        while the bot was away)."""
+        self.history.setdefault(int(message["channel_id"]), []).append(message)
+
+    async def reconnect(self, *, resume: bool = True) -> None:
+        """Ask every connected client to reconnect: RECONNECT (it resumes) or an invalid
+        session (it identifies again and gets a new READY)."""
+        frame = {"op": 7, "d": None} if resume else {"op": 9, "d": False}
+        for socket in list(self.sockets):
+            await socket.send_str(json.dumps(frame))
+
     async def dispatch(self, event: str, data: JSON) -> None:
         """Send a gateway dispatch to every connected shard (content blanked without intent)."""
-        if event == "MESSAGE_CREATE" and not self._granted(INTENT_MESSAGE_CONTENT):
-            data = {**data, "content": "", "embeds": [], "attachments": []}
+        if event == "MESSAGE_CREATE":
+            self.post(data)
+            if not self._granted(INTENT_MESSAGE_CONTENT):
+                data = {**data, "content": "", "embeds": [], "attachments": []}
         for socket in self.sockets:
             await self._send(socket, event, data)
 
@@ -279,17 +310,24 @@ class FakeDiscord:
     # ------------------------------------------------------------------ payload builders
 
     def message(
-        self, author: JSON, content: str, *, channel: int = GENERAL_ID, **extra: Any
+        self,
+        author: JSON,
+        content: str,
+        *,
+        channel: int = GENERAL_ID,
+        at: datetime | None = None,
+        **extra: Any,
     ) -> JSON:
-        """A MESSAGE_CREATE payload from `author` (a `member` object) in the guild."""
+        """A MESSAGE_CREATE payload from `author` (a `member` object) in the guild, sent
+        now (the fake's clock) or `at`."""
         return {
-            "id": str(self.snowflake()),
+            "id": str(self.snowflake(at)),
             "channel_id": str(channel),
             "guild_id": str(GUILD_ID),
             "author": author["user"],
             "member": {k: v for k, v in author.items() if k != "user"},
             "content": content,
-            "timestamp": _START.isoformat(),
+            "timestamp": (at or _START).isoformat(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -368,7 +406,22 @@ class FakeDiscord:
         return [{**command, "id": str(self.snowflake())} for command in call.json]
 
     def _message(self, match: re.Match[str], call: Call) -> JSON:
-        return self._sent(match.group(1), call.json or {})
+        sent = self._sent(match.group(1), call.json or {})
+        self.post(sent)
+        return sent
+
+    def _history(self, match: re.Match[str], call: Call) -> list[JSON]:
+        """Like Discord: the `limit` (≤ 100) messages right after `after`, or right before
+        `before` (or the newest), newest first."""
+        messages = sorted(self.history.get(int(match.group(1)), []), key=lambda m: int(m["id"]))
+        limit = max(1, min(100, int(call.query.get("limit", 50))))
+        if "after" in call.query:
+            after = int(call.query["after"])
+            picked = [m for m in messages if int(m["id"]) > after][:limit]
+        else:
+            before = int(call.query.get("before", 1 << 63))
+            picked = [m for m in messages if int(m["id"]) < before][-limit:]
+        return picked[::-1]
 
     def _dm_channel(self, match: re.Match[str], call: Call) -> JSON:
         recipient = user(int(call.json["recipient_id"]), "someone")
@@ -449,7 +502,11 @@ class FakeDiscord:
             if payload["op"] == 1:
                 await socket.send_str(json.dumps({"op": 11}))
             elif payload["op"] == 2:
+                self.identified += 1
                 await self._identified(socket, payload["d"])
+            elif payload["op"] == 6:
+                self.resumed += 1
+                await self._send(socket, "RESUMED", {})
         self.sockets.remove(socket)
         return socket
 

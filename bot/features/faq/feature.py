@@ -145,6 +145,8 @@ class FaqFeature(BaseFeature):
             if question and word_tokens(event.text):  # not "???" or a bare link
                 self._log_miss(event, context, ranked)
             return []
+        if event.backfilled:
+            return []  # read from history later: it was never answered, so log no answer
         entry_id = int(str(match.key))
         if self._cooling(community, event, entry_id):
             return []
