@@ -28,7 +28,7 @@ from tests.test_telegram_faults import _eventually, _hearth, _stop_within
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 GROUP = -1001234
-ADMIN = {"id": 99, "is_bot": False, "first_name": "Root"}
+ADMIN: dict[str, Any] = {"id": 99, "is_bot": False, "first_name": "Root"}
 MEMBERS = [{"id": 1000 + k, "is_bot": False, "first_name": f"Member{k}"} for k in range(40)]
 MESSAGES = 3000
 #: Kill when this many messages are stored.
@@ -236,7 +236,7 @@ async def _run(
     database = directory / "hearth.db"
     fake = FakeTelegram()
     await fake.start()
-    fake.set_status(GROUP, int(ADMIN["id"]), "administrator")
+    fake.set_status(GROUP, ADMIN["id"], "administrator")
     _config(directory, fake)
     feeding = asyncio.ensure_future(_feed(fake, updates))
     unconfirmed_at_kill: list[tuple[int, int]] = []
