@@ -190,6 +190,7 @@ class DiscordAdapter:
         handlers = {
             "on_ready": self._on_ready,
             "on_resumed": self._on_resumed,
+            "on_shard_ready": self._on_shard_ready,
             "on_guild_available": self._on_guild,
             "on_guild_join": self._on_guild,
             "on_message": self._on_message,
@@ -259,6 +260,11 @@ class DiscordAdapter:
 
     async def _on_resumed(self) -> None:
         self._request_backfill()
+
+    async def _on_shard_ready(self, shard_id: int) -> None:
+        # One shard identified again after start (sharded clients send no new on_ready then).
+        if self.ready.is_set():
+            self._request_backfill()
 
     # ------------------------------------------------------------------ backfill
 

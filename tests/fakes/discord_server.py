@@ -197,6 +197,8 @@ class FakeDiscord:
         self.identified = 0
         self.resumed = 0
         self.sockets: list[web.WebSocketResponse] = []
+        #: The shard each socket identified (or resumed) as: [id, count], or None unsharded.
+        self._shards: dict[int, Any] = {}
         self._refusals: list[tuple[str, re.Pattern[str], int, JSON]] = []
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -288,12 +290,14 @@ class FakeDiscord:
         while the bot was away)."""
         self.history.setdefault(int(message["channel_id"]), []).append(message)
 
-    async def reconnect(self, *, resume: bool = True) -> None:
-        """Ask every connected client to reconnect: RECONNECT (it resumes) or an invalid
-        session (it identifies again and gets a new READY)."""
+    async def reconnect(self, *, resume: bool = True, shard: int | None = None) -> None:
+        """Ask every connected client (or only shard `shard`) to reconnect: RECONNECT (it
+        resumes) or an invalid session (it identifies again and gets a new READY)."""
         frame = {"op": 7, "d": None} if resume else {"op": 9, "d": False}
         for socket in list(self.sockets):
-            await socket.send_str(json.dumps(frame))
+            identified = self._shards.get(id(socket))
+            if shard is None or (identified is not None and identified[0] == shard):
+                await socket.send_str(json.dumps(frame))
 
     async def dispatch(self, event: str, data: JSON) -> None:
         """Send a gateway dispatch to every connected shard (content blanked without intent)."""
@@ -506,8 +510,10 @@ class FakeDiscord:
                 await self._identified(socket, payload["d"])
             elif payload["op"] == 6:
                 self.resumed += 1
+                self._shards[id(socket)] = json.loads(payload["d"]["session_id"])
                 await self._send(socket, "RESUMED", {})
         self.sockets.remove(socket)
+        self._shards.pop(id(socket), None)
         return socket
 
     async def _identified(self, socket: web.WebSocketResponse, identify: JSON) -> None:
@@ -519,12 +525,13 @@ class FakeDiscord:
         ready = {
             "v": 10,
             "user": user(BOT_ID, "Hearth", bot=True),
-            "session_id": "session",
+            "session_id": json.dumps(identify.get("shard")),  # RESUME tells the shard
             "resume_gateway_url": self.gateway_url,
             "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
             "application": {"id": str(APP_ID), "flags": self.flags},
             "shard": identify.get("shard"),
         }
+        self._shards[id(socket)] = identify.get("shard")
         await self._send(socket, "READY", ready)
         await self._send(socket, "GUILD_CREATE", guild_payload())
 
