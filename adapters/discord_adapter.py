@@ -290,7 +290,7 @@ class DiscordAdapter:
             self.backfills += 1
 
     async def _backfill_message(self, message: discord.Message) -> bool:
-        """Hand a history message to the engine and perform none of its actions."""
+        """Hand a history message to the engine (which returns no actions for it)."""
         client, engine = self.client, self._engine
         if client is None or engine is None or client.user is None:
             return False
@@ -299,9 +299,7 @@ class DiscordAdapter:
         event = _message_event(message, backfilled=True)
         if event is None:
             return False
-        actions = await engine.handle(event)
-        if actions:
-            logger.debug("discord: backfilled message %s: not performing %s", message.id, actions)
+        await engine.handle(event)
         return True
 
     async def _on_guild(self, guild: discord.Guild) -> None:

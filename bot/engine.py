@@ -137,6 +137,17 @@ def _cleaned(event: Event) -> Event:
     )
 
 
+def _outgoing(event: Event, key: object, actions: Sequence[Action]) -> list[Action]:
+    """The actions to perform for `event`: none for a message read back from history (it
+    counts, but nothing is said or done about it now, also when it ran late after a database
+    outage); the others made safe to send."""
+    if isinstance(event, Message) and event.backfilled:
+        if actions:
+            logger.debug("backfilled message %s: not performing %s", key, actions)
+        return []
+    return [safe_action(action) for action in actions]
+
+
 def _where(event: Event) -> tuple[str, str, str | None, Author]:
     """Platform, group id, group title (when known) and the account behind an event."""
     if isinstance(event, Message):
@@ -310,7 +321,7 @@ class Engine:
                 produced = await feature.on_event(event, context)
             except Exception as error:
                 if await self._down(error):
-                    return [safe_action(action) for action in actions], False
+                    return _outgoing(event, key, actions), False
                 logger.exception(
                     "feature %s failed on %s (community %s, key %s)",
                     feature.name,
@@ -323,7 +334,7 @@ class Engine:
             actions.extend(produced)
             if _removes(event, produced):
                 break  # moderation took the message down: it earns and answers nothing
-        return [safe_action(action) for action in actions], True
+        return _outgoing(event, key, actions), True
 
     async def _down(self, error: BaseException) -> bool:
         """Whether `error` means the database is down: it looks so, and a trivial query fails

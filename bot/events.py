@@ -82,7 +82,7 @@ class Message:
     reply_to: str | None = None
     mentions: tuple[str, ...] = ()
     #: Read from the platform's history after a restart or reconnect (Discord), not received
-    #: live: it counts as usual, but nothing answers it (the adapter performs none of its
+    #: live: it counts as usual, but nothing answers it (the engine returns none of its
     #: actions, and features log no answer they did not send).
     backfilled: bool = False
 

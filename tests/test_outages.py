@@ -21,11 +21,11 @@ from bot.backlog import Backlog, Held
 from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
-from bot.events import Author, MemberJoined
+from bot.events import Author, MemberJoined, Message, Role
 from bot.features.schedule.feature import ScheduleFeature
 from storage.activity import purge_message_text
 from storage.models import Community, Member, MessageLog
-from tests.conftest import _fresh_postgres_url, make_settings
+from tests.conftest import Harness, _fresh_postgres_url, make_settings
 from tests.fakes.telegram_server import FakeTelegram
 from tests.postgres import Cluster, PostgresServer, postgres_cluster
 
@@ -308,3 +308,45 @@ def test_the_backlog_is_bounded_and_drops_the_oldest_with_an_error(
     assert "dropped the oldest" in line.getMessage()
     backlog.done(events[3])  # not the oldest: nothing happens
     assert backlog.oldest() is events[2]
+
+
+async def test_a_backfilled_message_held_through_an_outage_still_does_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message read back from history counts but is never answered or acted on — also when
+    the database was down and it ran late from the backlog (it used to act then)."""
+    h = harness
+    await h.chat.command("root", "/mod words add free money", role=Role.ADMIN)
+    h.chat.performed.clear()
+
+    def spam(n: int) -> Message:
+        return Message(
+            h.chat.place(),
+            f"b{n}",
+            Author("7", "spammer"),
+            "get free money now",
+            h.clock.now(),
+            backfilled=True,
+        )
+
+    assert await h.engine.handle(spam(1)) == []  # would be a deletion and a warning live
+    real_context, real_reachable = h.engine._context, h.database.reachable
+
+    async def down(event: object) -> object:
+        raise OSError("connection refused")
+
+    async def unreachable() -> bool:
+        return False
+
+    monkeypatch.setattr(h.engine, "_context", down)
+    monkeypatch.setattr(h.database, "reachable", unreachable)
+    assert await h.chat.send(spam(2)) == []
+    assert len(h.engine.backlog) == 1
+    monkeypatch.setattr(h.engine, "_context", real_context)
+    monkeypatch.setattr(h.database, "reachable", real_reachable)
+    assert await h.engine.drain()
+    assert h.chat.performed == []
+    await h.engine.services.writer.flush()
+    async with h.database.session() as session:
+        stored = (await session.execute(select(MessageLog.message_id))).scalars().all()
+    assert {"b1", "b2"} <= set(stored)
