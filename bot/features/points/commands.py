@@ -16,7 +16,6 @@ from storage.points import (
     delete_level_role,
     get_totals,
     ledger_history,
-    level_roles,
     rank_of,
     set_level_role,
     top_members,
@@ -194,14 +193,7 @@ class PointsCommands:
         """The first ten level thresholds and the level roles of this group."""
         community, tr = call.community, call.tr
         curve = self.feature.curve_for(community)
-        place = call.event.place
-        async with self.services.database.session() as session:
-            roles = await level_roles(
-                session,
-                community_id=community.id,
-                platform=place.platform,
-                group_external_id=place.group_id,
-            )
+        roles = await self.feature.level_roles_of(community.id, call.event.place)
         lines = [tr(N_("XP needed for each level:"))]
         for level in range(1, 11):
             role = f" → {roles[level]}" if level in roles else ""
@@ -213,7 +205,13 @@ class PointsCommands:
     async def level_role(self, call: CommandCall) -> str:
         """Map a level to a platform role in this group (`off` removes the mapping)."""
         level, role, place = call.args["level"], call.args["role"], call.event.place
-        self.feature.forget_level_roles(call.community.id, place.platform, place.group_id)
+        try:
+            return await self._set_level_role(call, level, role)
+        finally:  # after the commit: a level-up meanwhile cannot keep the old roles cached
+            self.feature.forget_level_roles(call.community.id, place.platform, place.group_id)
+
+    async def _set_level_role(self, call: CommandCall, level: int, role: str) -> str:
+        place = call.event.place
         async with self.services.database.session() as session, session.begin():
             if role.lower() == "off":
                 await delete_level_role(

@@ -59,6 +59,21 @@ class PointsFeature(BaseFeature):
         self._named: Recent[tuple[int, str, str], int] = Recent(RECENT_MEMBERS)
         self._bots: Recent[int, bool] = Recent(RECENT_MEMBERS)
 
+    async def level_roles_of(self, community_id: int, place: Place) -> dict[int, str]:
+        """Level → role id of the place's group (read once, until `/levels role` changes it)."""
+        key = (community_id, place.platform, place.group_id)
+        roles = self._roles_of.get(key)
+        if roles is None:
+            async with self.services.database.session() as session:
+                roles = await level_roles(
+                    session,
+                    community_id=community_id,
+                    platform=place.platform,
+                    group_external_id=place.group_id,
+                )
+            self._roles_of[key] = roles
+        return roles
+
     def forget_level_roles(self, community_id: int, platform: str, group_id: str) -> None:
         """A group's level roles changed: read them again at the next level-up."""
         self._roles_of.pop((community_id, platform, group_id), None)
@@ -295,17 +310,7 @@ class PointsFeature(BaseFeature):
     async def _level_roles(
         self, community: CommunityInfo, place: Place, applied: Applied, points_rules: PointsRules
     ) -> list[Action]:
-        key = (community.id, place.platform, place.group_id)
-        roles = self._roles_of.get(key)
-        if roles is None:
-            async with self.services.database.session() as session:
-                roles = await level_roles(
-                    session,
-                    community_id=community.id,
-                    platform=place.platform,
-                    group_external_id=place.group_id,
-                )
-            self._roles_of[key] = roles
+        roles = await self.level_roles_of(community.id, place)
         change = role_change(
             roles,
             applied.before.level,
