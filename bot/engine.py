@@ -40,7 +40,7 @@ from bot.events import (
 from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
-from bot.tasks import spawn, stop_task
+from bot.tasks import finish, spawn, stop_task
 from storage.text import clean_text, needs_cleaning
 from storage.writer import unreachable
 
@@ -402,7 +402,7 @@ class Engine:
         while True:
             await self._holding.wait()
             await asyncio.sleep(retry_delay(attempt))
-            attempt = 0 if await self.drain() else attempt + 1
+            attempt = 0 if await finish(self.drain()) else attempt + 1
 
     async def _context(self, event: Event) -> EventContext:
         platform, group_id, group_name, author = _where(event)

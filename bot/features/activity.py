@@ -19,7 +19,7 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.features.base import BaseFeature, EventContext
-from bot.tasks import spawn, stop_task
+from bot.tasks import finish, spawn, stop_task
 from bot.text.question import is_question, looks_like_command
 from storage.activity import purge_message_text
 
@@ -121,7 +121,7 @@ class ActivityFeature(BaseFeature):
         # Supervised (bot.tasks): a failed purge is logged and the loop restarted, which
         # purges again at once, then every PURGE_EVERY.
         while True:
-            await self.purge_expired_text()
+            await finish(self.purge_expired_text())
             await asyncio.sleep(PURGE_EVERY.total_seconds())
 
     async def start(self) -> None:

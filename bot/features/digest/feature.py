@@ -31,7 +31,7 @@ from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
 from bot.i18n import N_, Translator, translator
-from bot.tasks import spawn, stop_task
+from bot.tasks import finish, spawn, stop_task
 from storage.digest import (
     DigestClaim,
     claim_digest,
@@ -232,7 +232,7 @@ class DigestFeature(BaseFeature):
     async def _loop(self) -> None:
         # Supervised (bot.tasks): an error is logged and the loop restarted after a backoff.
         while True:
-            await self.tick()
+            await finish(self.tick())
             await asyncio.sleep(CHECK_EVERY)
 
     def _plans(self) -> list[tuple[Kind, str]]:

@@ -17,7 +17,7 @@ from bot.commands import Command
 from bot.config import ScheduleSettings
 from bot.features.base import BaseFeature, Services
 from bot.features.schedule.runner import Runner, RunReport
-from bot.tasks import spawn, stop_task
+from bot.tasks import finish, spawn, stop_task
 
 __all__ = ["ScheduleFeature"]
 
@@ -55,7 +55,8 @@ class ScheduleFeature(BaseFeature):
             self._task = spawn("schedule", self._loop)
 
     async def stop(self) -> None:
-        """Stop the loop (a post in flight is cancelled; its run stays claimed)."""
+        """Stop the loop; a round in flight finishes first (past `STOP_GRACE` it is cancelled
+        and its run stays claimed)."""
         await stop_task(self._task)
         self._task = None
 
@@ -76,8 +77,8 @@ class ScheduleFeature(BaseFeature):
         # backoff, so a failed check is retried in seconds, not after `tick_seconds`.
         while True:
             self._wake.clear()
-            await self.tick()
-            delay = await self._delay()
+            await finish(self.tick())
+            delay = await finish(self._delay())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
