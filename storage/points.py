@@ -332,6 +332,16 @@ async def rank_of(
     return int(ahead) + 1, mine, int(ranked)
 
 
+async def score_counts(session: AsyncSession, *, community_id: int, score: int) -> tuple[int, int]:
+    """(members with more total XP than `score`, members with any XP) in the community."""
+    scores = _period_scores(community_id, None).subquery()
+    counts = select(
+        func.count().filter(scores.c.score > score), func.count().filter(scores.c.score > 0)
+    )
+    ahead, ranked = (await session.execute(counts)).one()
+    return int(ahead), int(ranked)
+
+
 async def ledger_history(
     session: AsyncSession, *, member_id: int, limit: int = 20
 ) -> list[LedgerEntry]:

@@ -219,3 +219,62 @@ async def _points_state_of(settings: Settings, clock: ManualClock) -> _State:
         return await _points_state(h)
     finally:
         await h.engine.stop()
+
+
+async def _rank_lines(h: Harness, users: tuple[str, ...]) -> dict[str, str]:
+    return {user: "\n".join(await h.chat.command(user, "/rank")) for user in users}
+
+
+async def test_rank_counts_unwritten_changes_without_writing_them(any_harness: Harness) -> None:
+    """/rank used to write the whole pending batch before it read (tens of ms under load);
+    it now reads the database and adds what is still pending — the same answer."""
+    h = any_harness
+    users = ("ann", "bob", "cat", "dan")
+    for n, user in enumerate(users):
+        await h.engine.process(_message(h, n, user, "hello there, first words today"))
+    await h.engine.services.writer.flush()
+    for n in range(30):  # uneven: ann earns most, dan only once
+        h.clock.advance(timedelta(seconds=61))
+        user = users[min(n % 7, 3)] if n % 2 else "ann"
+        await h.engine.process(_message(h, 100 + n, user, f"message number {n} about things"))
+    writer = h.engine.services.writer
+    written = writer.written
+    assert writer.pending > 0
+    before = await _rank_lines(h, users)
+    assert writer.written == written  # /rank wrote nothing
+    await writer.flush()
+    after = await _rank_lines(h, users)
+    assert before == after
+    assert "Rank #1 of 4" in before["ann"]
+    ranks = sorted(line.split("Rank #")[1].split(" ")[0] for line in before.values())
+    assert ranks == ["1", "2", "3", "4"]
+
+
+async def test_rank_reads_again_when_a_batch_is_written_meanwhile(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    await h.engine.process(_message(h, 1, "ann", "hello there, first words today"))
+    for n in (2, 3):
+        h.clock.advance(timedelta(seconds=61))
+        await h.engine.process(_message(h, n, "bob", f"bob says a few words, number {n}"))
+    await h.engine.services.writer.flush()  # bob ahead of ann: 2 messages to 1
+    for n in range(4, 8):  # ann passes bob, not written yet
+        h.clock.advance(timedelta(seconds=61))
+        await h.engine.process(_message(h, n, "ann", f"ann says a few words, number {n}"))
+    import bot.features.points.staged as staged
+
+    real = staged.score_counts
+    reads: list[tuple[int, int]] = []
+
+    async def racing(session: object, *, community_id: int, score: int) -> tuple[int, int]:
+        if not reads:  # a batch is written after the pending changes were noted
+            await h.engine.services.writer.flush()
+        counts = await real(session, community_id=community_id, score=score)  # type: ignore[arg-type]
+        reads.append(counts)
+        return counts
+
+    monkeypatch.setattr(staged, "score_counts", racing)
+    (line,) = [line for line in await h.chat.command("bob", "/rank") if "Rank #" in line]
+    assert "Rank #2 of 2" in line  # read again: corrected, the first read says #3
+    assert len(reads) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "CJK",
@@ -52,6 +53,7 @@ def strip_noise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=512)  # several features normalize the same message
 def normalize(text: str) -> str:
     """NFKC (full-width → ASCII), case-folded, noise stripped."""
     return strip_noise(unicodedata.normalize("NFKC", text)).casefold()
@@ -64,13 +66,13 @@ def content_weight(text: str) -> int:
     about as much as a short English word, so ``好的谢谢`` (8) weighs like ``thanks!!`` and
     more than ``ok``/``好的`` (2 and 4).
     """
-    weight = 0
-    for char in normalize(text):
-        if CJK.match(char):
-            weight += 2
-        elif char.isalnum():
-            weight += 1
-    return weight
+    folded = normalize(text)
+    letters = sum(map(str.isalnum, folded))
+    if folded.isascii():
+        return letters
+    cjk = CJK.findall(folded)
+    # Each CJK character weighs 2; those that are letters were counted once already.
+    return letters + 2 * len(cjk) - sum(map(str.isalnum, cjk))
 
 
 def fingerprint(text: str) -> str:

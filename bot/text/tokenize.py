@@ -103,6 +103,11 @@ def content_words(text: str) -> dict[str, str]:
 def word_tokens(text: str) -> list[str]:
     """Matching terms of `text`: stems of English (and other alphabetic) words without stop
     words, digits kept, CJK as bigrams and content characters."""
+    return list(_word_tokens(text))
+
+
+@lru_cache(maxsize=512)  # the FAQ tokenizes a question more than once
+def _word_tokens(text: str) -> tuple[str, ...]:
     folded = fold(text)
     tokens: list[str] = []
     position = 0
@@ -111,7 +116,7 @@ def word_tokens(text: str) -> list[str]:
         tokens += _cjk_tokens(match.group())
         position = match.end()
     tokens += _latin_tokens(folded[position:])
-    return tokens
+    return tuple(tokens)
 
 
 def char_ngrams(

@@ -14,7 +14,6 @@ from bot.i18n import N_
 from bot.localtime import local_time
 from storage.points import (
     delete_level_role,
-    get_totals,
     ledger_history,
     rank_of,
     set_level_role,
@@ -89,12 +88,7 @@ class PointsCommands:
         """Level, XP, progress, rank, reputation and streak of a member."""
         member_id, name = await self._member(call, call.args["member"])
         tr, community = call.tr, call.community
-        await self.services.writer.flush()  # changes still in the batch count in the rank
-        async with self.services.database.session() as session, session.begin():
-            totals = await get_totals(session, community_id=community.id, member_id=member_id)
-            position, _, ranked = await rank_of(
-                session, community_id=community.id, member_id=member_id
-            )
+        totals, position, ranked = await self.feature.book.rank(community.id, member_id)
         level, into, needed = self.feature.curve_for(community).progress(totals.xp)
         lines = [
             tr(N_("{name} — level {level}, {xp} XP")).format(

@@ -49,6 +49,7 @@ from storage.points import (
     recorded_entries,
     save_many_totals,
     save_totals,
+    score_counts,
     thanked_on,
 )
 from storage.writer import ActivityWriter
@@ -137,6 +138,7 @@ class StagedBook:
 
     def __init__(self, database: Database, writer: ActivityWriter, level_of: LevelOf) -> None:
         self._database = database
+        self._writer = writer
         self._level_of = level_of
         self._cache: Recent[int, Totals] = Recent(CAPACITY)
         self._loading: dict[int, asyncio.Future[Totals]] = {}
@@ -172,6 +174,41 @@ class StagedBook:
             current = loaded
         future.set_result(current)
         return current
+
+    async def rank(self, community_id: int, member_id: int) -> tuple[Totals, int, int]:
+        """The member's totals, their all-time rank (members strictly ahead, plus one) and
+        how many members have XP — changes not yet written included, without writing them.
+
+        The database is read while no batch is being written, and its counts corrected by
+        the changes still pending; if a batch was taken meanwhile, the read is done again.
+        """
+        for _ in range(3):
+            await self._writer.quiet()
+            epoch = self._writer.epoch
+            mine = self._current(member_id)
+            if mine is None:
+                await self.totals(community_id, member_id)  # then read again, nothing in flight
+                continue
+            unwritten = [
+                (dirty.base.xp, dirty.now.xp)
+                for dirty in self._pending.totals.values()
+                if dirty.community.id == community_id
+            ]
+            async with self._database.session() as session:
+                ahead, ranked = await score_counts(
+                    session, community_id=community_id, score=mine.xp
+                )
+            if self._writer.epoch != epoch:
+                continue
+            for base, now in unwritten:
+                ahead += (now > mine.xp) - (base > mine.xp)
+                ranked += (now > 0) - (base > 0)
+            return mine, ahead + 1, ranked
+        await self._writer.flush()  # busy writer: read what it wrote
+        mine = await self.totals(community_id, member_id)
+        async with self._database.session() as session:
+            ahead, ranked = await score_counts(session, community_id=community_id, score=mine.xp)
+        return mine, ahead + 1, ranked
 
     def _current(self, member_id: int) -> Totals | None:
         dirty = self._pending.totals.get(member_id)
