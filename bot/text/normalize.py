@@ -40,8 +40,22 @@ def _is_emoji_or_symbol(char: str) -> bool:
     return category in ("So", "Sk", "Cs", "Co", "Cn") or char in "\u200d\ufe0f"
 
 
+class _Blanks(dict[int, str]):
+    """`str.translate` table: emoji and symbols → space, found once per character."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        blank = " " if _is_emoji_or_symbol(char) else char
+        if len(self) < 65_536:  # bounded, whatever characters arrive
+            self[code] = blank
+        return blank
+
+
+_BLANKS = _Blanks()
+
+
 def _blank_symbols(text: str) -> str:
-    return "".join(" " if _is_emoji_or_symbol(char) else char for char in text)
+    return text.translate(_BLANKS)
 
 
 def strip_noise(text: str) -> str:
