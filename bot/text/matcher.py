@@ -255,6 +255,8 @@ class FaqIndex:
         if cosines is not None:
             best = PieceVectors.best(cosines, VECTOR_RERANK)
             candidates += [i for i in best if i not in candidates and cosines[i] > VECTOR_FLOOR]
+        if not candidates:
+            return []
         query = self._gram_vector(Counter(char_ngrams(text, self.char_sizes)))
         script = int(has_cjk(text))
         message = Message(terms, content_words(text), self._weight)
