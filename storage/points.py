@@ -3,12 +3,12 @@ leaderboards and level roles."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import dialect_insert, insert_ignoring_duplicates
@@ -332,12 +332,17 @@ async def rank_of(
     return int(ahead) + 1, mine, int(ranked)
 
 
-async def score_counts(session: AsyncSession, *, community_id: int, score: int) -> tuple[int, int]:
-    """(members with more total XP than `score`, members with any XP) in the community."""
-    scores = _period_scores(community_id, None).subquery()
+async def score_counts(
+    session: AsyncSession, *, community_id: int, score: int, leaving_out: Collection[int] = ()
+) -> tuple[int, int]:
+    """(members with more total XP than `score`, members with any XP) in the community, in
+    one statement (one snapshot), not counting the members `leaving_out`."""
+    counted = PointsTotal.community_id == community_id
+    if leaving_out:
+        counted = and_(counted, PointsTotal.member_id.not_in(leaving_out))
     counts = select(
-        func.count().filter(scores.c.score > score), func.count().filter(scores.c.score > 0)
-    )
+        func.count().filter(PointsTotal.xp > score), func.count().filter(PointsTotal.xp > 0)
+    ).where(counted)
     ahead, ranked = (await session.execute(counts)).one()
     return int(ahead), int(ranked)
 

@@ -111,8 +111,6 @@ class ActivityWriter:
         self.set_aside = 0
         self._parts: list[BatchPart] = []
         self._background: asyncio.Future[None] | None = None
-        #: Batches taken so far: a reader that saw it unchanged saw no batch being written.
-        self.epoch = 0
 
     def attach(self, part: BatchPart) -> None:
         """Write `part`'s pending writes with every batch from now on."""
@@ -142,13 +140,6 @@ class ActivityWriter:
         if self._background is not None:
             await asyncio.gather(asyncio.shield(self._background), return_exceptions=True)
 
-    async def quiet(self) -> None:
-        """Wait until no batch is being written (none may start before the caller's next
-        await): the database then holds every batch taken, and the parts' pending writes
-        are all that is not written."""
-        async with self._lock:
-            pass
-
     async def flush(self) -> None:
         """Write everything queued now, and every part's pending writes, in one transaction.
 
@@ -164,7 +155,6 @@ class ActivityWriter:
 
     async def _flush(self) -> None:
         async with self._lock:
-            self.epoch += 1
             taken = [(part, part.take()) for part in self._parts]
             derived = [(part, t) for part, t in taken if t is not None]
             if not self._pending and not derived:

@@ -59,6 +59,8 @@ __all__ = ["StagedBook"]
 logger = logging.getLogger(__name__)
 #: Members whose totals stay in memory (the others are read again when they next earn).
 CAPACITY = 100_000
+#: Members with unwritten changes a rank is corrected for; beyond, the batch is written first.
+MAX_LEFT_OUT = 2_000
 #: (giver, day) pairs whose thanks of that day stay in memory.
 THANKS_CAPACITY = 100_000
 LevelOf = Callable[[CommunityInfo, int], int]
@@ -179,35 +181,29 @@ class StagedBook:
         """The member's totals, their all-time rank (members strictly ahead, plus one) and
         how many members have XP — changes not yet written included, without writing them.
 
-        The database is read while no batch is being written, and its counts corrected by
-        the changes still pending; if a batch was taken meanwhile, the read is done again.
+        Members with changes not yet written (or being written) are counted from memory, the
+        others by the database, in one statement: whether a batch commits during the read
+        does not matter.
         """
-        for _ in range(3):
-            await self._writer.quiet()
-            epoch = self._writer.epoch
-            mine = self._current(member_id)
-            if mine is None:
-                await self.totals(community_id, member_id)  # then read again, nothing in flight
-                continue
-            unwritten = [
-                (dirty.base.xp, dirty.now.xp)
-                for dirty in self._pending.totals.values()
-                if dirty.community.id == community_id
-            ]
-            async with self._database.session() as session:
-                ahead, ranked = await score_counts(
-                    session, community_id=community_id, score=mine.xp
-                )
-            if self._writer.epoch != epoch:
-                continue
-            for base, now in unwritten:
-                ahead += (now > mine.xp) - (base > mine.xp)
-                ranked += (now > 0) - (base > 0)
-            return mine, ahead + 1, ranked
-        await self._writer.flush()  # busy writer: read what it wrote
-        mine = await self.totals(community_id, member_id)
+        mine = self._current(member_id) or await self.totals(community_id, member_id)
+        mine = self._current(member_id) or mine
+        unwritten = {
+            member: dirty.now.xp
+            for batch in (self._inflight, self._pending)
+            if batch is not None
+            for member, dirty in batch.totals.items()
+            if dirty.community.id == community_id
+        }
+        unwritten[member_id] = mine.xp
+        if len(unwritten) > MAX_LEFT_OUT:  # a huge batch: too long a list, write it first
+            await self._writer.flush()
+            unwritten = {member_id: mine.xp}
         async with self._database.session() as session:
-            ahead, ranked = await score_counts(session, community_id=community_id, score=mine.xp)
+            ahead, ranked = await score_counts(
+                session, community_id=community_id, score=mine.xp, leaving_out=list(unwritten)
+            )
+        ahead += sum(xp > mine.xp for xp in unwritten.values())
+        ranked += sum(xp > 0 for xp in unwritten.values())
         return mine, ahead + 1, ranked
 
     def _current(self, member_id: int) -> Totals | None:
