@@ -124,6 +124,8 @@ async def test_chinese_commas_separate_options_and_items_and_posts_follow(
         ("2026年12月24日 18:00", "2026-12-24 18:00", "2026-12-24 18:00"),
         ("每天 10:00 Asia/Shanghai", "每天 10:00", "2026-01-06 02:00"),
         ("weekly mon、thu 20:00", "weekly mon,thu 20:00", "2026-01-05 20:00"),
+        # A range that wraps goes round the week, as in cron (fri-mon): Friday to Monday.
+        ("周五到周一 9点", "每周五至周一 09:00", "2026-01-09 09:00"),
     ],
 )
 def test_chinese_forms_read_into_canonical_expressions(
@@ -139,9 +141,7 @@ def test_chinese_forms_read_into_canonical_expressions(
     assert again.upcoming(anchor, 3) == when.upcoming(anchor, 3)
 
 
-@pytest.mark.parametrize(
-    "text", ["每周八 10:00", "明天 10:00", "每天", "每天 25:00", "周五到周一 9点"]
-)
+@pytest.mark.parametrize("text", ["每周八 10:00", "明天 10:00", "每天", "每天 25:00", "周五到 9点"])
 def test_unknown_chinese_forms_are_refused(text: str) -> None:
     with pytest.raises(WhenError):
         parse_when(text, default_timezone="UTC", anchor=MONDAY)

@@ -185,7 +185,8 @@ def test_a_trailing_time_zone_overrides_the_community_one() -> None:
         ),
         ("0 9 * * 8", "cron field 5 (day of week) cannot be '8': use 0-7, SUN-SAT"),
         ("0 9 * * FUN", "cron field 5 (day of week) cannot be 'FUN'"),
-        ("0 9 * * FRI-MON", "cron field 5 (day of week) cannot be 'FRI-MON'"),
+        ("0 9 * * MON-FUN", "cron field 5 (day of week) cannot be 'MON-FUN'"),
+        ("0 9 * * MON-FRI/0", "cron field 5 (day of week) cannot be 'MON-FRI/0': use 0-7"),
         ("0 9 * BRUMAIRE *", "cron field 4 (month) cannot be 'BRUMAIRE': use 1-12, JAN-DEC"),
         ("61 9 * * *", "cron field 1 (minute) cannot be '61': use 0-59"),
         (
@@ -239,23 +240,29 @@ def test_daily_post_stays_at_local_time_across_dst(
         assert list(zip(local(times), times, strict=True)) == expected
 
 
-def test_repeated_hour_fires_once_and_skipped_hour_fires_once() -> None:
+def test_repeated_hour_fires_once_and_skipped_hour_fires_at_the_change() -> None:
     back = when("daily 02:30").upcoming(datetime(2026, 10, 24, 12, tzinfo=UTC), 2)
     assert back == [  # 02:30 happens twice on 25 October; the post happens once
         datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
         datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
     ]
+    # cron(8) (cronie): "If time was adjusted one hour forward, those jobs that would have
+    # run in the interval that has been skipped will be run immediately" — at 03:00.
     forward = when("daily 02:30").upcoming(datetime(2026, 3, 28, 12, tzinfo=UTC), 2)
-    assert local(forward) == ["Sun 2026-03-29 03:30", "Mon 2026-03-30 02:30"]
-    half_hours = when("*/30 1-3 * * *").upcoming(datetime(2026, 10, 24, 22, tzinfo=UTC), 7)
-    assert [t.astimezone(BERLIN).strftime("%H:%M") for t in half_hours] == [
-        "01:00",
-        "01:30",
-        "02:00",
-        "02:30",
-        "03:00",
-        "03:30",
-        "01:00",
+    assert local(forward) == ["Sun 2026-03-29 03:00", "Mon 2026-03-30 02:30"]
+    # A minute field starting with * is a wildcard job (cronie's MIN_STAR): cron(8) "Jobs
+    # that run more frequently are scheduled normally", so the repeated 02:00-02:59 runs twice.
+    half_hours = when("*/30 1-3 * * *").upcoming(datetime(2026, 10, 24, 22, tzinfo=UTC), 9)
+    assert [t.astimezone(BERLIN).strftime("%H:%M %Z") for t in half_hours] == [
+        "01:00 CEST",
+        "01:30 CEST",
+        "02:00 CEST",
+        "02:30 CEST",
+        "02:00 CET",
+        "02:30 CET",
+        "03:00 CET",
+        "03:30 CET",
+        "01:00 CET",
     ]
 
 

@@ -1,16 +1,19 @@
-"""Reading `when` expressions into APScheduler triggers, and the fire times they give.
+"""Reading `when` expressions, and the fire times they give.
 
 Forms, each optionally followed by an IANA time zone (the community's by default):
 cron with five fields and names (``0 9 * * MON-FRI``), ``daily 09:00``, ``weekly mon 20:00``,
 ``monthly 1 10:00`` (or ``last``), ``every 2h`` (``m``, ``h``, ``d``) and one-off dates
-(``2026-12-24 18:00``). Cron weekdays follow crontab (0 and 7 are Sunday), and as in crontab
-a day of month and a weekday both given means either. Chinese forms (``每天 10:00``,
-``每周五 18:00``, ``工作日 09:00``, ``每月1号 10:00``…) are read by `chinese` into these and
-keep a canonical Chinese spelling. Full-width digits and punctuation read as ASCII.
+(``2026-12-24 18:00``). Cron means what crontab(5) means as cronie reads it (`cron`): 0 and 7
+are Sunday, steps on ranges and names (``MON-FRI/2``), and a day of month and a weekday both
+restricted means either — both when one of them starts with ``*``. Chinese forms (``每天 10:00``,
+``每周五 18:00``, ``工作日 09:00``, ``每月1号 10:00``…) are read by `chinese` into these and keep a
+canonical Chinese spelling. Full-width digits and punctuation read as ASCII.
 
-APScheduler only computes times here; Hearth stores schedules and claims runs itself.
-Wall-clock schedules follow local time across daylight saving changes: 09:00 stays 09:00, and
-a time that happens twice when the clocks go back fires once.
+Hearth computes fire times itself, in local wall time (`wallclock`): a named day fires once
+across daylight saving changes — 09:00 stays 09:00, a time the clocks pass twice fires once,
+and a time they skip fires at the first valid moment after it (as cronie runs it). Cron jobs
+whose minute or hour field starts with ``*`` run at every wall time that exists, twice in a
+repeated hour. ``every`` intervals are elapsed time from creation.
 """
 
 from __future__ import annotations
@@ -20,16 +23,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
 from bot.features.schedule.chinese import has_chinese, read_chinese
+from bot.features.schedule.cron import (
+    CronFieldError,
+    DaySpec,
+    TimeSpec,
+    parse_cron,
+    parse_weekdays,
+)
+from bot.features.schedule.wallclock import WallSchedule, local_clock
 from bot.i18n import N_, Translator
 
 __all__ = ["EXAMPLES", "ScheduleProblem", "When", "WhenError", "parse_when", "split_timezone"]
@@ -42,7 +47,7 @@ EXAMPLES = N_(
 #: Values of a `ScheduleProblem` that are message ids themselves.
 _TRANSLATED_VALUES = ("field", "examples")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_FULL_DAYS = {day: day[:3] for day in _DAYS} | {
+_FULL_DAYS = {day: day for day in _DAYS} | {
     "sunday": "sun",
     "monday": "mon",
     "tuesday": "tue",
@@ -63,7 +68,8 @@ _CRON_FIELDS = (
     ("month", N_("month"), "1-12, JAN-DEC"),
     ("day_of_week", N_("day of week"), "0-7, SUN-SAT"),
 )
-_SKIP_LIMIT = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EVERY_DAY = DaySpec(frozenset(range(1, 32)), frozenset(range(1, 13)), frozenset(range(7)))
 
 
 class ScheduleProblem(Exception):
@@ -90,28 +96,54 @@ class WhenError(ScheduleProblem):
     """An expression Hearth cannot read; the message says what is wrong and gives an example."""
 
 
+class Rule(Protocol):
+    """Fire instants as whole seconds since the epoch."""
+
+    def first_from(self, start: int) -> int | None:
+        """The first fire instant at or after `start`, or None if there is none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Every `step` seconds from `start` (elapsed time, whatever the clocks do)."""
+
+    start: int
+    step: int
+
+    def first_from(self, start: int) -> int | None:
+        """The first multiple of the step from the start at or after `start`."""
+        if start <= self.start:
+            return self.start
+        return self.start - (self.start - start) // self.step * self.step
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """One instant."""
+
+    at: int
+
+    def first_from(self, start: int) -> int | None:
+        """The instant, if it is not before `start`."""
+        return self.at if self.at >= start else None
+
+
 @dataclass(frozen=True, slots=True)
 class When:
     """A parsed expression: when a schedule fires, in its time zone."""
 
     expression: str
     timezone: str
-    trigger: BaseTrigger
+    rule: Rule
     repeats: bool
-    wall_clock: bool
 
     def next_at(self, moment: datetime) -> datetime | None:
-        """The first fire time at or after `moment` (aware UTC), or None if there is none."""
-        probe = moment
-        for _ in range(_SKIP_LIMIT):
-            fire: datetime | None = self.trigger.get_next_fire_time(None, probe)
-            if fire is None or fire < probe:
-                return None
-            if not (self.wall_clock and _second_occurrence(fire, ZoneInfo(self.timezone))):
-                return fire.astimezone(UTC)
-            # In UTC: adding to a local time would lose which of the two it was.
-            probe = fire.astimezone(UTC) + timedelta(seconds=1)
-        return None  # pragma: no cover - a trigger that only fires on repeated wall times
+        """The first fire time at or after `moment` (aware), or None if there is none."""
+        elapsed = moment - _EPOCH
+        start = elapsed.days * 86_400 + elapsed.seconds + (elapsed.microseconds > 0)
+        fire = self.rule.first_from(start)
+        return None if fire is None else _EPOCH + timedelta(seconds=fire)
 
     def after(self, moment: datetime) -> datetime | None:
         """The first fire time strictly after `moment` (fire times are whole seconds)."""
@@ -125,12 +157,6 @@ class When:
             times.append(fire)
             fire = self.after(fire)
         return times
-
-
-def _second_occurrence(fire: datetime, zone: ZoneInfo) -> bool:
-    """True for the second of a local time that happens twice (clocks going back)."""
-    local = fire.astimezone(UTC).astimezone(zone)
-    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
 
 
 def split_timezone(text: str, default: str) -> tuple[str, str]:
@@ -147,6 +173,8 @@ def split_timezone(text: str, default: str) -> tuple[str, str]:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
+        if len(words) == 5:  # cron's day of week (MON-FRI/2), which the cron reader judges
+            return " ".join(words), default
         raise WhenError(
             N_(
                 "unknown time zone {value}; use an IANA name such as Europe/Berlin or "
@@ -168,35 +196,32 @@ def parse_when(text: str, *, default_timezone: str, anchor: datetime) -> When:
     expression, timezone = split_timezone(
         unicodedata.normalize("NFKC", text).strip(), default_timezone
     )
-    zone = ZoneInfo(timezone)
     if has_chinese(expression):
         chinese = read_chinese(expression)
         if chinese is None:
             raise _unreadable(text)
         words, canonical = chinese
-        when = _parse_words(words, text, timezone, zone, anchor)
+        when = _parse_words(words, text, timezone, anchor)
         return dataclasses.replace(when, expression=canonical)
-    return _parse_words(expression.split(), text, timezone, zone, anchor)
+    return _parse_words(expression.split(), text, timezone, anchor)
 
 
-def _parse_words(
-    words: list[str], text: str, timezone: str, zone: ZoneInfo, anchor: datetime
-) -> When:
+def _parse_words(words: list[str], text: str, timezone: str, anchor: datetime) -> When:
     if not words:
         raise _unreadable(text)
     keyword = words[0].lower()
     if keyword == "daily":
-        return _daily(words, timezone, zone)
+        return _daily(words, timezone)
     if keyword == "weekly":
-        return _weekly(words, timezone, zone)
+        return _weekly(words, timezone)
     if keyword == "monthly":
-        return _monthly(words, timezone, zone)
+        return _monthly(words, timezone)
     if keyword == "every":
-        return _every(words, timezone, zone, anchor)
+        return _every(words, timezone, anchor)
     if _DATE.match(words[0]):
-        return _once(words, timezone, zone)
+        return _once(words, timezone)
     if len(words) == 5 or re.match(r"^[0-9*?/,\-]+$", words[0]):
-        return _cron(words, timezone, zone)
+        return _cron(words, timezone)
     raise _unreadable(text)
 
 
@@ -222,20 +247,22 @@ def _clock(word: str, example: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _wall(expression: str, timezone: str, zone: ZoneInfo, **fields: str) -> When:
-    trigger = CronTrigger(**fields, timezone=zone)
-    return When(expression, timezone, trigger, repeats=True, wall_clock=True)
+def _wall(expression: str, timezone: str, days: DaySpec, hour: int, minute: int) -> When:
+    """A once-a-day form: `days` at hour:minute."""
+    times = TimeSpec((hour * 3600 + minute * 60,))
+    rule = WallSchedule(days, times, local_clock(timezone))
+    return When(expression, timezone, rule, repeats=True)
 
 
-def _daily(words: list[str], timezone: str, zone: ZoneInfo) -> When:
+def _daily(words: list[str], timezone: str) -> When:
     if len(words) != 2:
         raise WhenError(N_("daily needs a time, e.g. {example}"), example="daily 09:00")
     hour, minute = _clock(words[1], "daily 09:00")
-    expression = f"daily {hour:02d}:{minute:02d}"
-    return _wall(expression, timezone, zone, hour=str(hour), minute=str(minute))
+    return _wall(f"daily {hour:02d}:{minute:02d}", timezone, _EVERY_DAY, hour, minute)
 
 
-def _weekdays(word: str) -> str:
+def _weekdays(word: str) -> tuple[str, frozenset[int]]:
+    """The canonical spelling (``mon,thu``, ``fri-mon``) and the weekdays, Sunday = 0."""
     names: list[str] = []
     for part in word.lower().replace("、", ",").split(","):
         ends = part.split("-")
@@ -247,33 +274,23 @@ def _weekdays(word: str) -> str:
                 ),
                 value=repr(word),
             )
-        names.append("-".join(_FULL_DAYS[end] for end in ends))
-    return ",".join(names)
+        names.append("-".join(_FULL_DAYS[end][:3] for end in ends))
+    canonical = ",".join(names)
+    return canonical, parse_weekdays(canonical)  # a range that wraps (fri-mon) goes round
 
 
-def _weekly(words: list[str], timezone: str, zone: ZoneInfo) -> When:
+def _weekly(words: list[str], timezone: str) -> When:
     if len(words) != 3:
         raise WhenError(
             N_("weekly needs a weekday and a time, e.g. {example}"), example="weekly mon 20:00"
         )
-    days = _weekdays(words[1])
+    canonical, weekdays = _weekdays(words[1])
     hour, minute = _clock(words[2], "weekly mon 20:00")
-    expression = f"weekly {days} {hour:02d}:{minute:02d}"
-    try:
-        return _wall(
-            expression, timezone, zone, day_of_week=days, hour=str(hour), minute=str(minute)
-        )
-    except ValueError:  # a backwards range such as fri-mon
-        raise WhenError(
-            N_(
-                "{value} is not a weekday; use mon, tue, wed, thu, fri, sat or sun "
-                "(lists and ranges work: mon,thu or mon-fri), e.g. weekly mon 20:00"
-            ),
-            value=repr(words[1]),
-        ) from None
+    days = dataclasses.replace(_EVERY_DAY, weekdays=weekdays)
+    return _wall(f"weekly {canonical} {hour:02d}:{minute:02d}", timezone, days, hour, minute)
 
 
-def _monthly(words: list[str], timezone: str, zone: ZoneInfo) -> When:
+def _monthly(words: list[str], timezone: str) -> When:
     if len(words) != 3:
         raise WhenError(
             N_("monthly needs a day of the month and a time, e.g. {example}"),
@@ -287,11 +304,12 @@ def _monthly(words: list[str], timezone: str, zone: ZoneInfo) -> When:
         )
     day = day if day == "last" else str(int(day))
     hour, minute = _clock(words[2], "monthly 1 10:00")
-    expression = f"monthly {day} {hour:02d}:{minute:02d}"
-    return _wall(expression, timezone, zone, day=day, hour=str(hour), minute=str(minute))
+    named = frozenset() if day == "last" else frozenset({int(day)})
+    days = dataclasses.replace(_EVERY_DAY, days=named, last_day=day == "last")
+    return _wall(f"monthly {day} {hour:02d}:{minute:02d}", timezone, days, hour, minute)
 
 
-def _every(words: list[str], timezone: str, zone: ZoneInfo, anchor: datetime) -> When:
+def _every(words: list[str], timezone: str, anchor: datetime) -> When:
     match = _EVERY.match(" ".join(words[1:]).lower())
     amount = int(match.group(1)) if match else 0
     if match is None or amount < 1:
@@ -303,13 +321,13 @@ def _every(words: list[str], timezone: str, zone: ZoneInfo, anchor: datetime) ->
             value=repr(" ".join(words[1:])),
         )
     unit = match.group(2)[0]
-    step = timedelta(**{_UNITS[unit]: amount})
-    start = anchor.astimezone(UTC).replace(second=0, microsecond=0) + step
-    trigger = IntervalTrigger(**{_UNITS[unit]: amount}, start_date=start, timezone=zone)
-    return When(f"every {amount}{unit}", timezone, trigger, repeats=True, wall_clock=False)
+    step = int(timedelta(**{_UNITS[unit]: amount}).total_seconds())
+    created = anchor.astimezone(UTC).replace(second=0, microsecond=0)
+    start = int((created - _EPOCH).total_seconds()) + step
+    return When(f"every {amount}{unit}", timezone, Interval(start, step), repeats=True)
 
 
-def _once(words: list[str], timezone: str, zone: ZoneInfo) -> When:
+def _once(words: list[str], timezone: str) -> When:
     example = "2026-12-24 18:00"
     date = _DATE.match(words[0])
     if len(words) != 2 or date is None:
@@ -319,51 +337,21 @@ def _once(words: list[str], timezone: str, zone: ZoneInfo) -> When:
     hour, minute = _clock(words[1], example)
     try:
         year, month, day = (int(part) for part in date.groups())
-        local = datetime(year, month, day, hour, minute, tzinfo=zone)
+        local = datetime(year, month, day, hour, minute)
     except ValueError:
         raise WhenError(
             N_("{value} is not a date; use YYYY-MM-DD HH:MM, e.g. {example}"),
             value=repr(words[0]),
             example=example,
         ) from None
-    expression = f"{local:%Y-%m-%d %H:%M}"
-    trigger = DateTrigger(run_date=local, timezone=zone)
-    return When(expression, timezone, trigger, repeats=False, wall_clock=False)
+    wall = int((local.replace(tzinfo=UTC) - _EPOCH).total_seconds())
+    # A time the clocks skip fires at the first valid moment after it; a repeated one at its
+    # first occurrence — as the daily forms do.
+    at = local_clock(timezone).fixed(wall)
+    return When(f"{local:%Y-%m-%d %H:%M}", timezone, Once(at), repeats=False)
 
 
-def _day_number(token: str) -> int:
-    if re.fullmatch("[0-7]", token):
-        return int(token)
-    if token[:3] in _DAYS and _FULL_DAYS.get(token) == token[:3]:
-        return _DAYS.index(token[:3])
-    raise ValueError(token)
-
-
-def _crontab_weekdays(field: str) -> str:
-    """Crontab weekdays (0 and 7 Sunday) as names, which APScheduler reads the same way."""
-    if field in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in field.lower().split(","):
-        body, slash, step_text = part.partition("/")
-        step = int(step_text) if re.fullmatch("[0-9]{1,2}", step_text) else 0
-        if slash and step < 1:
-            raise ValueError(part)
-        if body == "*":
-            low, high = 0, 6
-        elif "-" in body:
-            first, _, last = body.partition("-")
-            low, high = _day_number(first), _day_number(last)
-        else:
-            low = _day_number(body)
-            high = 6 if slash else low
-        if low > high:
-            raise ValueError(part)
-        days.update(day % 7 for day in range(low, high + 1, step or 1))
-    return ",".join(_DAYS[day] for day in sorted(days))
-
-
-def _cron(words: list[str], timezone: str, zone: ZoneInfo) -> When:
+def _cron(words: list[str], timezone: str) -> When:
     example = "0 9 * * MON-FRI"
     if len(words) != 5:
         raise WhenError(
@@ -374,31 +362,20 @@ def _cron(words: list[str], timezone: str, zone: ZoneInfo) -> When:
             count=len(words),
             example=example,
         )
-    values: dict[str, str] = {}
-    for position, ((name, label, allowed), word) in enumerate(
-        zip(_CRON_FIELDS, words, strict=True), 1
-    ):
-        try:
-            value = _crontab_weekdays(word) if name == "day_of_week" else word.replace("?", "*")
-            CronTrigger(**{name: value}, timezone=zone)
-        except ValueError:
-            raise WhenError(
-                N_(
-                    "cron field {number} ({field}) cannot be {value}: use {allowed}, *, lists "
-                    "(1,15), ranges (1-5) or steps (*/15); e.g. {example}"
-                ),
-                number=position,
-                field=label,
-                value=repr(word),
-                allowed=allowed,
-                example=example,
-            ) from None
-        values[name] = value
-    expression = " ".join(words)
-    trigger: BaseTrigger = CronTrigger(**values, timezone=zone)
-    if values["day"] != "*" and values["day_of_week"] != "*":
-        # crontab: with both day fields restricted, either one matching fires.
-        by_day = CronTrigger(**{**values, "day_of_week": "*"}, timezone=zone)
-        by_weekday = CronTrigger(**{**values, "day": "*"}, timezone=zone)
-        trigger = OrTrigger([by_day, by_weekday])
-    return When(expression, timezone, trigger, repeats=True, wall_clock=True)
+    try:
+        days, times = parse_cron(words)
+    except CronFieldError as wrong:
+        _name, label, allowed = _CRON_FIELDS[wrong.position - 1]
+        raise WhenError(
+            N_(
+                "cron field {number} ({field}) cannot be {value}: use {allowed}, *, lists "
+                "(1,15), ranges (1-5) or steps (*/15); e.g. {example}"
+            ),
+            number=wrong.position,
+            field=label,
+            value=repr(words[wrong.position - 1]),
+            allowed=allowed,
+            example=example,
+        ) from None
+    rule = WallSchedule(days, times, local_clock(timezone))
+    return When(" ".join(words), timezone, rule, repeats=True)
