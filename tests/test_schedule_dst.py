@@ -50,6 +50,10 @@ ON_MONTH_DAY = [np.flatnonzero(day == MONTH_DAY) for day in range(32)]
 LAST_DAY = np.array([(moment + timedelta(days=1)).day == 1 for moment in DATES])
 
 
+#: A group's offsets: the instants they change at, and the offsets from the first on.
+Key = tuple[tuple[int, ...], tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class Offsets:
     """A zone's UTC offsets over the window, found with zoneinfo alone: `changes` are the
@@ -60,7 +64,8 @@ class Offsets:
 
     def local(self, instants: np.ndarray) -> np.ndarray:
         """Local wall seconds of `instants`."""
-        return instants + self.values[np.searchsorted(self.changes, instants, side="right")]
+        local: np.ndarray = instants + self.values[np.searchsorted(self.changes, instants, "right")]
+        return local
 
     def first_showing(self, walls: np.ndarray) -> np.ndarray:
         """For each wall time, the first instant the zone's clock shows it or a later time:
@@ -100,10 +105,10 @@ def _offsets(zone: ZoneInfo, step: int = DAY) -> Offsets:
 
 
 @cache
-def zone_groups() -> dict[tuple[object, ...], list[str]]:
+def zone_groups() -> dict[Key, list[str]]:
     """Every zone whose offset changes in the window, grouped by identical offsets."""
     low, high = WINDOW
-    groups: dict[tuple[object, ...], list[str]] = {}
+    groups: dict[Key, list[str]] = {}
     for name in sorted(zoneinfo.available_timezones()):
         zone = ZoneInfo(name)
         first = _offset(zone, low)
@@ -147,7 +152,7 @@ def test_the_zones_are_every_zone_that_changes_its_clocks() -> None:
 
 
 @pytest.mark.parametrize("key", list(zone_groups()), ids=lambda key: zone_groups()[key][0])
-def test_once_a_day_forms_fire_once_on_every_named_local_day(key: tuple[object, ...]) -> None:
+def test_once_a_day_forms_fire_once_on_every_named_local_day(key: Key) -> None:
     zone, *others = zone_groups()[key]
     offsets = _offsets(ZoneInfo(zone), step=6 * 3600)  # four times as often as Hearth probes
     assert key == (tuple(offsets.changes.tolist()), tuple(offsets.values.tolist()))
@@ -196,7 +201,7 @@ def every_wall_time(offsets: Offsets, step: int) -> list[int]:
 
 
 @pytest.mark.parametrize("key", list(zone_groups()), ids=lambda key: zone_groups()[key][0])
-def test_wildcard_hours_run_at_every_wall_time_that_exists(key: tuple[object, ...]) -> None:
+def test_wildcard_hours_run_at_every_wall_time_that_exists(key: Key) -> None:
     """cron(8) of cronie: jobs that run more often than hourly "are scheduled normally" — an
     hour-wildcard job runs at each wall time that exists, both times through a repeated hour
     and not at all in a skipped one (cron.c runs wildcard jobs for the current minute only)."""
