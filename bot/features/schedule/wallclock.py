@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo
 
 from bot.features.schedule.cron import DaySpec, TimeSpec
 
-__all__ = ["DAY", "LocalClock", "Shift", "WallSchedule", "local_clock"]
+__all__ = ["DAY", "LocalClock", "Segment", "Shift", "WallSchedule", "local_clock"]
 
 DAY = 86_400
 _EPOCH = date(1970, 1, 1).toordinal()
 #: The Gregorian calendar repeats after 400 years: a date not named within them never is.
-_HORIZON_MONTHS = 400 * 12
+_HORIZON_YEARS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,10 @@ class Shift:
         return first if first is not None else second if second is not None else self.at
 
 
+#: Days [first, end) on one UTC offset, or one day (day, day + 1) a shift touches.
+Segment = tuple[int, int, int | Shift]
+
+
 class LocalClock:
     """One IANA zone's wall clock: its UTC offsets and where they change."""
 
@@ -69,6 +73,7 @@ class LocalClock:
         self.name = name
         self.zone = ZoneInfo(name)
         self._shifts: dict[int, tuple[Shift, ...]] = {}
+        self._segments: dict[tuple[int, int], tuple[Segment, ...]] = {}
 
     def offset(self, instant: int) -> int:
         """The UTC offset in seconds at `instant`."""
@@ -102,9 +107,17 @@ class LocalClock:
                 high = middle
         return Shift(high, before, after)
 
-    def segments(self, first: int, end: int) -> Iterator[tuple[int, int, int | Shift]]:
+    def segments(self, first: int, end: int) -> tuple[Segment, ...]:
         """Local days [first, end) (days since 1970-01-01) as runs ``(first, end, offset)`` of
         days on one UTC offset and ``(day, day + 1, shift)`` for a day a shift touches."""
+        found = self._segments.get((first, end))
+        if found is None:
+            if len(self._segments) > 64:  # bounded: each schedule asks for a few windows
+                self._segments.clear()
+            found = self._segments[first, end] = tuple(self._cover(first, end))
+        return found
+
+    def _cover(self, first: int, end: int) -> Iterator[Segment]:
         years = range(_year(first - 2), _year(end + 2) + 1)
         shifts = [shift for year in years for shift in self.shifts(year)]
         day = first
@@ -141,11 +154,6 @@ def _year(day: int) -> int:
     return date.fromordinal(_EPOCH + day).year
 
 
-def _month_start(year: int, month: int) -> int:
-    """The day number of the day before the 1st of `month` (so day ``n`` is ``start + n``)."""
-    return date(year, month, 1).toordinal() - _EPOCH - 1
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class WallSchedule:
     """Named local dates and wall times in one zone, and the instants they fire at."""
@@ -157,7 +165,7 @@ class WallSchedule:
     def first_from(self, start: int) -> int | None:
         """The first fire instant at or after `start`, or None if it never fires again."""
         low, span = start, 2 * DAY
-        while low - start < 400 * 366 * DAY:
+        while low - start < (_HORIZON_YEARS + 1) * 366 * DAY:
             day = self._next_named_day(low // DAY - 1)
             if day is None:
                 return None
@@ -171,10 +179,12 @@ class WallSchedule:
     def fires_between(self, start: int, end: int) -> list[int]:
         """Every fire instant in [start, end), ascending."""
         seconds = self.times.seconds
+        first_day, end_day = start // DAY - 1, end // DAY + 2  # local days are UTC ± 14 h
+        named = self._named_days(first_day, end_day)
         fires: list[int] = []
         shifted = False
-        for first, stop, shape in self.clock.segments(start // DAY - 1, end // DAY + 2):
-            days = self._named_days(first, stop)
+        for first, stop, shape in self.clock.segments(first_day, end_day):
+            days = named[bisect_left(named, first) : bisect_left(named, stop)]
             if isinstance(shape, Shift):
                 shifted = True
                 for day in days:
@@ -201,27 +211,29 @@ class WallSchedule:
         if self.days.every_day:
             return range(first, stop)
         named: list[int] = []
-        day_one = date.fromordinal(_EPOCH + first)
-        year, month = day_one.year, day_one.month
-        while (start := _month_start(year, month)) + 1 < stop:
-            named += [
-                start + day
-                for day in self.days.month_days(year, month)
-                if first <= start + day < stop
-            ]
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        for year in range(_year(first), _year(stop - 1) + 1):
+            days = _named_in_year(self.days, year)
+            named += days[bisect_left(days, first) : bisect_left(days, stop)]
         return named
 
     def _next_named_day(self, first: int) -> int | None:
         """The first named day at or after `first` within the calendar's cycle, or None."""
         if self.days.every_day:
             return first
-        day_one = date.fromordinal(_EPOCH + first)
-        year, month = day_one.year, day_one.month
-        for _ in range(_HORIZON_MONTHS + 1):
-            start = _month_start(year, month)
-            for day in self.days.month_days(year, month):
-                if start + day >= first:
-                    return start + day
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        year = _year(first)
+        for offset in range(_HORIZON_YEARS + 1):
+            days = _named_in_year(self.days, year + offset)
+            index = bisect_left(days, first)
+            if index < len(days):
+                return days[index]
         return None
+
+
+@lru_cache(maxsize=4096)
+def _named_in_year(days: DaySpec, year: int) -> tuple[int, ...]:
+    """The days (since 1970-01-01) of `year` that `days` names, ascending."""
+    named: list[int] = []
+    for month in range(1, 13):
+        start = date(year, month, 1).toordinal() - _EPOCH - 1  # so day n is start + n
+        named += [start + day for day in days.month_days(year, month)]
+    return tuple(named)
