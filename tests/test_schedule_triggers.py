@@ -266,6 +266,13 @@ def test_repeated_hour_fires_once_and_skipped_hour_fires_at_the_change() -> None
     ]
 
 
+def test_a_one_off_time_the_clocks_skip_or_repeat_fires_once() -> None:
+    # As the daily forms: a skipped time at the first valid moment after it, a repeated one at
+    # its first occurrence.
+    assert local(when("2026-03-29 02:30").upcoming(NOW, 2)) == ["Sun 2026-03-29 03:00"]
+    assert when("2026-10-25 02:30").upcoming(NOW, 2) == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]
+
+
 def test_intervals_count_elapsed_time_from_their_creation() -> None:
     parsed = when("every 6h", anchor=datetime(2026, 10, 24, 22, 17, 45, tzinfo=UTC))
     times = parsed.upcoming(datetime(2026, 10, 25, 0, tzinfo=UTC), 3)

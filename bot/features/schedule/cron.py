@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 __all__ = ["CronFieldError", "DaySpec", "TimeSpec", "parse_cron", "parse_weekdays"]
 
@@ -90,7 +90,7 @@ class DaySpec:
         return _month_days(self, length, (first_weekday + 1) % 7)
 
 
-@cache
+@lru_cache(maxsize=8192)
 def _month_days(spec: DaySpec, length: int, first_weekday: int) -> tuple[int, ...]:
     by_date = {day for day in spec.days if day <= length}
     if spec.last_day:

@@ -274,7 +274,7 @@ def _weekdays(word: str) -> tuple[str, frozenset[int]]:
                 ),
                 value=repr(word),
             )
-        names.append("-".join(_FULL_DAYS[end][:3] for end in ends))
+        names.append("-".join(_FULL_DAYS[end] for end in ends))
     canonical = ",".join(names)
     return canonical, parse_weekdays(canonical)  # a range that wraps (fri-mon) goes round
 
