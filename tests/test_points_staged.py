@@ -298,4 +298,5 @@ async def test_rank_with_more_unwritten_members_than_it_corrects_for_writes_firs
     lines = await _rank_lines(h, ("ann", "bob", "cat"))
     assert h.engine.services.writer.written > written  # the batch went first
     ranks = sorted(line.split("Rank #")[1].split(" of ")[0] for line in lines.values())
-    assert len(set(ranks)) == 3 and all(" of 3 " in line for line in lines.values())
+    assert len(set(ranks)) == 3
+    assert all(" of 3 " in line for line in lines.values())
