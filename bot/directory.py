@@ -1,7 +1,8 @@
 """Who and where: maps platform groups and accounts to communities and members, cached.
 
 The first sight of a group or an account writes it to storage; after that every lookup is a
-dictionary hit, so the hot path does no I/O for identity.
+dictionary hit, so the hot path does no I/O for identity. Accounts are remembered for the
+`MEMBERS_KEPT` seen last; one seen again after that is looked up in storage once more.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from bot.clock import Clock
 from bot.config import CommunityDefaults
 from bot.errors import HearthError
 from bot.events import Author
+from bot.recent import Recent
 from storage.database import Database
 from storage.identity import (
     ChannelRef,
@@ -26,6 +28,8 @@ from storage.identity import (
 __all__ = ["PLATFORMS", "Directory"]
 
 PLATFORMS = ("console", "discord", "telegram")
+#: Accounts whose member id stays in memory (the least recently seen are looked up again).
+MEMBERS_KEPT = 50_000
 
 
 class Directory:
@@ -44,7 +48,7 @@ class Directory:
         self._clock = clock
         self._groups: dict[tuple[str, str], tuple[int, int]] = {}
         self._communities: dict[int, CommunityInfo] = {}
-        self._members: dict[tuple[int, str, str], int] = {}
+        self._members: Recent[tuple[int, str, str], int] = Recent(MEMBERS_KEPT)
 
     async def group(self, platform: str, external_id: str, name: str | None = None) -> GroupInfo:
         """Return a platform group and its community, creating both on first sight."""
@@ -84,7 +88,7 @@ class Directory:
                 is_bot=author.is_bot,
                 now=self._clock.now(),
             )
-        self._members[key] = member_id
+        self._members.put(key, member_id)
         return member_id
 
     async def update_community(

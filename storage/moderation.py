@@ -37,6 +37,7 @@ __all__ = [
     "list_phrases",
     "list_warnings",
     "mark_undone",
+    "member_recent_messages",
     "moderation_counts",
     "recent_actions",
     "recent_incidents",
@@ -367,6 +368,33 @@ async def recent_messages(
     )
     rows = (await session.execute(query)).all()
     return [LoggedMessage(int(m), str(p), t, at) for m, p, t, at in reversed(rows)]
+
+
+async def member_recent_messages(
+    session: AsyncSession, *, member_id: int, since: datetime, until: datetime, limit: int
+) -> list[tuple[str, str, str, str | None, datetime]]:
+    """One member's messages (not commands) sent in [since, until], oldest first, the newest
+    `limit` if there are more: (platform, channel id, message id, text, sent at). The flood
+    and repeat rules rebuild a member's window from them after forgetting it."""
+    query = (
+        select(
+            MessageLog.platform,
+            MessageLog.channel_id,
+            MessageLog.message_id,
+            MessageLog.text,
+            MessageLog.sent_at,
+        )
+        .where(
+            MessageLog.member_id == member_id,
+            MessageLog.sent_at >= since,
+            MessageLog.sent_at <= until,
+            MessageLog.is_command.is_(False),
+        )
+        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [(str(p), str(c), str(m), t, at) for p, c, m, t, at in reversed(rows)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,8 @@ class ModerationFeature(BaseFeature):
         if not isinstance(event, Message) or event.author.is_bot:
             return ()
         await self.window.restore(self.services.database, context.community.id, event.sent_at)
+        if event.place.platform not in self.settings.rate_exempt_platforms:
+            await self.window.recall(self.services.database, self.services.writer, key, event)
         rule, detail = await self._check(event, context, key)
         if rule is None:
             return ()

@@ -4,12 +4,13 @@ phrases. Pure functions and small in-memory trackers; the feature decides what t
 from __future__ import annotations
 
 import re
+import struct
 import unicodedata
-from collections import deque
+from array import array
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from bot.recent import Recent
+from bot.recent import Expiring, micros
 from bot.text.normalize import fingerprint
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "fold",
 ]
 
+#: Members whose flood and repeat windows are kept in memory at most (others: read back).
 TRACKED_MEMBERS = 50_000
+_COPY = struct.Struct("<qq")  # (hash of the fingerprint, sent at in µs)
 #: How much of a message repeat detection compares (copies share their beginning).
 REPEAT_SCAN = 280
 # An invite to another Discord server or Telegram chat, with or without a scheme.
@@ -99,36 +102,67 @@ class PhraseMatcher:
 
 
 class FloodTracker:
-    """Messages per member in a sliding window."""
+    """Messages per member in a sliding window.
 
-    def __init__(self, limit: int, window: timedelta) -> None:
+    Each member's message times within the window are kept packed (8 bytes a message); a
+    member whose window has passed is forgotten (the same as remembering them), and beyond
+    `capacity` members the least recently active one is, its window open or not: `lost`
+    then says the member's recent messages must be replayed from the log (`Window.recall`).
+    """
+
+    def __init__(self, limit: int, window: timedelta, capacity: int = TRACKED_MEMBERS) -> None:
         self.limit = limit
         self.window = window
-        self._times: Recent[tuple[int, int], deque[datetime]] = Recent(TRACKED_MEMBERS)
+        self._span = micros(window)
+        self._times: Expiring[tuple[int, int], bytes] = Expiring(capacity)
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def lost(self, key: tuple[int, int], at: datetime) -> bool:
+        """Whether the member's window may have been forgotten while it still counted."""
+        return self._times.lost(key, micros(at))
 
     def add(self, key: tuple[int, int], at: datetime) -> bool:
         """Count a message; True when the member is over the limit in the window."""
-        times = self._times.get(key)
-        if times is None:
-            times = deque()
-            self._times.put(key, times)
-        times.append(at)
-        while times and at - times[0] >= self.window:
-            times.popleft()
+        now, span = micros(at), self._span
+        packed = self._times.get(key)
+        times = [] if packed is None else list(array("q", packed))
+        times.append(now)
+        start = 0
+        while start < len(times) and now - times[start] >= span:
+            start += 1
+        times = times[start:]
+        # A time counts while the time since it is less than the window.
+        self._times.put(key, array("q", times).tobytes(), until=max(times) + span - 1, now=now)
         return len(times) > self.limit
 
 
 class RepeatTracker:
     """The same text from one member, across channels, within a window (the last few
-    different texts of each member are followed, so alternating spam is caught too)."""
+    different texts of each member are followed, so alternating spam is caught too).
+
+    Each member's copies within the window are kept packed: a hash of the text's
+    fingerprint and its time (16 bytes a copy). Forgetting works as in `FloodTracker`.
+    """
 
     TEXTS_PER_MEMBER = 8
 
-    def __init__(self, count: int, window: timedelta, min_length: int) -> None:
+    def __init__(
+        self, count: int, window: timedelta, min_length: int, capacity: int = TRACKED_MEMBERS
+    ) -> None:
         self.count = count
         self.window = window
         self.min_length = min_length
-        self._texts: Recent[tuple[int, int], dict[str, list[datetime]]] = Recent(TRACKED_MEMBERS)
+        self._span = micros(window)
+        self._texts: Expiring[tuple[int, int], bytes] = Expiring(capacity)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def lost(self, key: tuple[int, int], at: datetime) -> bool:
+        """Whether the member's copies may have been forgotten while they still counted."""
+        return self._texts.lost(key, micros(at))
 
     def add(self, key: tuple[int, int], text: str, at: datetime) -> bool:
         """Count a message; True when it is the `count`-th (or later) copy in the window."""
@@ -139,17 +173,17 @@ class RepeatTracker:
         same = fingerprint(text[:REPEAT_SCAN])
         if not same:
             return False
-        texts = self._texts.get(key)
-        if texts is None:
-            texts = {}
-            self._texts.put(key, texts)
-        times = texts.pop(same, None)
-        if times is None:  # the common case: a text not seen lately
-            texts[same] = [at]
-            if len(texts) > self.TEXTS_PER_MEMBER:
-                del texts[next(iter(texts))]
-            return False
-        texts[same] = times  # most recent last
-        times.append(at)
-        times[:] = [moment for moment in times if at - moment <= self.window]
-        return len(times) >= self.count
+        now, span, mark = micros(at), self._span, hash(same)
+        packed = self._texts.get(key)
+        # Copies oldest first; one no older than the window counts.
+        copies: list[tuple[int, int]] = []
+        if packed is not None:
+            copies = [(m, t) for m, t in _COPY.iter_unpack(packed) if now - t <= span]
+        copies.append((mark, now))
+        texts = list(dict.fromkeys(m for m, _ in reversed(copies)))  # most recent first
+        if len(texts) > self.TEXTS_PER_MEMBER:  # follow the texts seen last only
+            followed = set(texts[: self.TEXTS_PER_MEMBER])
+            copies = [(m, t) for m, t in copies if m in followed]
+        until = max(t for _, t in copies) + span
+        self._texts.put(key, b"".join(_COPY.pack(m, t) for m, t in copies), until=until, now=now)
+        return sum(m == mark for m, _ in copies) >= self.count

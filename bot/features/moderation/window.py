@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ModerationSettings
+from bot.events import Message
 from bot.features.moderation.rules import FloodTracker, RepeatTracker
 from bot.recent import Recent
 from storage.database import Database
-from storage.moderation import recent_incidents, recent_messages
+from storage.moderation import member_recent_messages, recent_incidents, recent_messages
+from storage.writer import ActivityWriter
 
 __all__ = ["HELD_RULES", "NOTICE_AGAIN_AFTER", "Window"]
 
@@ -35,12 +37,13 @@ class Window:
     def __init__(self, settings: ModerationSettings, capacity: int) -> None:
         self.settings = settings
         self.floods = FloodTracker(
-            settings.flood_messages, timedelta(seconds=settings.flood_seconds)
+            settings.flood_messages, timedelta(seconds=settings.flood_seconds), capacity
         )
         self.repeats = RepeatTracker(
             settings.repeat_count,
             timedelta(seconds=settings.repeat_seconds),
             settings.repeat_min_length,
+            capacity,
         )
         #: (community, member, rule) → when the incident going on began.
         self.incidents: Recent[tuple[int, int, str], datetime] = Recent(capacity)
@@ -115,3 +118,37 @@ class Window:
             # latest one stands for it); the rest of it was deleted quietly.
             if incident.warned or incident.rule in HELD_RULES:
                 self.incidents.put((community_id, incident.member_id, incident.rule), incident.at)
+
+    async def recall(
+        self, database: Database, writer: ActivityWriter, key: tuple[int, int], event: Message
+    ) -> None:
+        """Before `event` is judged: if the member's flood or repeat window was forgotten
+        while it still counted (more members than the memory holds were active), write the
+        pending batch and replay their messages of the window from the log."""
+        at = event.sent_at
+        floods, repeats = self.floods.lost(key, at), self.repeats.lost(key, at)
+        if not (floods or repeats):
+            return
+        s = self.settings
+        since = at - max(timedelta(seconds=s.flood_seconds), timedelta(seconds=s.repeat_seconds))
+        try:
+            await writer.flush()  # their latest messages may still wait in the batch
+            async with database.session() as session:
+                logged = await member_recent_messages(
+                    session, member_id=key[1], since=since, until=at, limit=READ_BACK
+                )
+        except SQLAlchemyError:
+            logger.exception("cannot read back the moderation window of member %s", key[1])
+            return
+        place = event.place
+        for platform, channel, message_id, text, sent_at in logged:
+            if platform in s.rate_exempt_platforms or (platform, channel, message_id) == (
+                place.platform,
+                place.channel_id,
+                event.message_id,
+            ):
+                continue
+            if floods:
+                self.floods.add(key, sent_at)
+            if repeats and text:
+                self.repeats.add(key, text, sent_at)

@@ -147,7 +147,9 @@ class PointsFeature(BaseFeature):
         read per member after a start: what they said in the window before it)."""
         at = event.sent_at
         window = timedelta(minutes=points_rules.repeat_window_minutes)
-        if not self._repeats.knows(member):
+        if self._repeats.needs_load(member, at, window):
+            if self._repeats.lost(member, at):  # forgotten beyond the bound: their latest
+                await self.services.writer.flush()  # messages may still wait in the batch
             async with self.services.database.session() as session:
                 logged = await recent_message_texts(
                     session, member_id=member, since=at - window, until=at
@@ -160,6 +162,7 @@ class PointsFeature(BaseFeature):
                     if (channel, message_id) != (event.place.channel_id, event.message_id)
                     and self._earns(points_rules, channel, text)
                 ),
+                window,
             )
         return self._repeats.repeated(member, event.text, at, window)
 
