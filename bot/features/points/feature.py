@@ -29,7 +29,8 @@ from storage.points import bot_members, level_roles, recent_message_texts
 __all__ = ["PointsFeature"]
 
 logger = logging.getLogger(__name__)
-RECENT_AUTHORS = 100_000
+#: Messages whose author is kept for replies and reactions (older ones: read from the log).
+RECENT_AUTHORS = 50_000
 #: Members whose recent texts and cooldown are kept in memory (others are reloaded).
 RECENT_MEMBERS = 50_000
 LEVEL_UP = N_("🎉 {member} reached level {level}!")

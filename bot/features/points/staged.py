@@ -58,7 +58,7 @@ __all__ = ["StagedBook"]
 
 logger = logging.getLogger(__name__)
 #: Members whose totals stay in memory (the others are read again when they next earn).
-CAPACITY = 100_000
+CAPACITY = 50_000
 #: Members with unwritten changes a rank is corrected for; beyond, the batch is written first.
 MAX_LEFT_OUT = 2_000
 #: (giver, day) pairs whose thanks of that day stay in memory.
