@@ -1,8 +1,10 @@
 """The Telegram adapter: python-telegram-bot's Application embedded in Hearth's event loop.
 
-Long polling by default (`adapters.telegram_polling`; webhook when `telegram.webhook_url` is
-set); every update goes through one handler that turns it into engine events (see
-`adapters.telegram_updates`); actions are carried out by `adapters.telegram_send`.
+Long polling by default (`adapters.telegram_polling`); Hearth's own webhook server
+(`adapters.telegram_webhook`) when `telegram.webhook_url` is set. Both tell Telegram an update
+was delivered only once it is committed. Every update goes through one handler that turns it
+into engine events (see `adapters.telegram_updates`); actions are carried out by
+`adapters.telegram_send`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from telegram import (
     Bot,
@@ -31,7 +32,6 @@ from telegram.ext import (
     ApplicationBuilder,
     ContextTypes,
     TypeHandler,
-    Updater,
 )
 
 from adapters.images import ImageFetcher
@@ -48,6 +48,7 @@ from adapters.telegram_updates import (
     place_of,
     reaction_events,
 )
+from adapters.telegram_webhook import WebhookServer
 from bot.clock import Clock
 from bot.config import Settings, TelegramSettings
 from bot.engine import Engine
@@ -79,8 +80,6 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 )
 #: Telegram sends a join both as a service message and as a chat_member update.
 MEMBERSHIP_ECHO = timedelta(minutes=1)
-#: Updates a webhook may queue ahead of processing (each is acknowledged once queued).
-WEBHOOK_QUEUE = 16
 #: How the message ids of a basic group's history move when it becomes a supergroup.
 BASIC_GROUP_ID_SHIFT = -1_000_000_000
 DEFAULT_API_BASE_URL = TelegramSettings().api_base_url.rstrip("/")
@@ -128,8 +127,6 @@ class TelegramAdapter:
             .base_url(base)
             .base_file_url(base.removesuffix("/bot") + "/file/bot")
             .rate_limiter(AIORateLimiter(max_retries=self.rate_limit_retries))
-            # Bounded, so that a stop never has a long confirmed backlog to work through.
-            .update_queue(asyncio.Queue(maxsize=WEBHOOK_QUEUE))
         )
         application = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
@@ -178,9 +175,8 @@ class TelegramAdapter:
                 raise RuntimeError("python-telegram-bot built no updater")
             try:
                 if self.settings.webhook_url:
-                    await self._listen(updater)
                     logger.info("telegram: connected as @%s", bot.username)
-                    await asyncio.Event().wait()
+                    await self._webhook(application, engine).run()
                 else:
                     await bot.delete_webhook()
                     logger.info("telegram: connected as @%s", bot.username)
@@ -197,14 +193,17 @@ class TelegramAdapter:
                     await updater.stop()
                 await application.stop()
 
-    async def _listen(self, updater: Updater) -> None:
-        await updater.start_webhook(
+    def _webhook(
+        self, application: Application[Any, Any, Any, Any, Any, Any], engine: Engine
+    ) -> WebhookServer:
+        return WebhookServer(
+            application,
+            url=self.settings.webhook_url,
             listen=self.settings.webhook_listen,
             port=self.settings.webhook_port,
-            url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
-            webhook_url=self.settings.webhook_url,
-            secret_token=self.settings.webhook_secret,
-            allowed_updates=list(ALLOWED_UPDATES),
+            secret=self.settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            commit=engine.commit,
         )
 
     async def _register_commands(self, bot: Bot, engine: Engine) -> None:
