@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.activity import insert_if_absent
@@ -355,10 +355,20 @@ async def recent_messages(
 ) -> list[LoggedMessage]:
     """The community's messages (not commands) sent in [since, until], oldest first; the
     newest `limit` of them if there are more. `text` is None once retention forgot it."""
-    query = (
-        select(MessageLog.member_id, MessageLog.platform, MessageLog.text, MessageLog.sent_at)
+    columns = (MessageLog.member_id, MessageLog.platform, MessageLog.text, MessageLog.sent_at)
+    query = _newest(columns, MessageLog.community_id == community_id, since, until, limit)
+    rows = (await session.execute(query)).all()
+    return [LoggedMessage(int(m), str(p), t, at) for m, p, t, at in reversed(rows)]
+
+
+def _newest(
+    columns: Sequence[Any], whose: ColumnElement[bool], since: datetime, until: datetime, limit: int
+) -> Select[Any]:
+    """The newest `limit` messages (not commands) of `whose` sent in [since, until]."""
+    return (
+        select(*columns)
         .where(
-            MessageLog.community_id == community_id,
+            whose,
             MessageLog.sent_at >= since,
             MessageLog.sent_at <= until,
             MessageLog.is_command.is_(False),
@@ -366,8 +376,6 @@ async def recent_messages(
         .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
         .limit(limit)
     )
-    rows = (await session.execute(query)).all()
-    return [LoggedMessage(int(m), str(p), t, at) for m, p, t, at in reversed(rows)]
 
 
 async def member_recent_messages(
@@ -376,23 +384,14 @@ async def member_recent_messages(
     """One member's messages (not commands) sent in [since, until], oldest first, the newest
     `limit` if there are more: (platform, channel id, message id, text, sent at). The flood
     and repeat rules rebuild a member's window from them after forgetting it."""
-    query = (
-        select(
-            MessageLog.platform,
-            MessageLog.channel_id,
-            MessageLog.message_id,
-            MessageLog.text,
-            MessageLog.sent_at,
-        )
-        .where(
-            MessageLog.member_id == member_id,
-            MessageLog.sent_at >= since,
-            MessageLog.sent_at <= until,
-            MessageLog.is_command.is_(False),
-        )
-        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
-        .limit(limit)
+    columns = (
+        MessageLog.platform,
+        MessageLog.channel_id,
+        MessageLog.message_id,
+        MessageLog.text,
+        MessageLog.sent_at,
     )
+    query = _newest(columns, MessageLog.member_id == member_id, since, until, limit)
     rows = (await session.execute(query)).all()
     return [(str(p), str(c), str(m), t, at) for p, c, m, t, at in reversed(rows)]
 
