@@ -21,6 +21,7 @@ __all__ = [
     "GrantRole",
     "MemberJoined",
     "MemberLeft",
+    "MESSAGE_KINDS",
     "Message",
     "Place",
     "Poll",
@@ -70,6 +71,26 @@ class Author:
     is_bot: bool = False
 
 
+#: What a message is, as stored in the activity log's `kind` (the same names on every
+#: platform and on import). A media message's caption, or a poll's question, is its `text`.
+MESSAGE_KINDS = (
+    "text",
+    "photo",
+    "video",
+    "animation",  # a GIF, or Telegram's silent looping video
+    "sticker",
+    "voice",
+    "video_note",  # Telegram's round video message
+    "audio",
+    "document",
+    "poll",
+    "location",
+    "contact",
+    "dice",
+    "other",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A member posted a message in a group channel."""
@@ -85,9 +106,18 @@ class Message:
     #: live: it counts as usual, but nothing answers it (the engine returns none of its
     #: actions, and features log no answer they did not send).
     backfilled: bool = False
+    #: One of `MESSAGE_KINDS`: "text" for a plain message, else the media it carries.
+    kind: str = "text"
 
     def __post_init__(self) -> None:
         _require_utc(self.sent_at, "Message.sent_at")
+        if self.kind not in MESSAGE_KINDS:
+            raise ValueError(f"Message.kind must be one of {', '.join(MESSAGE_KINDS)}")
+
+    @property
+    def is_media(self) -> bool:
+        """Whether the message carries media (a photo, a sticker, a poll, ...), not only text."""
+        return self.kind != "text"
 
 
 @dataclass(frozen=True, slots=True)

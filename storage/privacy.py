@@ -96,6 +96,7 @@ async def member_export(
             "reply_to",
             "length",
             "is_command",
+            "kind",
             "text",
         ),
         "joins_and_leaves": _rows(

@@ -45,6 +45,7 @@ def _message_row(
         "sent_at": sent_at,
         "length": len(text),
         "is_command": False,
+        "kind": "text",
         "text": text,
         "is_question": False,
     }
@@ -72,8 +73,14 @@ class ActivityFeature(BaseFeature):
             row = _message_row(context, event.place, event.message_id, event.sent_at, event.text)
             row["reply_to"] = event.reply_to
             row["mentions"] = len(event.mentions)
-            row["is_command"] = looks_like_command(event.text)  # to another bot
-            row["is_question"] = keep_text and not row["is_command"] and is_question(event.text)
+            row["kind"] = event.kind
+            row["is_command"] = not event.is_media and looks_like_command(event.text)
+            row["is_question"] = (
+                keep_text
+                and event.kind == "text"
+                and not row["is_command"]
+                and is_question(event.text)
+            )
             await writer.add("messages", _keep_text(row, keep_text))
         elif isinstance(event, CommandInvoked) and event.message_id is not None:
             text = f"/{event.name} {event.args}".rstrip()

@@ -255,7 +255,7 @@ class Importer:
     def _message(self, message: Message, group: GroupInfo) -> dict[str, Any]:
         self.summary.messages += 1
         place, text = message.place, message.text
-        is_command = looks_like_command(text)
+        is_command = not message.is_media and looks_like_command(text)
         keep = self._keep_text and message.sent_at >= self._text_since
         row = {
             "community_id": group.community.id,
@@ -269,9 +269,12 @@ class Importer:
             "sent_at": message.sent_at,
             "length": len(text),
             "is_command": is_command,
+            "kind": message.kind,
             "text": text if keep else None,
             # Only needed where the text is kept (the digest counts stored questions).
-            "is_question": (not is_command and is_question(text)) if keep else None,
+            "is_question": (
+                (message.kind == "text" and not is_command and is_question(text)) if keep else None
+            ),
         }
         self._messages.append(row)
         if self._award:

@@ -68,6 +68,8 @@ class MessageLog(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     length: Mapped[int] = mapped_column(Integer)
     is_command: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: `bot.events.MESSAGE_KINDS`: text, photo, sticker, voice, poll, ...
+    kind: Mapped[str] = mapped_column(String(16), default="text", server_default="text")
     text: Mapped[str | None] = mapped_column(Text)
     # `bot.text.question.is_question` of the text, set when logged; None (rows logged before
     # migration 0008): unknown, the digest runs the detector on the stored text.
