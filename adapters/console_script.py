@@ -9,6 +9,9 @@ lines can point at them:
   message; ``-> @hearth: text`` to Hearth's latest message.
 - ``@ann +👍 3`` — ann reacts 👍 to message #3 (``@bob``: bob's latest, ``@hearth``: Hearth's
   latest; nothing: the previous message).
+- ``@ann: [sticker]`` / ``@ann: [photo] a caption`` — media (any kind of
+  `bot.events.MESSAGE_KINDS` but text: photo, sticker, voice, video, poll, …), with an
+  optional caption.
 - ``@ann joins`` / ``@ann leaves`` — ann joins or leaves the group.
 - ``~ +10m`` / ``~ +1h30m`` / ``~ +2d`` moves the clock forward; ``~ 2026-12-05 10:00`` sets
   it (UTC unless the time has an offset such as ``+08:00``).
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 from bot.events import (
+    MESSAGE_KINDS,
     Author,
     CommandInvoked,
     Event,
@@ -45,6 +49,9 @@ _REPLY = re.compile(rf"^(?:@({_NAME})\s+)?->\s*({_REF})\s*:\s?(.*)$", re.DOTALL)
 # An emoji, a custom :name: or anything not starting with a letter or digit, so "+1" stays chat.
 _REACT = re.compile(rf"^(?:@({_NAME})\s+)?\+([^\s\w]\S*)(?:\s+({_REF}))?\s*$")
 _MEMBERSHIP = re.compile(rf"^@({_NAME})\s+(joins|leaves)\s*$", re.IGNORECASE)
+_MEDIA = re.compile(
+    rf"^\[({'|'.join(kind for kind in MESSAGE_KINDS if kind != 'text')})\]\s*(.*)$", re.DOTALL
+)
 _CLOCK = re.compile(r"^~\s*([+\d].*)$")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -134,6 +141,9 @@ def _message(
             invoker_role=role,
             message_id=message_id,
         )
+    kind = "text"
+    if media := _MEDIA.match(text.strip()):
+        kind, text = media.group(1), media.group(2)
     return Message(
         place=place,
         message_id=message_id,
@@ -142,6 +152,7 @@ def _message(
         sent_at=now,
         reply_to=reply_to,
         mentions=tuple(re.findall(r"@(\w+)", text)),
+        kind=kind,
     )
 
 

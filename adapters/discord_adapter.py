@@ -58,6 +58,7 @@ from bot.events import (
     ReactionAdded,
     Role,
 )
+from bot.media import file_kind
 from bot.tasks import stop_task
 
 __all__ = ["MESSAGE_LIMIT", "PLATFORM", "DiscordAdapter", "sync_global_commands"]
@@ -104,9 +105,25 @@ def _drop_missing_intents(client: discord.Client) -> None:
         logger.warning(MEMBERS_WARNING)
 
 
+def _kind(message: discord.Message) -> str:
+    """What a message is: a sticker, a poll, its first attachment's kind, or text."""
+    if message.stickers:
+        return "sticker"
+    if message.poll is not None:
+        return "poll"
+    if message.attachments:
+        first = message.attachments[0]
+        return file_kind(first.content_type, first.filename, voice=first.is_voice_message())
+    return "text"
+
+
 def _message_event(message: discord.Message, *, backfilled: bool = False) -> Message | None:
     if message.guild is None or message.type not in _COUNTED:
         return None
+    kind = _kind(message)
+    text = message.content
+    if kind == "poll" and message.poll is not None and not text:
+        text = message.poll.question or ""
     reference = message.reference
     reply_to = None
     if message.type is discord.MessageType.reply and reference is not None:
@@ -115,11 +132,12 @@ def _message_event(message: discord.Message, *, backfilled: bool = False) -> Mes
         place=place_of(message.guild.id, message.channel, message.channel.id, message.guild.name),
         message_id=str(message.id),
         author=author_of(message.author, webhook=message.webhook_id is not None),
-        text=message.content,
+        text=text,
         sent_at=message.created_at,
         reply_to=reply_to,
         mentions=tuple(str(user.id) for user in message.mentions),
         backfilled=backfilled,
+        kind=kind,
     )
 
 

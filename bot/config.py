@@ -186,6 +186,9 @@ class PointsRules(_Section):
     message_xp_max: int = Field(default=25, ge=0, le=10_000)
     message_cooldown_seconds: int = Field(default=60, ge=0, le=86_400)
     min_message_length: int = Field(default=5, ge=0, le=1000)
+    #: Media (a photo, sticker, voice note, poll, ... with or without a caption) earns message
+    #: XP like a long enough message, under the same cooldown and daily cap; false: none.
+    media_xp: bool = True
     repeat_window_minutes: int = Field(default=10, ge=0, le=1440)
     daily_cap: int = Field(default=1000, ge=0)
     no_xp_channels: tuple[str, ...] = ()

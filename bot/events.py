@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 __all__ = [
+    "MESSAGE_KINDS",
     "Action",
     "Author",
     "Card",
@@ -21,7 +22,6 @@ __all__ = [
     "GrantRole",
     "MemberJoined",
     "MemberLeft",
-    "MESSAGE_KINDS",
     "Message",
     "Place",
     "Poll",

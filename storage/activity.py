@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, cast, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ __all__ = [
     "insert_ignoring_duplicates",
     "latest_message_ids",
     "message_author",
+    "newest_messages",
     "purge_message_text",
     "record_active_days",
     "utc_day",
@@ -178,3 +179,27 @@ async def latest_message_ids(
     )
     rows = (await session.execute(query)).all()
     return {(channel, thread): int(top) for channel, thread, top in rows if top is not None}
+
+
+def newest_messages(
+    columns: Sequence[Any],
+    whose: ColumnElement[bool],
+    since: datetime,
+    until: datetime,
+    limit: int,
+    *also: ColumnElement[bool],
+) -> Select[Any]:
+    """The newest `limit` messages (not commands) of `whose` sent in [since, until], newest
+    first: the flood, repeat and repeat-filter windows rebuild themselves from them."""
+    return (
+        select(*columns)
+        .where(
+            whose,
+            MessageLog.sent_at >= since,
+            MessageLog.sent_at <= until,
+            MessageLog.is_command.is_(False),
+            *also,
+        )
+        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
+        .limit(limit)
+    )

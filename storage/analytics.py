@@ -15,6 +15,7 @@ per window edge.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from storage.models import Member, MemberDay, MessageLog, ReactionLog, UTCDateTi
 __all__ = [
     "ChannelCount",
     "MemberCount",
+    "MessageMix",
     "active_flags",
     "bot_members",
     "count_active",
@@ -50,7 +52,7 @@ __all__ = [
     "day_start",
     "member_activity_exists",
     "message_buckets",
-    "top_channels",
+    "message_mix",
     "top_posters",
 ]
 
@@ -71,6 +73,16 @@ class ChannelCount:
     platform: str
     channel_id: str
     messages: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMix:
+    """Where a period's messages were posted and what they were."""
+
+    #: The busiest channels, most messages first.
+    channels: list[ChannelCount]
+    #: (kind, messages) of every kind seen (`bot.events.MESSAGE_KINDS`), most first.
+    kinds: list[tuple[str, int]]
 
 
 def day_index(column: Any, bounds: Sequence[datetime]) -> Any:
@@ -300,20 +312,26 @@ async def top_posters(
     return [MemberCount(int(m), str(name), int(n)) for m, name, n in rows]
 
 
-async def top_channels(
+async def message_mix(
     session: AsyncSession, *, community_id: int, start: datetime, end: datetime, limit: int = 5
-) -> list[ChannelCount]:
-    """The channels with the most messages (not commands) in ``[start, end)``."""
-    count = func.count().label("n")
+) -> MessageMix:
+    """The channels with the most messages (not commands) in ``[start, end)`` and the
+    messages by kind, from one scan of the window."""
     query = (
-        select(MessageLog.platform, MessageLog.channel_id, count)
+        select(MessageLog.platform, MessageLog.channel_id, MessageLog.kind, func.count())
         .where(*_posts(community_id, start, end))
-        .group_by(MessageLog.platform, MessageLog.channel_id)
-        .order_by(count.desc(), MessageLog.platform, MessageLog.channel_id)
-        .limit(limit)
+        .group_by(MessageLog.platform, MessageLog.channel_id, MessageLog.kind)
     )
-    rows = (await session.execute(query)).all()
-    return [ChannelCount(str(p), str(c), int(n)) for p, c, n in rows]
+    channels: Counter[tuple[str, str]] = Counter()
+    kinds: Counter[str] = Counter()
+    for platform, channel, kind, n in (await session.execute(query)).all():
+        channels[(str(platform), str(channel))] += int(n)
+        kinds[str(kind)] += int(n)
+    busiest = sorted(channels.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return MessageMix(
+        [ChannelCount(platform, channel, n) for (platform, channel), n in busiest],
+        sorted(kinds.items(), key=lambda item: (-item[1], item[0])),
+    )
 
 
 def member_activity_exists(member_id: Any, start: Any, end: Any) -> Any:

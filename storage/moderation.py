@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import insert_if_absent
+from storage.activity import insert_if_absent, newest_messages
 from storage.models import (
     BlockedPhrase,
     Member,
@@ -356,26 +356,9 @@ async def recent_messages(
     """The community's messages (not commands) sent in [since, until], oldest first; the
     newest `limit` of them if there are more. `text` is None once retention forgot it."""
     columns = (MessageLog.member_id, MessageLog.platform, MessageLog.text, MessageLog.sent_at)
-    query = _newest(columns, MessageLog.community_id == community_id, since, until, limit)
+    query = newest_messages(columns, MessageLog.community_id == community_id, since, until, limit)
     rows = (await session.execute(query)).all()
     return [LoggedMessage(int(m), str(p), t, at) for m, p, t, at in reversed(rows)]
-
-
-def _newest(
-    columns: Sequence[Any], whose: ColumnElement[bool], since: datetime, until: datetime, limit: int
-) -> Select[Any]:
-    """The newest `limit` messages (not commands) of `whose` sent in [since, until]."""
-    return (
-        select(*columns)
-        .where(
-            whose,
-            MessageLog.sent_at >= since,
-            MessageLog.sent_at <= until,
-            MessageLog.is_command.is_(False),
-        )
-        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
-        .limit(limit)
-    )
 
 
 async def member_recent_messages(
@@ -391,7 +374,7 @@ async def member_recent_messages(
         MessageLog.text,
         MessageLog.sent_at,
     )
-    query = _newest(columns, MessageLog.member_id == member_id, since, until, limit)
+    query = newest_messages(columns, MessageLog.member_id == member_id, since, until, limit)
     rows = (await session.execute(query)).all()
     return [(str(p), str(c), str(m), t, at) for p, c, m, t, at in reversed(rows)]
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activity import dialect_insert, insert_ignoring_duplicates
+from storage.activity import dialect_insert, insert_ignoring_duplicates, newest_messages
 from storage.models import (
     Base,
     LevelRole,
@@ -176,21 +176,13 @@ async def recent_message_texts(
     until: datetime,
     limit: int = 20,
 ) -> list[tuple[str, str, str, datetime]]:
-    """A member's last `limit` logged messages (not commands) with text, sent in
+    """A member's last `limit` logged text messages (not commands, not media), sent in
     [since, until]: (channel id, message id, text, sent at), oldest first. The repeat filter
     rebuilds itself from them after a restart."""
-    query = (
-        select(MessageLog.channel_id, MessageLog.message_id, MessageLog.text, MessageLog.sent_at)
-        .where(
-            MessageLog.member_id == member_id,
-            MessageLog.sent_at >= since,
-            MessageLog.sent_at <= until,
-            MessageLog.is_command.is_(False),
-            MessageLog.text.is_not(None),
-        )
-        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
-        .limit(limit)
-    )
+    columns = (MessageLog.channel_id, MessageLog.message_id, MessageLog.text, MessageLog.sent_at)
+    whose = MessageLog.member_id == member_id
+    text = (MessageLog.text.is_not(None), MessageLog.kind == "text")
+    query = newest_messages(columns, whose, since, until, limit, *text)
     rows = (await session.execute(query)).all()
     return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in reversed(rows)]
 

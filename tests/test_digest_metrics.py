@@ -122,7 +122,7 @@ async def test_local_day_boundaries_decide_what_counts(h: Harness) -> None:
     assert (saturday[0], saturday[23], sum(map(sum, r.matrix))) == (1, 1, 2)
     assert r.busiest_hour == 0
     assert [(p.name, p.value) for p in r.posters] == [("alice", 1), ("bob", 1)]
-    assert [(c.channel_id, c.messages) for c in r.channels] == [("general", 2)]
+    assert [(c.channel_id, c.messages) for c in r.mix.channels] == [("general", 2)]
     assert (r.points.checkins, r.points.longest_streak) == (1, 1)
 
 

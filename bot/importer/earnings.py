@@ -78,7 +78,13 @@ class Earnings:
             unearned_messages.discard(key)
             source = source_of(row["platform"], row["channel_id"], row["message_id"])
             earning = Earning(
-                "message", row["member_id"], row["sent_at"], source, seen.text, row["channel_id"]
+                "message",
+                row["member_id"],
+                row["sent_at"],
+                source,
+                seen.text,
+                row["channel_id"],
+                media=row["kind"] != "text",
             )
             earned.setdefault(community, []).append(earning)
             if (row["reply_to"] is not None or seen.mentions) and is_thanks(seen.text):

@@ -44,7 +44,7 @@ from bot.config import PointsRules
 from bot.features.points import rules
 from bot.features.points.book import PointsBook
 from bot.features.points.curve import Curve
-from bot.text.normalize import content_weight, fingerprint
+from bot.text.normalize import fingerprint
 from storage.database import Database
 from storage.identity import CommunityInfo
 from storage.points import LedgerEntry, Totals, recorded_sources
@@ -74,6 +74,8 @@ class Earning:
     text: str = ""
     channel_id: str = ""
     giver: int | None = None
+    #: A media message (photo, sticker, ...): judged by `points.media_xp`, not by its text.
+    media: bool = False
 
 
 @dataclass(slots=True)
@@ -150,12 +152,12 @@ class ImportPoints:
         )
 
     def _filtered(self, replay: _Replay, earning: Earning) -> bool:
-        """The live message filters: no-XP channel, too short, or repeated within the window."""
-        if (
-            earning.channel_id in self._rules.no_xp_channels
-            or content_weight(earning.text) < self._rules.min_message_length
-        ):
+        """The live message filters: no-XP channel, too short, or repeated within the window;
+        media by `points.media_xp` alone."""
+        if not rules.may_earn(self._rules, earning.channel_id, earning.text, media=earning.media):
             return True
+        if earning.media:
+            return False
         window = timedelta(minutes=self._rules.repeat_window_minutes)
         while replay.recent and earning.at - replay.recent[0][1] > window:
             replay.recent.popleft()

@@ -20,13 +20,13 @@ from bot.features.digest.periods import Period, local_midnight
 from bot.features.points.curve import Curve
 from bot.text.question import is_question
 from storage.analytics import (
-    ChannelCount,
     MemberCount,
+    MessageMix,
     bot_members,
     count_active,
     daily_activity,
     message_buckets,
-    top_channels,
+    message_mix,
     top_posters,
 )
 from storage.database import Database
@@ -118,7 +118,7 @@ class Report:
     posters: list[MemberCount]
     earners: list[MemberCount]
     thanked: list[MemberCount]
-    channels: list[ChannelCount]
+    mix: MessageMix
     matrix: list[list[int]]
     questions: Questions
     points: PointsActivity
@@ -286,7 +286,7 @@ async def build_report(
             posters=await top_posters(session, **ids),
             earners=await top_xp(session, **ids),
             thanked=await top_thanked(session, **ids),
-            channels=await top_channels(session, **ids),
+            mix=await message_mix(session, **ids),
             matrix=hour_matrix(slots, start, period),
             questions=await _questions(session, community_id, period, faq),
             points=await points_activity(session, **ids, first_day=first, last_day=last),

@@ -49,6 +49,23 @@ _SEGMENTS = (
     ("never", N_("never active")),
 )
 
+#: How each message kind is named in "Messages by kind" (`bot.events.MESSAGE_KINDS`).
+_KINDS = {
+    "text": N_("text"),
+    "photo": N_("photos"),
+    "video": N_("videos"),
+    "animation": N_("GIFs"),
+    "sticker": N_("stickers"),
+    "voice": N_("voice messages"),
+    "video_note": N_("video notes"),
+    "audio": N_("audio"),
+    "document": N_("files"),
+    "poll": N_("polls"),
+    "location": N_("locations"),
+    "contact": N_("contacts"),
+    "dice": N_("dice"),
+    "other": N_("other media"),
+}
 
 #: Platforms whose adapters show a `Card` (a Discord embed) instead of the text.
 CARD_PLATFORMS = frozenset({"discord"})
@@ -190,16 +207,21 @@ def _members(report: Report, tr: Translator, m: _Markup) -> list[str]:
 
 
 def _activity(report: Report, tr: Translator, m: _Markup) -> list[str]:
-    channels = ", ".join(f"#{m.name(c.channel_id)} ({c.messages})" for c in report.channels)
+    channels = ", ".join(f"#{m.name(c.channel_id)} ({c.messages})" for c in report.mix.channels)
     hour = report.busiest_hour
     busiest = "—" if hour is None else f"{hour:02d}:00–{hour:02d}:59"
-    return [
+    lines = [
         m.text(tr(N_("Top posters: {names}"))).format(names=_people(report.posters, m)),
         m.text(tr(N_("Most XP: {names}"))).format(names=_people(report.earners, m)),
         m.text(tr(N_("Most thanked: {names}"))).format(names=_people(report.thanked, m)),
         m.text(tr(N_("Top channels: {channels}"))).format(channels=channels or "—"),
-        m.text(tr(N_("Busiest hour (local): {hour}")).format(hour=busiest)),
     ]
+    kinds = report.mix.kinds
+    if any(kind != "text" for kind, _ in kinds):  # all text: nothing to tell apart
+        mix = " · ".join(f"{tr(_KINDS.get(kind, _KINDS['other']))} {n}" for kind, n in kinds)
+        lines.append(m.text(tr(N_("Messages by kind: {kinds}")).format(kinds=mix)))
+    lines.append(m.text(tr(N_("Busiest hour (local): {hour}")).format(hour=busiest)))
+    return lines
 
 
 def _engagement(report: Report, tr: Translator, m: _Markup) -> list[str]:

@@ -116,6 +116,7 @@ class FaqFeature(BaseFeature):
         if (
             isinstance(event, Message)
             and not event.author.is_bot
+            and not event.is_media  # a caption or a poll is not asked of the FAQ
             and event.text.strip()
             and not looks_like_command(event.text)  # e.g. "/start@OtherBot", "!rank"
         ):

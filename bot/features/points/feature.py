@@ -19,7 +19,6 @@ from bot.features.points.roles import role_change
 from bot.features.points.staged import StagedBook
 from bot.i18n import N_, translator
 from bot.recent import Recent
-from bot.text.normalize import content_weight
 from bot.text.question import looks_like_command
 from bot.text.thanks import is_thanks
 from storage.activity import message_author
@@ -136,11 +135,10 @@ class PointsFeature(BaseFeature):
             )
 
     def _earns(self, points_rules: PointsRules, channel_id: str, text: str) -> bool:
-        """The message filters before the repeat filter: no-XP channel, too short, command."""
-        return not (
-            channel_id in points_rules.no_xp_channels
-            or content_weight(text) < points_rules.min_message_length
-            or looks_like_command(text)
+        """The text message filters before the repeat filter: no-XP channel, too short,
+        command."""
+        return rules.may_earn(points_rules, channel_id, text, media=False) and not (
+            looks_like_command(text)
         )
 
     async def _repeated(self, event: Message, member: int, points_rules: PointsRules) -> bool:
@@ -172,7 +170,10 @@ class PointsFeature(BaseFeature):
     ) -> list[Action]:
         member = context.member_id
         at = event.sent_at
-        if not self._earns(points_rules, event.place.channel_id, event.text) or (
+        if event.is_media:  # a sticker or photo is judged as media: no length, no repeats
+            if not rules.may_earn(points_rules, event.place.channel_id, event.text, media=True):
+                return []
+        elif not self._earns(points_rules, event.place.channel_id, event.text) or (
             await self._repeated(event, member, points_rules)
         ):
             return []

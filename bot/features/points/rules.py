@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import PointsRules
 from bot.features.points.curve import Curve
+from bot.text.normalize import content_weight
 from storage.points import LedgerEntry, Totals
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "checkin",
     "current_streak",
     "local_day",
+    "may_earn",
     "message_xp",
     "period_keys",
     "reaction_xp",
@@ -77,6 +79,16 @@ def _gain(
         totals.community_id, totals.member_id, "xp", applied, reason, source, at, actor, note
     )
     return Change(new, (entry,) if applied else ())
+
+
+def may_earn(rules: PointsRules, channel_id: str, text: str, *, media: bool) -> bool:
+    """Whether a message can earn XP at all (before the repeat filter and cooldown): not in
+    a no-XP channel, and media by `media_xp`, text only when long enough."""
+    if channel_id in rules.no_xp_channels:
+        return False
+    if media:
+        return rules.media_xp
+    return content_weight(text) >= rules.min_message_length
 
 
 def message_xp(
