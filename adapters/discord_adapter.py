@@ -59,7 +59,7 @@ from bot.events import (
     Role,
 )
 from bot.media import file_kind
-from bot.tasks import stop_task
+from bot.tasks import finish, stop_task
 
 __all__ = ["MESSAGE_LIMIT", "PLATFORM", "DiscordAdapter", "sync_global_commands"]
 
@@ -179,6 +179,10 @@ class DiscordAdapter:
         self.sender = DiscordSender(self.interactions, clock, images)
         self._synced: set[int] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
+        #: discord.py runs each gateway event in a task of its own; the engine takes them one
+        #: at a time, in the order they arrived (its state is per member, awaited on first
+        #: use), and backfilled messages between them. Actions go out concurrently.
+        self._in_order = asyncio.Lock()
         self.backfill = Backfill(settings.discord)
         #: Backfills finished since start (each READY or RESUMED asks for one).
         self.backfills = 0
@@ -263,7 +267,9 @@ class DiscordAdapter:
             return
         self._inflight.add(task)
         try:
-            await engine.process(event)
+            async with self._in_order:
+                actions = await engine.handle(event)
+            await engine.services.dispatcher.dispatch(actions)
         finally:
             self._inflight.discard(task)
 
@@ -317,7 +323,10 @@ class DiscordAdapter:
         event = _message_event(message, backfilled=True)
         if event is None:
             return False
-        await engine.handle(event)
+        # A stop lets the message finish: cut between its activity row and its XP, the row
+        # would be written without the XP, and the next backfill starts after that row.
+        async with self._in_order:
+            await finish(engine.handle(event))
         return True
 
     async def _on_guild(self, guild: discord.Guild) -> None:

@@ -1,9 +1,13 @@
 """A fake Discord gateway and REST API (aiohttp on 127.0.0.1) for driving discord.py.
 
-One guild with a #general channel (and a thread in it), a #mods channel and a few roles.
-The gateway says HELLO, answers heartbeats, answers IDENTIFY with READY and GUILD_CREATE and
-RESUME with RESUMED; tests then push events with `dispatch`, and `reconnect` asks the client
-to reconnect (resuming or identifying anew). Every message (dispatched, sent by the bot, or
+One guild with a #general channel (and a thread in it), a #mods channel and a few roles; or
+several (``FakeDiscord(guilds=N)``, each with its own channels), split between the shards of a
+sharded client as Discord does: guild ``g`` is on shard ``(g >> 22) % shard_count`` (with one
+guild, every shard gets it, whatever its id). The gateway says HELLO, answers heartbeats,
+answers IDENTIFY with READY and a GUILD_CREATE for each guild of the shard and RESUME with
+RESUMED; tests then push events with `dispatch` (a guild's events reach only the connection
+of its shard), and `reconnect` asks the client (or one shard) to reconnect (resuming or
+identifying anew). Every message (dispatched, sent by the bot, or
 `post`ed while the bot is away) is kept in its channel's history, which
 ``GET /channels/{id}/messages`` pages through with ``after``/``before``/``limit`` as Discord
 does. Like Discord, it closes the connection with 4014 when
@@ -88,12 +92,34 @@ def member(user_id: int, name: str, *, roles: tuple[int, ...] = (), bot: bool = 
     }
 
 
-def _channel(channel_id: int, name: str, **extra: Any) -> JSON:
+@dataclass(frozen=True)
+class Guild:
+    """One guild of the fake and its channels."""
+
+    id: int
+    general: int
+    mods: int
+    thread: int
+
+    @classmethod
+    def number(cls, n: int) -> Guild:
+        """Guild `n` (0: the ids above); consecutive guilds alternate between two shards."""
+        if n == 0:
+            return cls(GUILD_ID, GENERAL_ID, MODS_ID, THREAD_ID)
+        base = GUILD_ID + (n << 22)
+        return cls(base, base + 1, base + 2, base + 3)
+
+    def shard(self, count: int) -> int:
+        """The shard this guild is on when a client runs `count` shards."""
+        return (self.id >> 22) % count
+
+
+def _channel(channel_id: int, name: str, guild_id: int = GUILD_ID, **extra: Any) -> JSON:
     return {
         "id": str(channel_id),
         "type": 0,
         "name": name,
-        "guild_id": str(GUILD_ID),
+        "guild_id": str(guild_id),
         "position": 0,
         "permission_overwrites": [],
         "nsfw": False,
@@ -102,13 +128,15 @@ def _channel(channel_id: int, name: str, **extra: Any) -> JSON:
     }
 
 
-def _thread() -> JSON:
+def _thread(guild: Guild | None = None) -> JSON:
+    guild = guild or Guild.number(0)
     metadata = {"archived": False, "auto_archive_duration": 1440, "locked": False}
     return _channel(
-        THREAD_ID,
+        guild.thread,
         "questions",
+        guild.id,
         type=11,
-        parent_id=str(GENERAL_ID),
+        parent_id=str(guild.general),
         owner_id="1",
         thread_metadata={**metadata, "archive_timestamp": _START.isoformat()},
         message_count=0,
@@ -130,22 +158,27 @@ def _role(role_id: int, name: str, position: int, permissions: int = 0) -> JSON:
     }
 
 
-def guild_payload() -> JSON:
-    """The GUILD_CREATE payload of the test guild."""
+def guild_payload(guild: Guild | None = None) -> JSON:
+    """The GUILD_CREATE payload of a test guild (the first one by default)."""
+    guild = guild or Guild.number(0)
+    name = "Hearth Test" if guild.id == GUILD_ID else f"Hearth Test {guild.id}"
     return {
-        "id": str(GUILD_ID),
-        "name": "Hearth Test",
+        "id": str(guild.id),
+        "name": name,
         "owner_id": "1",
         "unavailable": False,
         "large": False,
         "member_count": 1,
         "roles": [
-            _role(GUILD_ID, "@everyone", 0, EVERYONE_PERMISSIONS),
+            _role(guild.id, "@everyone", 0, EVERYONE_PERMISSIONS),
             _role(ADMINS_ROLE_ID, "Hearth Admins", 1),
             _role(REWARD_ROLE_ID, "Regular", 2),
         ],
-        "channels": [_channel(GENERAL_ID, "general"), _channel(MODS_ID, "mods")],
-        "threads": [_thread()],
+        "channels": [
+            _channel(guild.general, "general", guild.id),
+            _channel(guild.mods, "mods", guild.id),
+        ],
+        "threads": [_thread(guild)],
         "members": [member(BOT_ID, "Hearth", bot=True)],
         "emojis": [],
         "stickers": [],
@@ -181,8 +214,17 @@ Handler = Callable[[re.Match[str], Call], Any]
 class FakeDiscord:
     """The fake server; `start` it, point discord.py at `api_base` and `gateway_url`."""
 
-    def __init__(self, *, flags: int = MESSAGE_CONTENT_LIMITED | GUILD_MEMBERS_LIMITED) -> None:
+    def __init__(
+        self, *, flags: int = MESSAGE_CONTENT_LIMITED | GUILD_MEMBERS_LIMITED, guilds: int = 1
+    ) -> None:
         self.flags = flags
+        #: The guilds, the first one with the ids above.
+        self.guilds = [Guild.number(n) for n in range(guilds)]
+        self._guild_of = {
+            channel: guild.id
+            for guild in self.guilds
+            for channel in (guild.general, guild.mods, guild.thread)
+        }
         self.calls: list[Call] = []
         #: What GET /guilds/{id}/members/{user} answers, by user id (a plain member otherwise).
         self.members: dict[int, JSON] = {}
@@ -190,7 +232,9 @@ class FakeDiscord:
         self.timeouts: dict[int, str | None] = {}
         #: Users banned from the guild (PUT adds, DELETE removes).
         self.bans: set[int] = set()
+        #: The last IDENTIFY (of any connection).
         self.identify: JSON | None = None
+        self._identifies: dict[int, JSON] = {}
         #: Every message of each channel (or thread) by channel id, oldest first.
         self.history: dict[int, list[JSON]] = {}
         #: How many IDENTIFY and RESUME the gateway answered.
@@ -300,16 +344,36 @@ class FakeDiscord:
                 await socket.send_str(json.dumps(frame))
 
     async def dispatch(self, event: str, data: JSON) -> None:
-        """Send a gateway dispatch to every connected shard (content blanked without intent)."""
+        """Send a gateway dispatch to the connection of the shard its guild is on (every
+        connection for an event of no guild); content blanked without the intent. A message
+        goes into its channel's history even when no connection receives it."""
         if event == "MESSAGE_CREATE":
             self.post(data)
-            if not self._granted(INTENT_MESSAGE_CONTENT):
-                data = {**data, "content": "", "embeds": [], "attachments": []}
-        for socket in self.sockets:
-            await self._send(socket, event, data)
+        guild = data.get("guild_id")
+        for socket in list(self.sockets):
+            if guild is not None and int(guild) not in self._guilds_of(socket):
+                continue
+            sent = data
+            if event == "MESSAGE_CREATE" and not self._granted(socket, INTENT_MESSAGE_CONTENT):
+                sent = {**data, "content": "", "embeds": [], "attachments": []}
+            await self._send(socket, event, sent)
 
-    def _granted(self, intent: int) -> bool:
-        return self.identify is not None and bool(self.identify["intents"] & intent)
+    def connected(self, guild_id: int) -> int:
+        """How many identified connections receive `guild_id`'s events."""
+        return sum(1 for socket in self.sockets if guild_id in self._guilds_of(socket))
+
+    def _guilds_of(self, socket: web.WebSocketResponse) -> set[int]:
+        """The guilds a connection identified (or resumed) for: its shard's."""
+        if id(socket) not in self._shards:
+            return set()  # not identified yet
+        shard = self._shards[id(socket)]
+        if shard is None or len(self.guilds) == 1:
+            return {guild.id for guild in self.guilds}
+        return {guild.id for guild in self.guilds if guild.shard(shard[1]) == shard[0]}
+
+    def _granted(self, socket: web.WebSocketResponse, intent: int) -> bool:
+        identify = self._identifies.get(id(socket), self.identify)
+        return identify is not None and bool(identify["intents"] & intent)
 
     # ------------------------------------------------------------------ payload builders
 
@@ -327,7 +391,7 @@ class FakeDiscord:
         return {
             "id": str(self.snowflake(at)),
             "channel_id": str(channel),
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(self._guild_of.get(channel, GUILD_ID)),
             "author": author["user"],
             "member": {k: v for k, v in author.items() if k != "user"},
             "content": content,
@@ -356,14 +420,19 @@ class FakeDiscord:
         resolved: JSON | None = None,
     ) -> JSON:
         """An INTERACTION_CREATE payload for a guild slash command `/name` by `invoker`."""
-        channel_data = _thread() if channel == THREAD_ID else _channel(channel, "general")
+        guild_id = self._guild_of.get(channel, GUILD_ID)
+        guild = next(g for g in self.guilds if g.id == guild_id)
+        if channel == guild.thread:
+            channel_data = _thread(guild)
+        else:
+            channel_data = _channel(channel, "general", guild_id)
         return {
             "id": str(self.snowflake()),
             "application_id": str(APP_ID),
             "type": 2,
             "token": f"token-{next(self._ids)}",
             "version": 1,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild_id),
             "channel_id": str(channel),
             "channel": channel_data,
             "member": {**invoker, "permissions": str(permissions)},
@@ -371,7 +440,7 @@ class FakeDiscord:
                 "id": str(self.snowflake()),
                 "name": name,
                 "type": 1,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "options": options or [],
                 "resolved": resolved or {},
             },
@@ -379,15 +448,15 @@ class FakeDiscord:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": 8 * 1024 * 1024,
         }
 
     def _sent(self, channel_id: str, payload: JSON) -> JSON:
         """The message object Discord returns for a message the bot sent."""
-        message = self.message(member(BOT_ID, "Hearth", bot=True), payload.get("content") or "")
-        message["channel_id"] = channel_id
+        bot = member(BOT_ID, "Hearth", bot=True)
+        message = self.message(bot, payload.get("content") or "", channel=int(channel_id))
         message["embeds"] = payload.get("embeds") or []
         return message
 
@@ -514,10 +583,12 @@ class FakeDiscord:
                 await self._send(socket, "RESUMED", {})
         self.sockets.remove(socket)
         self._shards.pop(id(socket), None)
+        self._identifies.pop(id(socket), None)
         return socket
 
     async def _identified(self, socket: web.WebSocketResponse, identify: JSON) -> None:
         self.identify = identify
+        self._identifies[id(socket)] = identify
         privileged = ((INTENT_MESSAGE_CONTENT, 3 << 18), (INTENT_MEMBERS, 3 << 14))
         if any(identify["intents"] & intent and not self.flags & f for intent, f in privileged):
             await socket.close(code=4014, message=b"Disallowed intent(s).")
@@ -527,13 +598,16 @@ class FakeDiscord:
             "user": user(BOT_ID, "Hearth", bot=True),
             "session_id": json.dumps(identify.get("shard")),  # RESUME tells the shard
             "resume_gateway_url": self.gateway_url,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "guilds": [],
             "application": {"id": str(APP_ID), "flags": self.flags},
             "shard": identify.get("shard"),
         }
         self._shards[id(socket)] = identify.get("shard")
+        guilds = [g for g in self.guilds if g.id in self._guilds_of(socket)]
+        ready["guilds"] = [{"id": str(guild.id), "unavailable": True} for guild in guilds]
         await self._send(socket, "READY", ready)
-        await self._send(socket, "GUILD_CREATE", guild_payload())
+        for guild in guilds:
+            await self._send(socket, "GUILD_CREATE", guild_payload(guild))
 
 
 def _nothing(match: re.Match[str], call: Call) -> None:
