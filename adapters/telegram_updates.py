@@ -1,6 +1,12 @@
 """Telegram updates → engine events (pure functions over python-telegram-bot objects).
 
 A Telegram group is one `Place` channel (its chat id); a forum topic is its `thread_id`.
+
+Every member message is activity, with its kind (`bot.events.MESSAGE_KINDS`): text, or the
+media it carries, whose caption (a poll's question) is its text. A message sent on behalf of a
+chat (``sender_chat``: a linked channel's post forwarded into its discussion group, an
+anonymous admin posting as the group, a member posting as their channel) belongs to that chat,
+as a bot account: it counts as a message of the group, never as a person's.
 """
 
 from __future__ import annotations
@@ -8,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telegram import (
+    Chat,
     ChatMember,
     ChatMemberUpdated,
     MessageEntity,
@@ -29,14 +36,45 @@ __all__ = [
     "author_of",
     "member_events",
     "message_events",
+    "message_kind",
     "parse_command",
     "place_of",
     "reaction_events",
+    "sender_of",
 ]
 
 PLATFORM = "telegram"
 GROUP_CHATS = frozenset({"group", "supergroup"})
 _PRESENT = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER})
+#: Telegram's placeholder senders, shared by every chat: "Telegram" (777000, linked-channel
+#: posts), Channel_Bot (136817688, posts as a channel) and GroupAnonymousBot (1087968824,
+#: anonymous admins). The real sender is the message's ``sender_chat``.
+PLACEHOLDER_USERS = frozenset({777000, 136817688, 1087968824})
+#: Message content → kind, in this order: a GIF also has ``document`` set (animation wins),
+#: a venue also has ``location``. Content Hearth has no kind for is "other".
+_CONTENT_KINDS = (
+    ("animation", "animation"),
+    ("sticker", "sticker"),
+    ("photo", "photo"),
+    ("live_photo", "photo"),
+    ("video", "video"),
+    ("video_note", "video_note"),
+    ("voice", "voice"),
+    ("audio", "audio"),
+    ("document", "document"),
+    ("poll", "poll"),
+    ("venue", "location"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("dice", "dice"),
+    ("story", "other"),
+    ("game", "other"),
+    ("paid_media", "other"),
+    ("invoice", "other"),
+    ("checklist", "other"),
+    ("giveaway", "other"),
+    ("giveaway_winners", "other"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +89,34 @@ def author_of(user: User) -> Author:
     """The engine's view of a Telegram user."""
     name = user.full_name or user.username or str(user.id)
     return Author(user_id=str(user.id), name=name, is_bot=user.is_bot)
+
+
+def _chat_author(chat: Chat) -> Author:
+    name = chat.effective_name or chat.username or str(chat.id)
+    return Author(user_id=str(chat.id), name=name, is_bot=True)
+
+
+def sender_of(message: TgMessage) -> Author | None:
+    """Who sent a message: its ``sender_chat`` when it was sent on behalf of a chat (never
+    Telegram's placeholder account), else its user; None for a message without a sender."""
+    if message.sender_chat is not None:
+        return _chat_author(message.sender_chat)
+    user = message.from_user
+    if user is None:
+        return None
+    if user.id in PLACEHOLDER_USERS:
+        # Sent on behalf of a chat without naming it (older updates): the group's own.
+        return _chat_author(message.chat)
+    return author_of(user)
+
+
+def message_kind(message: TgMessage) -> str | None:
+    """What a message is (one of `bot.events.MESSAGE_KINDS`), or None for a message with
+    neither text nor member content (a service message: pins, title changes, topics)."""
+    for attribute, kind in _CONTENT_KINDS:
+        if getattr(message, attribute, None):
+            return kind
+    return "text" if message.text else None
 
 
 def place_of(message: TgMessage) -> Place:
@@ -130,18 +196,22 @@ def message_events(message: TgMessage) -> list[Event]:
         ]
     if message.left_chat_member is not None:
         return [MemberLeft(PLATFORM, group, author_of(message.left_chat_member), at)]
-    text, _ = _text_and_entities(message)
-    if message.from_user is None or not text:
+    kind, author = message_kind(message), sender_of(message)
+    if kind is None or author is None:
         return []  # service messages (pins, title changes, topics) are not activity
+    text, _ = _text_and_entities(message)
+    if kind == "poll" and message.poll is not None and not text:
+        text = message.poll.question
     return [
         Message(
             place=place_of(message),
             message_id=str(message.message_id),
-            author=author_of(message.from_user),
+            author=author,
             text=text,
             sent_at=at,
             reply_to=_reply_to(message),
             mentions=_mentions(message),
+            kind=kind,
         )
     ]
 
