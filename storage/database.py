@@ -23,6 +23,9 @@ __all__ = ["Database", "DatabaseError", "alembic_config", "head_revision"]
 
 logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The advisory lock a PostgreSQL migration holds (any constant both processes agree on).
+_MIGRATING = 0x4865617274680001  # "Hearth", 1
+
 _PASSWORD_PARAM = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
@@ -89,6 +92,9 @@ class Database:
         """
 
         def run(connection: Connection) -> None:
+            if connection.dialect.name == "postgresql":
+                # Processes starting together take turns: the next one finds the schema done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATING})
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
