@@ -73,7 +73,7 @@ async def _counts(services: Services, community_id: int) -> tuple[int, int, int,
 
 async def test_telegram_export_counts_and_is_idempotent(services: Services) -> None:
     first = await _import_telegram(services)
-    assert (first.messages, first.new_messages) == (8, 8)
+    assert (first.messages, first.new_messages) == (9, 9)  # with a photo without caption
     assert (first.joins, first.leaves, first.new_member_events) == (3, 1, 4)
     assert (first.reactions, first.new_reactions) == (3, 3)
     assert first.members == 6  # Alice, Bob, Carol, a deleted account, the channel, a bot
@@ -81,18 +81,17 @@ async def test_telegram_export_counts_and_is_idempotent(services: Services) -> N
         "service: migrate_from_group": 1,
         "service: pin_message": 1,
         "unknown kind: hologram": 1,
-        "no text (media without caption)": 1,
         "reaction without reactor": 1,
         "join/leave of a name never seen (no id)": 1,
     }
     community = (await services.directory.group("telegram", "-1001234567890")).community
     assert community.name == "Tea House"
-    assert await _counts(services, community.id) == (8, 3, 1, 3)
+    assert await _counts(services, community.id) == (9, 3, 1, 3)
 
     again = await _import_telegram(services)
-    assert (again.messages, again.new_messages, again.new_member_events) == (8, 0, 0)
+    assert (again.messages, again.new_messages, again.new_member_events) == (9, 0, 0)
     assert again.new_reactions == 0
-    assert await _counts(services, community.id) == (8, 3, 1, 3)
+    assert await _counts(services, community.id) == (9, 3, 1, 3)
 
 
 async def test_telegram_rows_match_the_live_shape(services: Services) -> None:
@@ -435,7 +434,7 @@ async def test_overlapping_exports_award_a_reaction_once(services: Services) -> 
     assert len(awarded) == len(set(awarded)) == 2  # two reactions by others, each once
 
 
-async def test_reactions_to_messages_not_logged_earn_nothing(
+async def test_reactions_to_media_earn_like_reactions_to_text(
     services: Services, tmp_path: Path
 ) -> None:
     export = json.loads(FORUM.read_text("utf-8"))
@@ -447,7 +446,8 @@ async def test_reactions_to_messages_not_logged_earn_nothing(
     path.write_text(json.dumps(export), "utf-8")
     summary = await _import_telegram(services, path, award_points=True)
     assert summary.reactions >= 1
-    assert not any(":13:reaction:" in source for source in await _reaction_awards(services))
+    assert "no text (media without caption)" not in summary.skipped  # the photo is logged
+    assert any(":13:reaction:" in source for source in await _reaction_awards(services))
 
 
 def _variant(tmp_path: Path, change: object, source: Path = TELEGRAM) -> Path:

@@ -17,14 +17,14 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     out = first.stdout.splitlines()
     assert out[0].endswith("→ community 'Tea House' (telegram:-1001234567890)")
-    assert "messages: 8 read, 8 new" in out
+    assert "messages: 9 read, 9 new" in out
     assert "joins: 3, leaves: 1 (4 new)" in out
     assert any(line.startswith("points: ") and "reputation" in line for line in out)
-    assert "import: 100% of the file, 8 messages · 6 members" in first.stderr
+    assert "import: 100% of the file, 9 messages · 6 members" in first.stderr
 
     second = hearth("import", "telegram", export, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "messages: 8 read, 0 new" in second.stdout.splitlines()
+    assert "messages: 9 read, 0 new" in second.stdout.splitlines()
 
     broken = tmp_path / "cut.json"
     broken.write_bytes((DATA / "telegram_export.json").read_bytes()[:3000])
@@ -35,7 +35,7 @@ def test_import_telegram_twice_then_a_truncated_file(tmp_path: Path) -> None:
     assert error.startswith(f"hearth: error: {broken}: the JSON ends early in bytes 0–3,000")
     assert "Traceback" not in third.stderr
     with sqlite3.connect(tmp_path / "hearth.db") as db:
-        assert db.execute("SELECT count(*) FROM messages").fetchone() == (8,)
+        assert db.execute("SELECT count(*) FROM messages").fetchone() == (9,)
         reasons = db.execute("SELECT DISTINCT reason FROM points_ledger ORDER BY reason").fetchall()
         # Times are stored as SQLAlchemy stores them (the fast insert path must agree).
         times = db.execute(

@@ -62,17 +62,17 @@ def test_award_points_after_a_plain_import_awards_once_and_says_so(
 
     config = _config(tmp_path, "hearth")
     plain = _import(capsys, config)
-    assert "messages: 8 read, 8 new" in plain
+    assert "messages: 9 read, 9 new" in plain
     assert NOT_AWARDED in plain
     assert _points(tmp_path, "hearth") == ([], [])
 
     later = _import(capsys, config, "--award-points")
-    assert "messages: 8 read, 0 new" in later
+    assert "messages: 9 read, 0 new" in later
     assert awarded in later  # the same XP, reputation and members as the first time
     assert (
-        "points: 5 messages were already in the log from an earlier import; replayed under the "
+        "points: 6 messages were already in the log from an earlier import; replayed under the "
         "live rules"
-    ) in later  # 8, less a command, a channel posting as a bot and a reminder bot
+    ) in later  # 9, less a command, a channel posting as a bot and a reminder bot
     assert not [line for line in later if "already in the ledger" in line]
     assert _points(tmp_path, "hearth") == expected
 
@@ -113,7 +113,7 @@ async def test_history_hearth_saw_live_is_not_awarded_again(sqlite_url: str) -> 
     assert ledger == []
     assert summary.lines()[4:6] == [
         "points: none awarded",
-        "points: 5 messages were already logged while Hearth watched the group live; they "
+        "points: 6 messages were already logged while Hearth watched the group live; they "
         "earned points then and earn nothing here",
     ]
 

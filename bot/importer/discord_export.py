@@ -5,7 +5,11 @@ Decisions, matching what the live Discord adapter records:
 - The group is the guild; in a thread (``channel.type`` ``Guild*Thread``) the place's channel
   is the parent (the export's ``categoryId``) and the thread is ``thread_id``.
 - ``Default`` and ``Reply`` messages are messages (also without text: live counts attachments
-  too); ``GuildMemberJoin`` is a join of its author; other system kinds (``ThreadCreated``,
+  too), with their kind as live: ``sticker`` when it has stickers, ``poll`` for a poll (its
+  question is the text when there is no other), else its first attachment's kind from the
+  file name (`bot.media.file_kind`: the export has no content type; Discord names a recorded
+  voice message ``voice-message.ogg``), else ``text``; ``GuildMemberJoin`` is a join of its
+  author; other system kinds (``ThreadCreated``,
   ``ChannelPinnedMessage``, …) and unknown kinds are counted and skipped.
 - Reactions: each user listed in ``users`` (exports made with reactions' users); without
   users, the count is skipped. A reaction's time is the message's. Custom emoji are written
@@ -31,10 +35,13 @@ from bot.importer.stream import (
     Timed,
     reaction_count,
 )
+from bot.media import file_kind
 
-__all__ = ["PLATFORM", "DiscordExport", "merged"]
+__all__ = ["PLATFORM", "DiscordExport", "merged", "message_kind"]
 
 PLATFORM = "discord"
+#: The file name Discord gives a recorded voice message.
+_VOICE_FILE = "voice-message.ogg"
 _MESSAGES = frozenset({"Default", "Reply"})
 _THREADS = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"})
 _SYSTEM = frozenset(
@@ -65,6 +72,29 @@ def _author(raw: object) -> Author | None:
         return None
     name = raw.get("nickname") or raw.get("name") or str(raw["id"])
     return Author(str(raw["id"]), str(name), is_bot=bool(raw.get("isBot")))
+
+
+def _poll_question(poll: dict[str, Any]) -> str:
+    question = poll.get("question")
+    if isinstance(question, dict):
+        question = question.get("text")
+    return question if isinstance(question, str) else ""
+
+
+def message_kind(raw: dict[str, Any]) -> str:
+    """The kind of an exported message (one of `bot.events.MESSAGE_KINDS`), as live."""
+    if raw.get("stickers"):
+        return "sticker"
+    if isinstance(raw.get("poll"), dict):
+        return "poll"
+    attachments = raw.get("attachments")
+    first = attachments[0] if isinstance(attachments, list) and attachments else None
+    if isinstance(first, dict):
+        name = str(first.get("fileName") or first.get("url") or "")
+        content_type = first.get("contentType")
+        voice = name.lower() == _VOICE_FILE
+        return file_kind(content_type if isinstance(content_type, str) else None, name, voice=voice)
+    return "text"
 
 
 def _time(value: object) -> datetime | None:
@@ -137,16 +167,20 @@ class DiscordExport:
         mentions = tuple(
             str(m["id"]) for m in raw.get("mentions") or () if isinstance(m, dict) and m.get("id")
         )
+        kind, text = message_kind(raw), str(raw.get("content") or "")
+        if kind == "poll" and not text:
+            text = _poll_question(raw["poll"])
         yield (
             at,
             Message(
                 place=self.place,
                 message_id=message_id,
                 author=author,
-                text=str(raw.get("content") or ""),
+                text=text,
                 sent_at=at,
                 reply_to=reply_to,
                 mentions=mentions,
+                kind=kind,
             ),
         )
         for reaction in raw.get("reactions") or ():

@@ -21,22 +21,40 @@ Decisions, matching what the live Telegram adapter records:
   as live (where the upgrade moves the group to its new id), and the negative ids keep the two
   histories' message ids apart, so neither drops nor merges the other's messages.
 - A reply to a message in another chat (``reply_to_peer_id``) is not a reply here.
-- A message without text (media without a caption, stickers) is skipped, as live.
+- Every ``message`` is a message with its kind (`bot.events.MESSAGE_KINDS`), as live: the
+  export's ``media_type`` (``sticker``, ``animation``, ``video_file``, ``voice_message``,
+  ``video_message``, ``audio_file``), else ``photo``, ``file`` (a document), ``poll`` (its
+  question is the text when there is no other), ``location_information``/``place_name``,
+  ``contact_information``, ``dice``; games, invoices, giveaways, paid media and content the
+  export does not name are "other" (Telegram Desktop writes dice and stories as a message with
+  nothing in it: "other" too). The caption is the text (empty for media without one).
+  ``unsupported`` messages (the export writes neither date nor sender) are skipped.
+- Ids: current exports write senders as ``user<id>``/``channel<id>``/``chat<id>`` and the
+  chat's bare id; exports of 2020 and before write Telegram Desktop's numeric peer ids, where
+  a basic group is shifted by 2^32 and a channel or supergroup by 2^33 (users are not). Those
+  are un-shifted to the same ids as the live bot's (`peer_id`); the chat's own id only when
+  the export's senders are numeric (its vintage), since a current basic group's id can be
+  above 2^32 too.
 - Service messages: ``invite_members``/``create_group`` are joins of the members named,
   ``join_group_by_link``/``join_group_by_request`` a join of the actor, ``remove_members``
   leaves. The export names invited or removed members without their id, so a name is matched
   to an account seen in the export (the actor, a sender); a name not yet seen waits for its
   first message, and one never seen is counted as skipped.
 - Reactions: each reactor listed in ``recent``; the rest of ``count`` has no reactor and is
-  skipped. A reaction's time is the message's (the export's reaction times are local time
-  without a zone).
+  skipped. A reaction's time is its own ``date`` when the export gives one: local time
+  without a zone, as the message's ``date``, so it is moved to UTC by the offset between the
+  message's ``date`` and ``date_unixtime`` (an hour off for a reaction on the other side of
+  a daylight-saving change from its message), and never before the message. Without a
+  ``date``, the message's time.
+- Telegram's placeholder accounts (GroupAnonymousBot, Channel_Bot, "Telegram" 777000) are
+  never a member: a message from one is the chat's own, as live.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +68,17 @@ from bot.importer.stream import (
     reaction_count,
 )
 from bot.importer.telegram_bots import BotRule
+from bot.media import file_kind
 from bot.recent import Recent
 
-__all__ = ["PLATFORM", "TelegramExport", "bot_api_chat_id", "message_text"]
+__all__ = [
+    "PLATFORM",
+    "TelegramExport",
+    "bot_api_chat_id",
+    "message_kind",
+    "message_text",
+    "peer_id",
+]
 
 PLATFORM = "telegram"
 #: Top-level keys of a whole-account export (not one chat): never built in memory.
@@ -67,10 +93,36 @@ _NAMES_KEPT = 200_000
 _PENDING_KEPT = 100_000
 _TOPIC_MESSAGES_KEPT = 200_000
 _TOPIC_CREATED = "topic_created"
+#: Telegram Desktop's peer-id shifts in exports of 2020 and before (users are not shifted).
+CHAT_SHIFT = 1 << 32
+CHANNEL_SHIFT = 1 << 33
+_SHIFTED_END = 1 << 34
+#: Telegram's placeholder senders, shared by every chat (see `adapters.telegram_updates`).
+PLACEHOLDER_USERS = frozenset({"777000", "136817688", "1087968824"})
+#: Messages read to tell the vintage of an export's ids (the first with a sender decides).
+_VINTAGE_PEEK = 1_000
+_MEDIA_TYPES = {
+    "sticker": "sticker",
+    "animation": "animation",
+    "video_file": "video",
+    "voice_message": "voice",
+    "video_message": "video_note",
+    "audio_file": "audio",
+}
+#: Fields of a message without ``media_type`` → its kind, first match wins.
+_MEDIA_FIELDS = (
+    ("photo", "photo"),
+    ("poll", "poll"),
+    ("location_information", "location"),
+    ("place_name", "location"),
+    ("contact_information", "contact"),
+    ("dice", "dice"),
+)
 
 
-def bot_api_chat_id(kind: str, export_id: object) -> str:
-    """The Bot API chat id of an exported chat (``-100<id>`` or ``-<id>``).
+def bot_api_chat_id(kind: str, export_id: object, *, shifted: bool = False) -> str:
+    """The Bot API chat id of an exported chat (``-100<id>`` or ``-<id>``); `shifted`: the
+    export writes numeric peer ids (2020 and before), whose chat id is shifted too.
 
     Raises:
         ExportError: the export is not of a group or channel.
@@ -80,10 +132,15 @@ def bot_api_chat_id(kind: str, export_id: object) -> str:
         raise ExportError(f"the export's chat id {export_id!r} is not a number")
     if raw.startswith("-"):  # already a Bot API id
         return raw
+    number = int(raw)
     if kind in _SUPERGROUPS:
-        return f"-100{raw}"
+        if shifted and CHANNEL_SHIFT <= number < _SHIFTED_END:
+            number -= CHANNEL_SHIFT
+        return f"-100{number}"
     if kind == "private_group":
-        return f"-{raw}"
+        if shifted and CHAT_SHIFT <= number < CHANNEL_SHIFT:
+            number -= CHAT_SHIFT
+        return f"-{number}"
     raise ExportError(f"this is a {kind!r} export; only groups and channels can be imported")
 
 
@@ -114,22 +171,83 @@ def _mentions(text: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def peer_id(sender_id: object) -> str | None:
+    """An export's sender id in today's form (``user<id>``, ``chat<id>``, ``channel<id>``).
+
+    Exports of 2020 and before write a number: Telegram Desktop's peer id, a user's id as
+    is, a basic group's shifted by 2^32 and a channel's (or supergroup's) by 2^33.
+    """
+    if isinstance(sender_id, str):
+        return sender_id
+    if not isinstance(sender_id, int) or isinstance(sender_id, bool) or sender_id <= 0:
+        return None
+    if CHANNEL_SHIFT <= sender_id < _SHIFTED_END:
+        return f"channel{sender_id - CHANNEL_SHIFT}"
+    if CHAT_SHIFT <= sender_id < CHANNEL_SHIFT:
+        return f"chat{sender_id - CHAT_SHIFT}"
+    return f"user{sender_id}"
+
+
 def _author(
     sender_id: object, name: object, bots: BotRule, raw: dict[str, Any] | None = None
 ) -> Author | None:
-    if isinstance(sender_id, int) and not isinstance(sender_id, bool) and sender_id > 0:
-        sender_id = f"user{sender_id}"  # exports before Telegram Desktop 2.x: a bare user id
-    if not isinstance(sender_id, str):
+    peer = peer_id(sender_id)
+    if peer is None:
         return None
     display = name if isinstance(name, str) and name else DELETED
-    if sender_id.startswith("user") and sender_id[4:].isdigit():
-        user = sender_id[4:]
+    if peer.startswith("user") and peer[4:].isdigit():
+        user = peer[4:]
         return Author(user, display, bots.is_bot(user, display, raw))
-    if sender_id.startswith("channel") and sender_id[7:].isdigit():
-        return Author(f"-100{sender_id[7:]}", display, is_bot=True)
-    if sender_id.startswith("chat") and sender_id[4:].isdigit():
-        return Author(f"-{sender_id[4:]}", display, is_bot=True)
+    # A channel or an anonymous admin posting as the group: the chat, as live.
+    if peer.startswith("channel") and peer[7:].isdigit():
+        return Author(f"-100{peer[7:]}", display, is_bot=True)
+    if peer.startswith("chat") and peer[4:].isdigit():
+        return Author(f"-{peer[4:]}", display, is_bot=True)
     return None
+
+
+def message_kind(raw: dict[str, Any]) -> str:
+    """The kind of an exported ``message`` (one of `bot.events.MESSAGE_KINDS`)."""
+    media = raw.get("media_type")
+    if isinstance(media, str):
+        known = _MEDIA_TYPES.get(media)
+        mime = raw.get("mime_type")
+        name = raw.get("file_name") or raw.get("file")
+        return known or file_kind(str(mime or ""), str(name or ""))
+    for field_name, kind in _MEDIA_FIELDS:
+        if field_name in raw:
+            return kind
+    if "file" in raw:
+        return "document"  # a file sent as a file, as the Bot API's `document`
+    if message_text(raw.get("text")):
+        return "text"
+    return "other"  # a game, an invoice, a giveaway, paid media, or content not named
+
+
+def _local_offset(raw: dict[str, Any]) -> timedelta:
+    """How far the export's local times (``date``) are from UTC at this message."""
+    try:
+        local = datetime.fromisoformat(str(raw["date"]))
+        utc = datetime.fromtimestamp(int(raw["date_unixtime"]), UTC).replace(tzinfo=None)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return timedelta(0)
+    return local - utc
+
+
+def _reaction_time(entry: dict[str, Any], message: dict[str, Any], at: datetime) -> datetime:
+    """When a listed reaction was made: its own date, else its message's time."""
+    try:
+        moment = datetime.fromtimestamp(int(entry["date_unixtime"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        try:
+            local = datetime.fromisoformat(str(entry["date"]))
+        except (KeyError, ValueError):
+            return at
+        if local.tzinfo is not None:
+            moment = local.astimezone(UTC)
+        else:
+            moment = (local - _local_offset(message)).replace(tzinfo=UTC)
+    return max(moment, at)
 
 
 def _emoji(reaction: dict[str, Any]) -> str | None:
@@ -139,6 +257,17 @@ def _emoji(reaction: dict[str, Any]) -> str | None:
     if kind == "custom_emoji" and reaction.get("document_id"):
         return f"custom:{reaction['document_id']}"
     return None
+
+
+def _numeric_ids(path: Path) -> bool:
+    """Whether an export writes numeric peer ids (2020 and before): its first sender decides."""
+    for index, raw in enumerate(MessageReader(path).messages()):
+        sender = raw.get("from_id", raw.get("actor_id"))
+        if sender is not None:
+            return isinstance(sender, int) and not isinstance(sender, bool)
+        if index >= _VINTAGE_PEEK:
+            break
+    return False
 
 
 class TelegramExport:
@@ -152,9 +281,13 @@ class TelegramExport:
                 f"{path}: not a single-chat export (export one group with Telegram Desktop: "
                 "the group's menu → Export chat history → JSON)"
             )
-        group_id = bot_api_chat_id(str(fields.get("type", "")), fields["id"])
-        self.header = ExportHeader(PLATFORM, group_id, str(fields.get("name") or group_id), path)
+        kind, shifted = str(fields.get("type", "")), _numeric_ids(path)
+        group_id = bot_api_chat_id(kind, fields["id"], shifted=shifted)
+        name = str(fields.get("name") or group_id)
+        self.header = ExportHeader(PLATFORM, group_id, name, path)
         self.place = Place(PLATFORM, group_id, group_id)
+        #: The chat as an author: posts from Telegram's placeholder accounts are its own.
+        self.chat = Author(group_id, name, is_bot=True)
         self.bots = BotRule(bots)
         self._topics: dict[int, Place] = {}  # topic_created message id → the topic's place
         self._topic_of: Recent[int, int] = Recent(_TOPIC_MESSAGES_KEPT)
@@ -166,6 +299,9 @@ class TelegramExport:
     def items(self) -> Iterator[Timed]:
         """Every message, join, leave, reaction and skip, in file order."""
         for raw in self.reader.messages():
+            if raw.get("type") == "unsupported":  # media this Telegram Desktop cannot write
+                yield self._at, Skipped("unsupported message (no date or sender in the export)")
+                continue
             at = self._time(raw)
             if at is None:
                 yield self._at, Skipped("no date")
@@ -201,9 +337,17 @@ class TelegramExport:
         key = (raw.get("from_id"), raw.get("from"))
         author = self._senders.get(key)
         if author is None or ("inline_bot_buttons" in raw and not author.is_bot):
-            author = _author(key[0], key[1], self.bots, raw)
+            author = self._author(key[0], key[1], raw)
             if author is not None:
                 self._senders.put(key, author)
+        return author
+
+    def _author(
+        self, sender_id: object, name: object, raw: dict[str, Any] | None = None
+    ) -> Author | None:
+        author = _author(sender_id, name, self.bots, raw)
+        if author is not None and author.user_id in PLACEHOLDER_USERS:
+            return self.chat
         return author
 
     def _message(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
@@ -221,24 +365,26 @@ class TelegramExport:
                 reply = None  # a reply to a message in another chat
             elif self._topics:
                 place, reply = self._topic(raw.get("id"), reply)
-        if not text:
-            yield at, Skipped("no text (media without caption)")
-        else:
-            yield (
-                at,
-                Message(
-                    place=place,
-                    message_id=message_id,
-                    author=author,
-                    text=text,
-                    sent_at=at,
-                    reply_to=None if reply is None else str(reply),
-                    mentions=_mentions(raw.get("text")),
-                ),
-            )
+        kind = message_kind(raw)
+        poll = raw.get("poll")
+        if kind == "poll" and not text and isinstance(poll, dict):
+            text = str(poll.get("question") or "")
+        yield (
+            at,
+            Message(
+                place=place,
+                message_id=message_id,
+                author=author,
+                text=text,
+                sent_at=at,
+                reply_to=None if reply is None else str(reply),
+                mentions=_mentions(raw.get("text")),
+                kind=kind,
+            ),
+        )
         for reaction in raw.get("reactions") or ():
             if isinstance(reaction, dict):
-                yield from self._reactions(reaction, message_id, author, at)
+                yield from self._reactions(reaction, raw, author, at)
             else:
                 yield at, Skipped("reaction: malformed")
 
@@ -257,8 +403,9 @@ class TelegramExport:
         return self._topics[root], reply
 
     def _reactions(
-        self, reaction: dict[str, Any], message_id: str, author: Author, at: datetime
+        self, reaction: dict[str, Any], raw: dict[str, Any], author: Author, at: datetime
     ) -> Iterator[Timed]:
+        message_id = str(raw.get("id"))
         emoji = _emoji(reaction)
         listed = reaction.get("recent")
         recent = [r for r in (listed if isinstance(listed, list) else ()) if isinstance(r, dict)]
@@ -268,16 +415,21 @@ class TelegramExport:
             return
         known = 0
         for entry in recent:
-            reactor = _author(entry.get("from_id"), entry.get("from"), self.bots)
+            reactor = self._author(entry.get("from_id"), entry.get("from"))
             if reactor is not None:
                 known += 1
-                yield at, ReactionAdded(self.place, message_id, reactor, emoji, at, author.user_id)
+                when = _reaction_time(entry, raw, at)
+                # Timed by the message, so the stream stays in file (time) order.
+                yield (
+                    at,
+                    ReactionAdded(self.place, message_id, reactor, emoji, when, author.user_id),
+                )
         if count > known:
             yield at, Skipped("reaction without reactor", count - known)
 
     def _service(self, raw: dict[str, Any], at: datetime) -> Iterator[Timed]:
         action = str(raw.get("action"))
-        actor = _author(raw.get("actor_id"), raw.get("actor"), self.bots)
+        actor = self._author(raw.get("actor_id"), raw.get("actor"))
         if actor is not None:
             yield from self._learn(actor)
         if action == _TOPIC_CREATED and isinstance(raw.get("id"), int):
