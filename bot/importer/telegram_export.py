@@ -261,12 +261,15 @@ def _emoji(reaction: dict[str, Any]) -> str | None:
 
 def _numeric_ids(path: Path) -> bool:
     """Whether an export writes numeric peer ids (2020 and before): its first sender decides."""
-    for index, raw in enumerate(MessageReader(path).messages()):
-        sender = raw.get("from_id", raw.get("actor_id"))
-        if sender is not None:
-            return isinstance(sender, int) and not isinstance(sender, bool)
-        if index >= _VINTAGE_PEEK:
-            break
+    try:
+        for index, raw in enumerate(MessageReader(path).messages()):
+            sender = raw.get("from_id", raw.get("actor_id"))
+            if sender is not None:
+                return isinstance(sender, int) and not isinstance(sender, bool)
+            if index >= _VINTAGE_PEEK:
+                break
+    except ExportError:
+        pass  # a broken file: reading it says where, with what was read before
     return False
 
 
