@@ -21,6 +21,7 @@ from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
 from adapters.import_cli import add_import_parser, run_import
 from adapters.runner import serve
+from adapters.web_cli import add_web_parser, run_web
 from bot import __version__
 from bot.bootstrap import build_engine, build_services
 from bot.clock import ShiftedClock
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--config", type=Path, help="TOML settings file")
 
     add_import_parser(commands)
+    add_web_parser(commands)
 
     check = commands.add_parser("check-config", help="validate a settings file and exit")
     check.add_argument("path", nargs="?", type=Path, help="file to check (default ./hearth.toml)")
@@ -166,7 +168,13 @@ async def _run(settings: Settings, options: argparse.Namespace) -> int:
     if options.clock is not None:
         clock.set(options.clock)
     engine = build_engine(settings, clock=clock)
-    return await serve(engine, _adapters(settings, options, clock))
+    adapters = _adapters(settings, options, clock)
+    if not settings.web.enabled:
+        return await serve(engine, adapters)
+    from web.server import serving
+
+    async with serving(engine, settings):
+        return await serve(engine, adapters)
 
 
 async def _sync_discord(settings: Settings) -> None:
@@ -327,6 +335,8 @@ def _command(argv: Sequence[str] | None) -> int:
             return 0
         if options.command == "import":
             return asyncio.run(run_import(settings, options))
+        if options.command == "web":
+            return asyncio.run(run_web(settings, options))
         if options.command == "discord":
             asyncio.run(_sync_discord(settings))
             return 0

@@ -41,12 +41,12 @@ from adapters.telegram_send import TelegramSender
 from adapters.telegram_updates import (
     GROUP_CHATS,
     PLATFORM,
-    author_of,
     member_events,
     message_events,
     parse_command,
     place_of,
     reaction_events,
+    sender_of,
 )
 from adapters.telegram_webhook import WebhookServer
 from bot.clock import Clock
@@ -247,12 +247,13 @@ class TelegramAdapter:
             await self._private(message)
             return []
         command = parse_command(message, self._bot_username())
-        if command is not None and message.from_user is not None:
+        invoker = sender_of(message)  # an anonymous admin is the group, not a shared bot
+        if command is not None and invoker is not None:
             role = await self._role(message)
             return [
                 CommandInvoked(
                     place=place_of(message),
-                    invoker=author_of(message.from_user),
+                    invoker=invoker,
                     name=command.name,
                     args=command.args,
                     sent_at=message.date,

@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.features.activity import ActivityFeature
 from bot.features.base import Feature, Services
 from bot.features.community import CommunityFeature
+from bot.features.dashboard import DashboardFeature
 from bot.features.digest.feature import DigestFeature
 from bot.features.faq.feature import FaqFeature
 from bot.features.moderation.feature import ModerationFeature
@@ -66,6 +67,7 @@ def build_engine(
         ActivityFeature(services),
         CommunityFeature(services),
         PrivacyFeature(services),
+        DashboardFeature(services),
         ModerationFeature(services),
         PointsFeature(services),
         FaqFeature(services),

@@ -17,8 +17,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -26,10 +24,20 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config_platforms import DiscordSettings, TelegramSettings, WebSettings
+from bot.config_platforms import Section as _Section
 from bot.errors import ConfigError
 from bot.i18n import LANGUAGES, normalize_language
 
-__all__ = ["DEFAULT_CONFIG_PATH", "ENV_OVERRIDES", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "ENV_OVERRIDES",
+    "DiscordSettings",
+    "Settings",
+    "TelegramSettings",
+    "WebSettings",
+    "load_settings",
+]
 
 DEFAULT_CONFIG_PATH = Path("hearth.toml")
 #: Environment variable -> dotted config key it overrides.
@@ -38,10 +46,6 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "HEARTH_TELEGRAM_TOKEN": "telegram.token",
     "HEARTH_DATABASE_URL": "database.url",
 }
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _more_than(field: str, other: str) -> Any:
@@ -108,61 +112,6 @@ class ConsoleSettings(_Section):
     user: str = Field(default="you", min_length=1, max_length=64)
     community: str = Field(default="console", min_length=1, max_length=64)
     admin: bool = False
-
-
-class DiscordSettings(_Section):
-    """Discord bot credentials, permissions mapping and sharding."""
-
-    token: str = ""
-    #: Members with any of these role names (or ids) count as admins / moderators, besides
-    #: Manage Server (admin) and Manage Messages (moderator).
-    admin_roles: tuple[str, ...] = ()
-    moderator_roles: tuple[str, ...] = ()
-    #: Answer personal commands (like /rank) with ephemeral messages only the caller sees.
-    ephemeral_replies: bool = True
-    #: Sync slash commands to every guild at start (fast); global sync is `hearth discord sync`.
-    sync_commands_at_start: bool = True
-    #: Sharding for several processes on one bot: total shards and the ids this process runs.
-    shard_count: int | None = Field(default=None, ge=1)
-    shard_ids: tuple[int, ...] = ()
-    #: After every start and reconnect, read each channel's history after its last logged
-    #: message (Discord never redelivers): at most this many hours back and this many
-    #: messages per channel; 0 in either turns the backfill off.
-    backfill_hours: float = Field(default=24, ge=0)
-    backfill_messages: int = Field(default=5000, ge=0)
-
-    @model_validator(mode="after")
-    def _shards_in_range(self) -> DiscordSettings:
-        if self.shard_ids and self.shard_count is None:
-            raise ValueError("shard_ids needs shard_count")
-        if self.shard_count is not None and any(
-            not 0 <= shard < self.shard_count for shard in self.shard_ids
-        ):
-            raise ValueError(f"shard_ids must each be between 0 and {self.shard_count - 1}")
-        return self
-
-
-class TelegramSettings(_Section):
-    """Telegram bot credentials, Bot API address and update delivery."""
-
-    token: str = ""
-    api_base_url: str = "https://api.telegram.org/bot"
-    #: Receive updates by webhook at this public https URL instead of long polling.
-    webhook_url: str = ""
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
-    #: Telegram sends it with every webhook request; requests without it are rejected.
-    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
-    #: How long a member's admin/moderator status from getChatMember is trusted.
-    admin_cache_seconds: int = Field(default=300, ge=0, le=86400)
-
-    @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> TelegramSettings:
-        if self.webhook_url and not self.webhook_url.startswith("https://"):
-            raise ValueError("webhook_url must start with https:// (Telegram requires TLS)")
-        if self.webhook_url and not self.webhook_secret:
-            raise ValueError("webhook_url needs webhook_secret (letters, digits, _ and -)")
-        return self
 
 
 class CurveSettings(_Section):
@@ -429,6 +378,7 @@ class Settings(_Section):
     digest: DigestSettings = DigestSettings()
     moderation: ModerationSettings = ModerationSettings()
     logging: LoggingSettings = LoggingSettings()
+    web: WebSettings = WebSettings()
 
 
 def validate_timezone(value: str) -> str:

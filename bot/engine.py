@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
 from bot.backlog import Backlog, Held, retry_delay
+from bot.cleaning import cleaned
 from bot.commands import Command, CommandCall, CommandRegistry, Param, ParamKind, parse_arguments
 from bot.delivery import RoleLookup, Sink, safe_action
 from bot.errors import PermissionDenied, UserFacingError
@@ -32,7 +32,6 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
-    Place,
     ReactionAdded,
     Reply,
     Role,
@@ -41,7 +40,6 @@ from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
 from bot.recent import Recent
 from bot.tasks import finish, spawn, stop_task
-from storage.text import clean_text, needs_cleaning
 from storage.writer import unreachable
 
 __all__ = ["Engine"]
@@ -97,44 +95,6 @@ def _event_key(event: Event) -> tuple[str, ...] | None:
         kind = "j" if isinstance(event, MemberJoined) else "l"
         return (kind, event.platform, event.group_id, event.member.user_id, event.at.isoformat())
     return None
-
-
-def _clean_author(author: Author) -> Author:
-    return replace(author, name=clean_text(author.name)) if needs_cleaning(author.name) else author
-
-
-def _clean_place(place: Place) -> Place:
-    name = place.group_name
-    return replace(place, group_name=clean_text(name)) if name and needs_cleaning(name) else place
-
-
-def _texts(event: Event) -> tuple[str | None, ...]:
-    if isinstance(event, MemberJoined | MemberLeft):
-        return (event.member.name,)
-    if isinstance(event, Message):
-        return event.text, event.author.name, event.place.group_name
-    if isinstance(event, CommandInvoked):
-        return event.args, event.invoker.name, event.place.group_name
-    return event.emoji, event.reactor.name, event.place.group_name
-
-
-def _cleaned(event: Event) -> Event:
-    """`event` with text no database refuses (no NUL, no lone surrogate), from any adapter:
-    what members wrote, their names, the group's title and a reaction's emoji."""
-    if not any(text and needs_cleaning(text) for text in _texts(event)):
-        return event
-    if isinstance(event, MemberJoined | MemberLeft):
-        return replace(event, member=_clean_author(event.member))
-    place = _clean_place(event.place)
-    if isinstance(event, Message):
-        author = _clean_author(event.author)
-        return replace(event, place=place, text=clean_text(event.text), author=author)
-    if isinstance(event, CommandInvoked):
-        invoker = _clean_author(event.invoker)
-        return replace(event, place=place, args=clean_text(event.args), invoker=invoker)
-    return replace(
-        event, place=place, emoji=clean_text(event.emoji), reactor=_clean_author(event.reactor)
-    )
 
 
 def _outgoing(event: Event, key: object, actions: Sequence[Action]) -> list[Action]:
@@ -281,7 +241,7 @@ class Engine:
         actions are then delivered through the dispatcher); a held command is answered at
         once with a note that it will run then.
         """
-        event = _cleaned(event)
+        event = cleaned(event)
         key = _event_key(event)
         if key is not None and self._recent.seen(key):
             logger.debug("dropping redelivered event %s", key)
@@ -415,6 +375,20 @@ class Engine:
             member_id=member_id,
             tr=translator(group.community.language),
         )
+
+    async def command(self, event: CommandInvoked) -> tuple[bool, str]:
+        """Run a command for someone outside a chat (the web dashboard): whether it did what
+        was asked (False: refused, malformed or failed) and what Hearth answered. Nothing
+        is posted; the role check, the parsing and the wording are the chat's."""
+        context = await self._context(event)
+        try:
+            result = await self._call(event, context)
+        except UserFacingError as error:
+            return False, str(error)
+        if isinstance(result, str):
+            return True, result
+        texts = [action.text for action in result if isinstance(action, Reply)]
+        return True, "\n".join(texts)
 
     async def _run_command(self, event: CommandInvoked, context: EventContext) -> list[Action]:
         tr = context.tr

@@ -32,6 +32,7 @@ __all__ = [
     "message_author",
     "newest_messages",
     "purge_message_text",
+    "recent_channels",
     "record_active_days",
     "utc_day",
 ]
@@ -203,3 +204,18 @@ def newest_messages(
         .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
         .limit(limit)
     )
+
+
+async def recent_channels(
+    session: AsyncSession, *, community_id: int, since: datetime
+) -> list[tuple[str, str]]:
+    """(platform, channel id) of the channels with messages since `since`, busiest first."""
+    count = func.count()
+    query = (
+        select(MessageLog.platform, MessageLog.channel_id)
+        .where(MessageLog.community_id == community_id, MessageLog.sent_at >= since)
+        .group_by(MessageLog.platform, MessageLog.channel_id)
+        .order_by(count.desc(), MessageLog.platform, MessageLog.channel_id)
+        .limit(50)
+    )
+    return [(str(p), str(c)) for p, c in (await session.execute(query)).all()]

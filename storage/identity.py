@@ -30,6 +30,7 @@ __all__ = [
     "ChannelRef",
     "CommunityInfo",
     "GroupInfo",
+    "community_groups",
     "ensure_group",
     "ensure_member",
     "find_members",
@@ -364,3 +365,13 @@ async def list_communities(session: AsyncSession) -> list[CommunityInfo]:
     """Every community, oldest first."""
     rows = (await session.execute(select(Community).order_by(Community.id))).scalars()
     return [_info(row) for row in rows]
+
+
+async def community_groups(session: AsyncSession, *, community_id: int) -> list[tuple[str, str]]:
+    """(platform, group id) of each group that forms a community, oldest first."""
+    query = (
+        select(Group.platform, Group.external_id)
+        .where(Group.community_id == community_id)
+        .order_by(Group.id)
+    )
+    return [(str(p), str(e)) for p, e in (await session.execute(query)).all()]

@@ -16,13 +16,20 @@ _FIELD = re.compile(r"\{(\w*)[^}]*\}")
 
 def _source_strings() -> set[str]:
     found: set[str] = set()
-    for package in ("bot", "adapters"):
+    for package in ("bot", "adapters", "web"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / package, keywords={"_": None, "N_": None, "tr": None}
+            ROOT / package,
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.do"}},
+            keywords={"_": None, "N_": None, "tr": None},
         ):
             if isinstance(message, str) and message:
                 found.add(message)
     return found
+
+
+def test_the_dashboards_templates_are_read() -> None:
+    assert "What would Hearth answer?" in _source_strings()
 
 
 def test_source_has_strings_to_translate() -> None:

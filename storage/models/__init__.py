@@ -24,6 +24,7 @@ from storage.models.points import (
     PointsTotal,
     ThanksGiven,
 )
+from storage.models.web import WebLink, WebSession
 
 __all__ = [
     "Account",
@@ -54,4 +55,6 @@ __all__ = [
     "ScheduleRun",
     "ThanksGiven",
     "UTCDateTime",
+    "WebLink",
+    "WebSession",
 ]

@@ -1,0 +1,92 @@
+"""FAQ: entries with phrasings, tags, hits and feedback; add, change and delete them; try a
+question; turn an unanswered question into an entry or a phrasing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.events import Role
+from bot.i18n import N_
+from storage.faq import list_entries, recent_unanswered
+from web.auth import require
+from web.commands import run_command
+from web.render import ACCESS, community, page
+
+__all__ = ["ROUTES"]
+
+ROUTES = web.RouteTableDef()
+GAPS_SINCE = timedelta(days=30)
+
+
+async def _show(
+    request: web.Request, *, flash: str = "", ok: bool = True, **extra: Any
+) -> web.Response:
+    info = await community(request)
+    access = request.app[ACCESS]
+    async with access.database.session() as session:
+        entries = await list_entries(session, community_id=info.id)
+        gaps = await recent_unanswered(
+            session, community_id=info.id, since=access.clock.now() - GAPS_SINCE
+        )
+    counted: dict[str, int] = {}
+    for gap in gaps:
+        if gap.text:  # None once text retention forgot it
+            counted[gap.text] = counted.get(gap.text, 0) + 1
+    top = sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:20]
+    return page(
+        request,
+        "faq.html",
+        info=info,
+        entries=entries,
+        gaps=top,
+        flash=flash,
+        flash_kind="ok" if ok else "error",
+        **extra,
+    )
+
+
+@ROUTES.get("/c/{community}/faq")
+@require(Role.MODERATOR)
+async def faq(request: web.Request) -> web.StreamResponse:
+    """The entries, the test box and the unanswered questions."""
+    return await _show(request)
+
+
+def _field(form: Any, name: str) -> str:
+    return str(form.get(name) or "").strip()
+
+
+@ROUTES.post("/c/{community}/faq")
+@require(Role.MODERATOR)
+async def change(request: web.Request) -> web.StreamResponse:
+    """One change, as the matching /faq command (its checks, its answer)."""
+    form = await request.post()
+    action = _field(form, "action")
+    entry = _field(form, "entry")
+    question, answer = _field(form, "question"), _field(form, "answer")
+    if action == "add":
+        if "|" in question:
+            info = await community(request)
+            from bot.i18n import translator
+
+            refusal = translator(info.language)(N_("A question cannot contain the character |."))
+            return await _show(request, flash=refusal, ok=False, question=question, answer=answer)
+        line = f"faq add {question} | {answer}"
+    elif action == "alias":
+        line = f"faq alias {entry} {question}"
+    elif action == "edit":
+        line = f"faq edit {entry} {answer}"
+    elif action == "tag":
+        line = f"faq tag {entry} {_field(form, 'tags')}"
+    elif action in ("enable", "disable", "remove"):
+        line = f"faq {action} {entry}"
+    elif action == "ask":
+        ok, said = await run_command(request, f"faq ask {question}")
+        return await _show(request, asked=question, verdict=said, flash="" if ok else said, ok=ok)
+    else:
+        raise web.HTTPBadRequest()
+    ok, said = await run_command(request, line)
+    return await _show(request, flash=said, ok=ok)
