@@ -41,9 +41,10 @@ async def _session(request: web.Request, handler: Handler) -> web.StreamResponse
     try:
         response = await handler(request)
     except web.HTTPException as error:
-        if error.status < 400 or error.content_type != "text/plain" or error.text != error.reason:
+        if error.status < 400:
             raise
-        response = _error(request, error.status)
+        default = error.text in (error.reason, f"{error.status}: {error.reason}")
+        response = _error(request, error.status, None if default else error.text)
     except Exception:
         logger.exception("dashboard page %s %s failed", request.method, request.path)
         response = _error(request, 500)
@@ -61,8 +62,9 @@ _ERRORS = {
 }
 
 
-def _error(request: web.Request, status: int) -> web.Response:
-    message = _ERRORS.get(status, N_("Something went wrong; try again."))
+def _error(request: web.Request, status: int, said: str | None = None) -> web.Response:
+    """The error page: what a visitor may do about it (or what the handler said)."""
+    message = said or _ERRORS.get(status, N_("Something went wrong; try again."))
     return page(request, "error.html", status=status, message=message)
 
 

@@ -11,6 +11,6 @@ __all__ = ["all_routes"]
 
 def all_routes() -> list[Iterable[web.RouteDef]]:
     """The route tables of every page module."""
-    from web.pages import faq, schedules
+    from web.pages import faq, leaderboard, overview, schedules
 
-    return [module.ROUTES for module in (faq, schedules)]
+    return [module.ROUTES for module in (overview, faq, leaderboard, schedules)]
