@@ -12,114 +12,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import pytest
-from aiohttp import ClientResponse, ClientSession, CookieJar, web
-from aiohttp.test_utils import TestServer
-
-from bot.bootstrap import build_engine
-from bot.clock import ManualClock
-from bot.engine import Engine
-from bot.events import Author, CommandInvoked, Message, Place, Role
+from bot.events import Author, CommandInvoked, Place, Role
 from bot.features.dashboard import issue_link
 from storage.web import Holder, create_session
-from tests.conftest import make_settings
+from tests.web_site import START, Site, Visitor, site
 from web.auth import COOKIE, RECHECK_EVERY
-from web.server import dashboard
 
-START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+__all__ = ["site"]  # the fixture
+
 ROLES = ("anonymous", "member", "moderator", "admin", "other admin")
-
-
-class Visitor:
-    """A browser's view of the site: its own cookies, requests by path."""
-
-    def __init__(self, server: TestServer) -> None:
-        jar = CookieJar(unsafe=True)  # 127.0.0.1 is an IP address
-        self.session = ClientSession(base_url=str(server.make_url("")), cookie_jar=jar)
-
-    async def start_server(self) -> None:
-        """(The server runs already; kept so each visitor starts the same way.)"""
-
-    async def get(self, path: str, **options: Any) -> ClientResponse:
-        return await self.session.get(path, **options)
-
-    async def post(self, path: str, **options: Any) -> ClientResponse:
-        return await self.session.post(path, **options)
-
-    async def close(self) -> None:
-        await self.session.close()
-
-
-@dataclass
-class Site:
-    engine: Engine
-    clock: ManualClock
-    app: web.Application
-    server: TestServer
-    communities: dict[str, int]
-    members: dict[str, int]
-
-    def client(self) -> Visitor:
-        return Visitor(self.server)
-
-    async def signed_in(self, holder: Holder) -> Visitor:
-        """A client whose cookie comes from a real one-time link for `holder`."""
-        services = self.engine.services
-        link = await issue_link(services.database, self.clock, services.settings.web, holder)
-        client = self.client()
-        await client.start_server()
-        response = await client.post(link.removeprefix(services.settings.web.base_url))
-        assert response.status == 200  # followed the redirect to the overview or a page
-        assert COOKIE in {cookie.key for cookie in client.session.cookie_jar}
-        return client
-
-
-async def _post(engine: Engine, group: str, user: str, text: str, message_id: str) -> None:
-    place = Place("telegram", group, group, group_name=f"group {group}")
-    await engine.handle(Message(place, message_id, Author(user, user), text, START))
-
-
-@pytest.fixture
-async def site(db_url: str) -> AsyncIterator[Site]:
-    clock = ManualClock(START)
-    engine = build_engine(make_settings(db_url), clock=clock)
-    await engine.start()
-    await _post(engine, "-100", "ann", "hello from group one", "1")
-    await _post(engine, "-200", "zed", "hello from group two", "1")
-    await engine.commit()
-    app = dashboard(engine, engine.services.settings)
-    server = TestServer(app)
-    await server.start_server()
-    async with engine.services.database.session() as session:
-        from sqlalchemy import text
-
-        rows = (await session.execute(text("SELECT external_id, community_id FROM groups"))).all()
-        members = (
-            await session.execute(
-                text(
-                    "SELECT a.external_id, m.member_id FROM member_accounts m "
-                    "JOIN accounts a ON a.id = m.account_id"
-                )
-            )
-        ).all()
-    communities = {str(g): int(c) for g, c in rows}
-    try:
-        yield Site(
-            engine,
-            clock,
-            app,
-            server,
-            {"one": communities["-100"], "two": communities["-200"]},
-            {str(u): int(m) for u, m in members},
-        )
-    finally:
-        await server.close()
-        await engine.stop()
 
 
 def _paths(site: Site) -> list[tuple[str, str, Role]]:
@@ -133,6 +36,7 @@ def _paths(site: Site) -> list[tuple[str, str, Role]]:
         template = info.get("formatter") or info.get("path") or ""
         path = template.replace("{community}", str(site.communities["one"]))
         path = re.sub(r"\{member\}", str(site.members["ann"]), path)
+        path = path.replace("{format}", "yaml")
         path = re.sub(r"\{[a-z_]+\}", "1", path)
         found.append((route.method, path, needed))
     return found

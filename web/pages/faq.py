@@ -3,16 +3,26 @@ question; turn an unanswered question into an entry or a phrasing."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.events import Role
-from bot.i18n import N_
+from bot.features.faq.feature import FaqFeature
+from bot.features.faq.files import (
+    FaqFileError,
+    export_faq,
+    import_faq,
+    read_entries,
+    render_entries,
+)
+from bot.i18n import N_, translator
 from storage.faq import list_entries, recent_unanswered
 from web.auth import require
-from web.commands import run_command
+from web.commands import ENGINE, run_command
 from web.render import ACCESS, community, page
 
 __all__ = ["ROUTES"]
@@ -70,8 +80,6 @@ async def change(request: web.Request) -> web.StreamResponse:
     if action == "add":
         if "|" in question:
             info = await community(request)
-            from bot.i18n import translator
-
             refusal = translator(info.language)(N_("A question cannot contain the character |."))
             return await _show(request, flash=refusal, ok=False, question=question, answer=answer)
         line = f"faq add {question} | {answer}"
@@ -90,3 +98,55 @@ async def change(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     ok, said = await run_command(request, line)
     return await _show(request, flash=said, ok=ok)
+
+
+@ROUTES.get("/c/{community}/faq/export.{format:yaml|csv}")
+@require(Role.MODERATOR)
+async def export(request: web.Request) -> web.StreamResponse:
+    """The entries as a file `hearth faq import` (and the form below) reads."""
+    info = await community(request)
+    entries = await export_faq(request.app[ACCESS].database, info.id)
+    as_csv = request.match_info["format"] == "csv"
+    body = render_entries(entries, csv_format=as_csv)
+    name = f"faq-{info.id}.{'csv' if as_csv else 'yaml'}"
+    return web.Response(
+        text=body,
+        content_type="text/csv" if as_csv else "application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@ROUTES.post("/c/{community}/faq/import")
+@require(Role.ADMIN)
+async def import_file(request: web.Request) -> web.StreamResponse:
+    """Add or update entries from an uploaded YAML or CSV file, checked as the command-line
+    import checks it (one question in two entries is refused, naming both)."""
+    info = await community(request)
+    form = await request.post()
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        raise web.HTTPBadRequest()
+    tr = translator(info.language)
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        refusal = tr(N_("Upload a .yaml, .yml or .csv file (as `hearth faq export` writes)."))
+        return await _show(request, flash=refusal, ok=False)
+    with tempfile.TemporaryDirectory(prefix="hearth-faq-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(upload.file.read())
+        try:
+            entries = read_entries(path)
+            access = request.app[ACCESS]
+            report = await import_faq(access.database, info.id, entries, access.clock.now())
+        except FaqFileError as error:  # named after the admin's file, not the copy
+            name = upload.filename or path.name
+            said = str(error).replace(str(path), name)
+            said = said if name in said else f"{name}: {said}"
+            return await _show(request, flash=said, ok=False)
+    feature = request.app[ENGINE].feature(FaqFeature)
+    if feature is not None:
+        feature.library.changed(info.id)
+    said = tr(N_("Imported: {added} added, {updated} updated, {unchanged} unchanged.")).format(
+        added=report.added, updated=report.updated, unchanged=report.unchanged
+    )
+    return await _show(request, flash=said)
