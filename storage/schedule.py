@@ -39,6 +39,7 @@ __all__ = [
     "next_due_at",
     "set_paused",
     "set_promo",
+    "update_schedule",
 ]
 
 #: Outcomes of a run that count towards the promotion cap (posted, or about to be).
@@ -195,6 +196,33 @@ async def set_paused(
     if not paused:
         values["next_run_at"] = next_run_at
     return _changed(await session.execute(query.values(**values))) == 1
+
+
+async def update_schedule(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    schedule_id: int,
+    expression: str,
+    timezone: str,
+    text: str,
+    next_run_at: datetime | None,
+) -> bool:
+    """Change when a schedule fires and what it says (a paused one stays paused)."""
+    values: dict[str, Any] = {"expression": expression, "timezone": timezone, "text": text}
+    result = await session.execute(
+        update(Schedule)
+        .where(Schedule.id == schedule_id, Schedule.community_id == community_id)
+        .values(**values)
+    )
+    if _changed(result) != 1:
+        return False
+    await session.execute(
+        update(Schedule)
+        .where(Schedule.id == schedule_id, Schedule.paused.is_(False))
+        .values(next_run_at=next_run_at)
+    )
+    return True
 
 
 async def set_promo(

@@ -587,3 +587,32 @@ def test_schedule_settings_name_the_key() -> None:
         make_settings("sqlite+aiosqlite://", schedule={"retry_backoff_minutes": [0]})
     with pytest.raises(ConfigError, match=r"schedule\.max_attempts: "):
         make_settings("sqlite+aiosqlite://", schedule={"max_attempts": 0})
+
+
+async def test_schedule_edit_changes_when_and_text_with_the_same_checks(tmp_path: Path) -> None:
+    """`/schedule edit <id> | <when> | [text]` through the console: new times, new text, the
+    same refusals as /schedule add, a paused schedule staying paused."""
+    from bot.clock import ManualClock
+    from tests import console
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}"
+    lines = await console.play(
+        url,
+        ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC)),
+        "/schedule add daily 09:00 | hello\n"
+        "/schedule edit 1 | weekly fri 18:00 | bye {date}\n"
+        "/schedule edit 1 | daily 29:00\n"
+        "/schedule edit 1 | daily 10:00 | {date:x>400000}\n"
+        "/schedule edit 7 | daily 10:00\n"
+        "/schedule pause 1\n"
+        "/schedule edit 1 | daily 08:00\n"
+        "/schedule show 1\n",
+    )
+    assert "Changed scheduled post #1: weekly fri 18:00 (UTC)." in lines
+    assert "• 2026-03-06 18:00 Fri" in lines
+    assert "'29:00' is not a time of day; use 24-hour HH:MM, e.g. daily 09:00" in lines
+    assert any("is not allowed" in line for line in lines)  # the template check of add
+    assert "There is no scheduled post #7." in lines
+    assert "Changed scheduled post #1: daily 08:00 (UTC)." in lines
+    shown = lines[lines.index("Changed scheduled post #1: daily 08:00 (UTC).") + 1 :]
+    assert shown[0].startswith("#1 daily 08:00 (UTC) · text · paused · bye {date}")

@@ -168,6 +168,20 @@ async def test_a_schedule_is_previewed_made_paused_and_deleted(site: Site) -> No
             data={"csrf": csrf, "action": "add", "when": "daily 29:00", "text": "x"},
         )
         assert "is not a time of day" in await refused.text()
+        edited = await visitor.post(
+            schedules,
+            data={
+                "csrf": csrf,
+                "action": "edit",
+                "schedule": "1",
+                "when": "weekly fri 18:00",
+                "text": "Weekend!",
+            },
+        )
+        html = await edited.text()
+        assert "Changed scheduled post #1: weekly fri 18:00" in html
+        assert "2026-03-06 18:00 Fri" in html
+        assert "Weekend!" in html
         paused = await visitor.post(
             schedules, data={"csrf": csrf, "action": "pause", "schedule": "1"}
         )

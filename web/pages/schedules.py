@@ -82,7 +82,7 @@ def _field(form: Any, name: str) -> str:
 @ROUTES.post("/c/{community}/schedules")
 @require(Role.ADMIN)
 async def change(request: web.Request) -> web.StreamResponse:
-    """Create, pause, resume or delete, as the /schedule commands do."""
+    """Create, edit, pause, resume or delete, as the /schedule commands do."""
     form = await request.post()
     action = _field(form, "action")
     channel: str | None = None
@@ -94,6 +94,10 @@ async def change(request: web.Request) -> web.StreamResponse:
         else:  # one option or item a line
             items = " | ".join(part.strip() for part in text.splitlines() if part.strip())
             line = f"schedule {action} {when} | {items}"
+    elif action == "edit":
+        text = str(form.get("text") or "").strip()
+        line = f"schedule edit {_field(form, 'schedule')} | {_field(form, 'when')}"
+        line += f" | {text}" if text else ""
     elif action in ("pause", "resume", "remove"):
         line = f"schedule {action} {_field(form, 'schedule')}"
     else:

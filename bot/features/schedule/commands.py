@@ -30,6 +30,7 @@ from storage.schedule import (
     list_schedules,
     set_paused,
     set_promo,
+    update_schedule,
 )
 
 if TYPE_CHECKING:
@@ -282,6 +283,44 @@ class ScheduleCommands:
         head = call.tr(N_("Resumed scheduled post #{id}.")).format(id=schedule.id)
         return "\n".join([head, call.tr(N_("Next times:")), _times(times)])
 
+    async def edit(self, call: CommandCall) -> str:
+        """Change when a schedule fires and, for a post, an image or a poll, its text or
+        question (checked as when it was made)."""
+        schedule = await self._get(call)
+        when = self._when(call)
+        text = call.args["text"]
+        if text is None:
+            text = schedule.text
+        elif schedule.kind == "rotate":
+            raise InvalidArguments(
+                call.tr(
+                    N_("A rotating list's items cannot be edited: remove it and schedule it again.")
+                )
+            )
+        try:
+            check_template(text)
+            check_length((text, *schedule.items), schedule.platform)
+        except ScheduleProblem as problem:
+            raise InvalidArguments(problem.message(call.tr)) from None
+        now = call.event.sent_at
+        async with self.services.database.session() as session, session.begin():
+            await update_schedule(
+                session,
+                community_id=call.community.id,
+                schedule_id=schedule.id,
+                expression=when.expression,
+                timezone=when.timezone,
+                text=text,
+                next_run_at=when.next_at(now),
+            )
+        self.feature.wake()
+        head = call.tr(N_("Changed scheduled post #{id}: {when} ({timezone}).")).format(
+            id=schedule.id, when=when.expression, timezone=when.timezone
+        )
+        if schedule.paused:
+            return head
+        return "\n".join([head, call.tr(N_("Next times:")), _times(self._upcoming(call, when, 3))])
+
     async def promo(self, call: CommandCall) -> str:
         """Tag a schedule as promotion (counted against the weekly cap) or untag it."""
         promo = call.args["promo"] == "on"
@@ -370,4 +409,15 @@ def schedule_commands(feature: ScheduleFeature) -> Sequence[Command]:
         ),
     )
     commands += [Command(*spec, group="schedule") for spec in others]
+    commands.append(
+        Command(
+            "edit",
+            h.edit,
+            N_("Change when a scheduled post fires and, optionally, its text."),
+            admin,
+            (entry, when, Param("text", text, required=False)),
+            group="schedule",
+            separator="|",
+        )
+    )
     return tuple(commands)
