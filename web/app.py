@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.i18n import N_
 from storage.web import SessionInfo
 from web.auth import Access, end, sign_in
-from web.render import _TEMPLATES, ACCESS, environment, page
+from web.render import _PAGES, _TEMPLATES, ACCESS, environment, page
 
 __all__ = ["STATIC", "build_app", "serve"]
 
@@ -128,6 +128,12 @@ def build_app(
     for routes in pages if pages is not None else all_routes():
         app.router.add_routes(routes)
     app.router.add_static("/static", STATIC, append_version=True)
+    prefix = "/c/{community}/"
+    app[_PAGES] = frozenset(
+        info["formatter"].removeprefix(prefix)
+        for resource in app.router.resources()
+        if (info := resource.get_info()).get("formatter", "").startswith(prefix)
+    )
     return app
 
 

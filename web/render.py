@@ -18,6 +18,8 @@ __all__ = ["ACCESS", "NAV", "NavItem", "community", "environment", "page"]
 
 ACCESS: web.AppKey[Access] = web.AppKey("access", Access)
 _TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
+#: The `NAV` paths this app serves (a page module may be left out).
+_PAGES: web.AppKey[frozenset[str]] = web.AppKey("pages", frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,8 @@ def page(
     current: SessionInfo | None = request.get("session")
     tr = translator(info.language if info is not None else language)
     role = Role(current.holder.role) if current is not None else None
-    nav = [item for item in NAV if role is not None and role >= item.role]
+    served = request.app[_PAGES]
+    nav = [item for item in NAV if role is not None and role >= item.role and item.path in served]
     html = (
         request.app[_TEMPLATES]
         .get_template(template)
