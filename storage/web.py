@@ -55,20 +55,24 @@ class SessionInfo:
     expires_at: datetime
 
 
+def _holds(holder: Holder) -> dict[str, object]:
+    """The columns a link and a session share: whose rights, in which community."""
+    return {
+        "community_id": holder.community_id,
+        "member_id": holder.member_id,
+        "platform": holder.platform,
+        "user_id": holder.user_id,
+        "role": holder.role,
+    }
+
+
 async def create_link(
     session: AsyncSession, *, token: str, holder: Holder, now: datetime, expires_at: datetime
 ) -> None:
     """Store a new one-time link."""
     session.add(
         WebLink(
-            token_hash=token_hash(token),
-            community_id=holder.community_id,
-            member_id=holder.member_id,
-            platform=holder.platform,
-            user_id=holder.user_id,
-            role=holder.role,
-            created_at=now,
-            expires_at=expires_at,
+            token_hash=token_hash(token), created_at=now, expires_at=expires_at, **_holds(holder)
         )
     )
 
@@ -101,15 +105,11 @@ async def create_session(
     session.add(
         WebSession(
             token_hash=token_hash(token),
-            community_id=holder.community_id,
-            member_id=holder.member_id,
-            platform=holder.platform,
-            user_id=holder.user_id,
-            role=holder.role,
             csrf=csrf,
             created_at=now,
             checked_at=now,
             expires_at=expires_at,
+            **_holds(holder),
         )
     )
 

@@ -1,7 +1,7 @@
 """Overview: the community's period at a glance, as charts — messages and active members per
 day, DAU/WAU/MAU, joins and leaves, lifecycle segments, new-member retention, the hour ×
 weekday heatmap, the health targets and the FAQ's hit rate. The figures are the digest's
-(`bot.features.digest.metrics.build_report`), so the page and the digest always agree."""
+(`DigestFeature.report`), so the page and the digest always agree."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import date
 from aiohttp import web
 
 from bot.events import Role
-from bot.features.digest.metrics import build_report, daily_series
+from bot.features.digest.feature import DigestFeature
+from bot.features.digest.metrics import daily_series
 from bot.features.digest.periods import Period, period_containing
-from bot.features.points.curve import Curve
 from bot.i18n import N_, translator
 from web.auth import require
 from web.commands import ENGINE
@@ -50,17 +50,11 @@ async def overview(request: web.Request) -> web.StreamResponse:
     period = _period(request, info.timezone)
     engine = request.app[ENGINE]
     settings = engine.services.settings
-    await engine.services.writer.flush()  # what this process holds counts too
+    digest = engine.feature(DigestFeature)
+    if digest is None:
+        raise web.HTTPNotFound()
+    report = await digest.report(info, period)  # what this process holds is written first
     database = request.app[ACCESS].database
-    report = await build_report(
-        database,
-        community_id=info.id,
-        community=info.name,
-        period=period,
-        settings=settings.digest,
-        curve=Curve(settings.points.for_community(info.name).curve),
-        faq=settings.faq.enabled,
-    )
     series = await daily_series(database, community_id=info.id, period=period)
     tr = translator(info.language)
     days = [day[5:] for day, _, _ in series]
