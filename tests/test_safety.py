@@ -70,7 +70,8 @@ async def test_commands_cannot_reach_another_community(harness: Harness) -> None
             for c in (command,)
             for p in command.params[1:]
         ]
-        line = f"/{command.path} 1 {' '.join(rest)}".strip()
+        joined = f" {command.separator} " if command.separator else " "
+        line = f"/{command.path} {joined.join(['1', *rest])}".strip()
         (reply,) = await h.chat.command("root", line, role=Role.ADMIN)
         assert reply.startswith(("There is no", "No schedule", "no schedule")), (line, reply)
     (history,) = await h.chat.command("root", "/points history carol", role=Role.ADMIN)
