@@ -11,6 +11,15 @@ __all__ = ["all_routes"]
 
 def all_routes() -> list[Iterable[web.RouteDef]]:
     """The route tables of every page module."""
-    from web.pages import faq, leaderboard, overview, schedules
+    from web.pages import (
+        faq,
+        leaderboard,
+        members,
+        moderation,
+        overview,
+        schedules,
+        settings,
+    )
 
-    return [module.ROUTES for module in (overview, faq, leaderboard, schedules)]
+    modules = (overview, members, faq, leaderboard, schedules, moderation, settings)
+    return [module.ROUTES for module in modules]
