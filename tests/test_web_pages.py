@@ -28,7 +28,7 @@ from bot.features.privacy import PrivacyFeature
 from storage.identity import FORGOTTEN_NAME
 from storage.moderation import count_warnings
 from storage.web import Holder
-from tests.web_site import START, Site, Visitor, site
+from tests.web_site import START, Site, Visitor, open_site, site
 from web.pages import members as members_page
 
 __all__ = ["site"]  # the fixture
@@ -393,3 +393,27 @@ async def test_who_may_do_what(site: Site) -> None:
     finally:
         await moderator.close()
         await admin.close()
+
+
+async def test_settings_show_the_communitys_own_xp_rules(db_url: str) -> None:
+    overrides = {"communities": {"group -100": {"message_xp_min": 1, "checkin_xp": 33}}}
+    async for opened in open_site(db_url, points=overrides, faq={"enabled": False}):
+        holder = Holder(opened.communities["one"], None, int(Role.ADMIN))
+        visitor = await opened.signed_in(holder)
+        try:
+            html = await (await visitor.get(f"/c/{opened.communities['one']}/settings")).text()
+            assert "<code>points.message_xp_min</code></td><td>1<" in html
+            assert "<code>points.checkin_xp</code></td><td>33<" in html
+            assert "its own XP rules in the file, under points.communities" in html
+            assert "<code>faq.enabled</code></td><td>off<" in html
+            other = Holder(opened.communities["two"], None, int(Role.ADMIN))
+            second = await opened.signed_in(other)
+            try:
+                page = await second.get(f"/c/{opened.communities['two']}/settings")
+                html = await page.text()
+                assert "<code>points.message_xp_min</code></td><td>15<" in html
+                assert "its own XP rules" not in html
+            finally:
+                await second.close()
+        finally:
+            await visitor.close()
