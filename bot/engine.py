@@ -32,6 +32,7 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    Post,
     ReactionAdded,
     Reply,
     Role,
@@ -387,8 +388,28 @@ class Engine:
             return False, str(error)
         if isinstance(result, str):
             return True, result
-        texts = [action.text for action in result if isinstance(action, Reply)]
-        return True, "\n".join(texts)
+        # What the command does on the platform (a mute lifted, a message restored, a post)
+        # happens as it would from the chat; its words come back instead of a reply.
+        said = [action.text for action in result if isinstance(action, Reply)]
+        undelivered = False
+        for action in result:
+            if isinstance(action, Reply):
+                continue
+            delivery = await self.services.dispatcher.deliver(action)
+            undelivered = undelivered or not delivery.ok
+            if isinstance(action, Post) and action.text:
+                said.append(action.text)
+        if undelivered:
+            said.append(
+                context.tr(
+                    N_(
+                        "Recorded, but not all of it reached the platform: this process is not "
+                        "connected to it (run it from the chat, or serve the dashboard from "
+                        "hearth run)."
+                    )
+                )
+            )
+        return True, "\n".join(said)
 
     async def _run_command(self, event: CommandInvoked, context: EventContext) -> list[Action]:
         tr = context.tr

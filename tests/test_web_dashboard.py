@@ -295,3 +295,36 @@ async def test_the_public_leaderboard_shows_names_and_levels_inert(public_site: 
         assert signed_out.status == 303
     finally:
         await visitor.close()
+
+
+async def test_what_a_dashboard_command_does_on_the_platform_happens(site: Site) -> None:
+    """A third warning from the dashboard mutes on the platform, and undoing the mute there
+    lifts it (the actions go out as from the chat, not only the database rows)."""
+    from adapters.memory import MemoryAdapter
+    from bot.events import Restrict
+
+    chat = MemoryAdapter(site.engine, site.clock, platform="telegram", group="-100")
+    await chat.say("bob", "hello there, I am bob")
+    visitor = await _admin(site)
+    moderation = f"/c/{site.communities['one']}/moderation"
+    try:
+        csrf = await _csrf(visitor, moderation)
+        for n in range(3):
+            page = await visitor.post(
+                moderation,
+                data={"csrf": csrf, "action": "warn", "member": "bob", "reason": f"rude {n}"},
+            )
+            assert "is warned" in await page.text()
+        mutes = [a for a in chat.performed if isinstance(a, Restrict)]
+        assert len(mutes) == 1
+        assert mutes[0].user_id == "bob"
+        html = await (await visitor.get(moderation)).text()
+        entry = re.findall(r'name="entry" value="(\d+)"', html)[0]  # newest first: the mute
+        undone = await visitor.post(
+            moderation, data={"csrf": csrf, "action": "undo", "entry": entry}
+        )
+        assert "Recorded, but not all" not in await undone.text()
+        lifted = [a for a in chat.performed if isinstance(a, Restrict)]
+        assert len(lifted) == 2
+    finally:
+        await visitor.close()

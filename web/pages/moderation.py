@@ -10,10 +10,10 @@ from aiohttp import web
 
 from bot.events import Role
 from bot.features.moderation.commands import _KINDS
-from bot.i18n import N_, translator
+from bot.i18n import translator
 from bot.localtime import local_time
 from storage.members import audit_page, recent_warnings
-from storage.moderation import find_action, list_phrases
+from storage.moderation import list_phrases
 from web.auth import require
 from web.commands import run_command
 from web.render import ACCESS, community, page
@@ -79,38 +79,14 @@ def _ident(form: Any, name: str) -> str:
     return value
 
 
-async def _answer(request: web.Request, action: str, ident: str, said: str) -> str:
-    """What the chat would read: commands that post (undo, warn) answer with a post, which
-    the engine does not return, so it is told here in the chat's words."""
-    if said:
-        return said
-    info = await community(request)
-    tr = translator(info.language)
-    async with request.app[ACCESS].database.session() as session:
-        if action == "undo":
-            entry = await find_action(session, community_id=info.id, action_id=int(ident))
-            if entry is not None:
-                return tr(N_("Undone: #{id} ({member}).")).format(id=ident, member=entry.member)
-        else:
-            newest = await recent_warnings(session, community_id=info.id, limit=1)
-            if newest:
-                w = newest[0]
-                return tr(N_("⚠️ {name} is warned (#{id}): {reason}")).format(
-                    name=w.member, id=w.id, reason=w.reason
-                )
-    return ""
-
-
 @ROUTES.post("/c/{community}/moderation")
 @require(Role.MODERATOR)
 async def change(request: web.Request) -> web.StreamResponse:
     """Undo an action, warn a member or revoke a warning, as the chat's commands do."""
     form = await request.post()
     action = _field(form, "action")
-    ident = ""
     if action == "undo":
-        ident = _ident(form, "entry")
-        line = f"mod undo {ident}"
+        line = f"mod undo {_ident(form, 'entry')}"
     elif action == "unwarn":
         line = f"unwarn {_ident(form, 'warning')}"
     elif action == "warn":
@@ -118,8 +94,6 @@ async def change(request: web.Request) -> web.StreamResponse:
     else:
         raise web.HTTPBadRequest()
     ok, said = await run_command(request, line)
-    if ok and action in ("undo", "warn"):
-        said = await _answer(request, action, ident, said)
     return await _show(request, flash=said, flash_kind="ok" if ok else "error")
 
 
