@@ -39,6 +39,7 @@ import functools
 import gc
 import json
 import math
+import operator
 import platform
 import random
 import re
@@ -53,10 +54,11 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.config import FaqSettings, load_settings
 from bot.errors import ConfigError
-from bot.features.faq.feature import match_policy, semantic_indexes
+from bot.features.faq.feature import is_gap, match_policy, semantic_indexes
 from bot.features.faq.files import FaqFileError, read_entries
-from bot.text.matcher import FaqIndex, MatchPolicy, Ranker, decide
+from bot.text.matcher import FaqIndex, MatchPolicy, Ranker, decide, pick, required_score
 from bot.text.normalize import CJK, normalize
+from bot.text.question import is_question
 from bot.text.semantic import MiniLmEmbedder, SemanticUnavailable, UseEmbedder
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "Suite",
     "clinc_suite",
     "file_suite",
+    "gap_figures",
     "held_out_suites",
     "main",
     "run_folds",
@@ -82,6 +85,10 @@ HELD_OUT_SEEDS = (1, 2, 3)
 TFIDF_THRESHOLD = 0.74
 GOALS = {"oos_fp": 0.10, "right": 0.50, "wrong": 0.15, "chat_fp": 0.05, "p99_ms": 2.0}
 GOAL_ZH_CHAT_FP = 0.02
+#: The chatterbot-corpus files of everyday chat (the data README's "greetings, small talk,
+#: emotions"); its other files are mostly questions on topics (trivia, science, history…).
+CHITCHAT_FILES = ("greetings.yml", "conversations.yml", "emotion.yml")
+GOAL_CHITCHAT_GAPS = 0.02
 OOS = ("oos_val", "oos_train")
 
 Entry = tuple[str, list[str]]
@@ -483,6 +490,66 @@ def goals(clinc: Mapping[str, Any], chinese: Mapping[str, Any] | None) -> dict[s
     return met
 
 
+def _logged(index: Ranker, policy: MatchPolicy, text: str) -> bool:
+    """Whether the FAQ feature would log `text` as an unanswered question (a gap)."""
+    question = is_question(text)
+    needed = required_score(policy, question)
+    if needed is None:
+        return False
+    ranked = index.rank(text, 2)
+    return pick(ranked, needed, policy.margin) is None and is_gap(text, question, ranked)
+
+
+def gap_figures(data: Path = DATA, faq: FaqSettings | None = None) -> dict[str, Any]:
+    """Shares of messages the lexical FAQ under `faq` would log as gaps: chit-chat
+    (`CHITCHAT_FILES`, English against the CLINC150 FAQ, Chinese against the xSID one; and
+    every chit-chat file), which should not be, and CLINC150's out-of-scope questions
+    (``question_gap_recall``), which should."""
+    policy = match_policy(faq or FaqSettings(), semantic=False)
+    clinc, xsid = clinc_suite(data), xsid_suite(data)
+    faqs = {"en": FaqIndex(clinc.entries), "zh": FaqIndex(xsid.entries)}
+    folders = {"en": "english", "zh": "chinese"}
+    figures: dict[str, Any] = {}
+    for language, index in faqs.items():
+        folder = data / "chatterbot_corpus" / folders[language]
+        others = [p.name for p in folder.glob("*.yml") if p.name not in CHITCHAT_FILES]
+        for name, lines in (
+            ("chitchat", chatterbot_lines(folder, skip=others)),
+            ("chatterbot", chatterbot_lines(folder)),
+        ):
+            logged = sum(_logged(index, policy, text) for text in lines)
+            figures[f"{name}_gap_rate_{language}"] = round(logged / max(1, len(lines)), 4)
+            figures[f"{name}_n_{language}"] = len(lines)
+    oos = [q.text for q in clinc.queries if q.pool in OOS]
+    logged = sum(_logged(faqs["en"], policy, text) for text in oos)
+    figures["question_gap_recall"] = round(logged / max(1, len(oos)), 4)
+    figures["question_n"] = len(oos)
+    counts = [figures[f"chitchat_n_{lang}"] for lang in faqs]
+    shares = [figures[f"chitchat_gap_rate_{lang}"] for lang in faqs]
+    figures["chitchat_gap_rate"] = round(
+        sum(map(operator.mul, counts, shares)) / max(1, sum(counts)), 4
+    )
+    return figures
+
+
+def _gap_lines(gaps: Mapping[str, Any]) -> list[str]:
+    chitchat = ", ".join(
+        f"{lang} {gaps[f'chitchat_gap_rate_{lang}']:.1%} of {gaps[f'chitchat_n_{lang}']}"
+        for lang in ("en", "zh")
+    )
+    everything = ", ".join(
+        f"{lang} {gaps[f'chatterbot_gap_rate_{lang}']:.1%} of {gaps[f'chatterbot_n_{lang}']}"
+        for lang in ("en", "zh")
+    )
+    return [
+        f"FAQ gaps (hearth): chitchat_gap_rate {gaps['chitchat_gap_rate']:.1%} ({chitchat}; "
+        f"every chatterbot file but coding and tech_support: {everything}); "
+        f"question_gap_recall {gaps['question_gap_recall']:.1%} of "
+        f"{gaps['question_n']} CLINC150 out-of-scope questions",
+        "",
+    ]
+
+
 def _table(title: str, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     first = next(iter(results.values()))
     pools = [k.removesuffix("_fp") for k in first if k.endswith("_fp")]
@@ -560,7 +627,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             report[title] = results
             lines += _table(f"{title} ({len(folds)} FAQs, counted together)", results)
     if args.entries is None and "hearth" in systems:
+        gaps = gap_figures(args.data, faq)
+        report.update(gaps)
+        lines += _gap_lines(gaps)
         report["goals"] = goals(report["clinc150"]["hearth"], report["xsid_zh"]["hearth"])
+        report["goals"]["chitchat_gap_rate<=2%"] = gaps["chitchat_gap_rate"] <= GOAL_CHITCHAT_GAPS
         verdicts = [f"{goal} {'met' if ok else 'NOT met'}" for goal, ok in report["goals"].items()]
         lines.append("Goals (hearth at these settings): " + ", ".join(verdicts))
     print(json.dumps(report) if args.json else "\n".join(lines))

@@ -77,7 +77,8 @@ _ENGLISH_ANYWHERE = re.compile(
 )  # matched on lower-cased text: cheaper than IGNORECASE
 _CHINESE = re.compile(
     # Question words and particles.
-    r"吗|呢[？?。!！]?$|怎么|怎样|怎麼|如何|什么|什麼|为什么|为何|哪|能不能|能否|可不可以|"
+    # 没什么 "nothing", 不怎么 "not very": not asking.
+    r"吗|呢[？?。!！]?$|(?<!不)怎么|怎样|怎麼|如何|(?<!没)(?<!没有)什么|什麼|为什么|为何|哪|能不能|能否|可不可以|"
     r"可以不可以|是否|有没有|是不是|要不要|会不会|多少|几|谁|咋|啥|请问|求助|求问|想问|"
     r"想知道|知道.*吗|何时|"
     # Requests: 请…, 帮我…, 给我…, 我想…, 把/将 X 加到…, or a command verb first.

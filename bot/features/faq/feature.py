@@ -14,12 +14,19 @@ from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
 from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
-from bot.text.smalltalk import SMALL_TALK
+from bot.text.smalltalk import SMALL_TALK, is_small_talk
 from bot.text.tokenize import word_tokens
 from storage.counters import FaqLog
 from storage.faq import recent_answers, record_vote
 
-__all__ = ["HELPFUL", "NOT_HELPFUL", "FaqFeature", "match_policy", "semantic_indexes"]
+__all__ = [
+    "HELPFUL",
+    "NOT_HELPFUL",
+    "FaqFeature",
+    "is_gap",
+    "match_policy",
+    "semantic_indexes",
+]
 
 logger = logging.getLogger(__name__)
 HELPFUL = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "❤️", "🙏", "✅"})
@@ -43,6 +50,20 @@ def match_policy(faq: FaqSettings, *, semantic: bool | None = None) -> MatchPoli
         )
     return MatchPolicy(
         threshold=faq.threshold, margin=faq.margin, only_questions=faq.only_questions
+    )
+
+
+def is_gap(text: str, question: bool, ranked: Sequence[Ranked]) -> bool:
+    """Whether a message the FAQ did not answer is logged as an unanswered question (a gap):
+    it asks (`question`, from `is_question`), has words (not "???" or a bare link) and is not
+    small talk — neither by the rules of `bot.text.smalltalk` ("hi alice, how are you?",
+    "lol", "好的") nor by the semantic stage, which flags a message closer to the built-in
+    small-talk lines than to its best entry (`ranked`)."""
+    return (
+        question
+        and bool(word_tokens(text))
+        and not (ranked and ranked[0].small_talk)
+        and not is_small_talk(text)
     )
 
 
@@ -143,7 +164,7 @@ class FaqFeature(BaseFeature):
         ranked = shelf.index.rank(event.text, 2)
         match = pick(ranked, needed, policy.margin)
         if match is None:
-            if question and word_tokens(event.text):  # not "???" or a bare link
+            if is_gap(event.text, question, ranked):
                 self._log_miss(event, context, ranked)
             return []
         if event.backfilled:
