@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Settings, parse_settings
 from bot.engine import Engine
 from storage.database import Database
+from tests.browser import browser_page, browser_pages, chromium  # noqa: F401 (browser fixtures)
 from tests.postgres import PostgresServer, postgres_server
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
