@@ -20,13 +20,12 @@ from bot.bootstrap import build_engine
 from bot.clock import ManualClock
 from bot.engine import Engine
 from bot.events import DirectMessage, Reply, Role
-from tests.chromium import Browser, browser
+from tests.browser import BrowserPage
 from tests.conftest import make_settings
 from web.server import dashboard
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 HOSTILE = "<img src=x onerror=alert(1)>"
-__all__ = ["browser"]  # the fixture
 
 
 @dataclass
@@ -58,24 +57,26 @@ async def live(sqlite_url: str) -> AsyncIterator[Live]:
         await engine.stop()
 
 
-async def _sign_in(live: Live, browser: Browser) -> None:
+async def _sign_in(live: Live, browser_page: BrowserPage) -> None:
     sent = await live.chat.command("ann", "/dashboard", role=Role.ADMIN)
     assert sent == ["I sent you a sign-in link to the dashboard in a private message."]
     message = next(a for a in live.chat.performed if isinstance(a, DirectMessage))
     link = re.search(r"http://\S+/auth/\S+", message.text)
     assert link is not None
     path = link.group().split("/auth/", 1)[1]
-    page = browser.page
+    page = browser_page.page
     await page.goto(f"{live.base}/auth/{path}")
     await page.click("#sign-in")
     await page.wait_for_url(re.compile(r"/c/\d+/$"))
 
 
-async def test_every_page_opens_without_console_errors(live: Live, browser: Browser) -> None:
-    await _sign_in(live, browser)
-    page = browser.page
+async def test_every_page_opens_without_console_errors(
+    live: Live, browser_page: BrowserPage
+) -> None:
+    await _sign_in(live, browser_page)
+    page = browser_page.page
     assert await page.locator("h1").first.inner_text() == "Overview"
-    assert await page.locator("svg").count() == 3  # the charts rendered
+    assert await page.locator("svg").count() == 5  # the charts rendered
     links = await page.locator("header nav a").evaluate_all("(as) => as.map(a => a.href)")
     assert len(links) >= 4  # overview, leaderboard, FAQ, schedules and the others built
     for link in links:
@@ -83,14 +84,14 @@ async def test_every_page_opens_without_console_errors(live: Live, browser: Brow
         assert response is not None
         assert response.status == 200, link
         assert await page.locator("h1").count() == 1, link
-    browser.assert_no_console_errors()
+    browser_page.assert_no_console_errors()
 
 
 async def test_an_faq_entry_made_in_the_browser_is_answered_in_the_group(
-    live: Live, browser: Browser
+    live: Live, browser_page: BrowserPage
 ) -> None:
-    await _sign_in(live, browser)
-    page = browser.page
+    await _sign_in(live, browser_page)
+    page = browser_page.page
     await page.goto(page.url + "faq")
     await page.fill("#new-question", "where is the party tonight?")
     await page.fill("#new-answer", "In the garden, from 8 pm.")
@@ -106,14 +107,14 @@ async def test_an_faq_entry_made_in_the_browser_is_answered_in_the_group(
     await page.click("#ask button[type=submit]")
     await page.wait_for_selector("#verdict")
     assert "#1" in await page.locator("#verdict").inner_text()
-    browser.assert_no_console_errors()
+    browser_page.assert_no_console_errors()
 
 
 async def test_a_schedule_is_previewed_as_it_is_typed_then_made(
-    live: Live, browser: Browser
+    live: Live, browser_page: BrowserPage
 ) -> None:
-    await _sign_in(live, browser)
-    page = browser.page
+    await _sign_in(live, browser_page)
+    page = browser_page.page
     await page.goto(page.url + "schedules")
     await page.fill("#when", "weekly wed 18:30")
     first = page.locator("#when-preview li").first
@@ -129,21 +130,21 @@ async def test_a_schedule_is_previewed_as_it_is_typed_then_made(
     await page.wait_for_selector(".flash")
     assert "Scheduled post #1" in await page.locator(".flash").inner_text()
     assert "Game night!" in await page.locator("#schedule-1").inner_text()
-    browser.assert_no_console_errors()
+    browser_page.assert_no_console_errors()
 
 
 async def test_a_hostile_name_on_the_public_leaderboard_stays_text(
-    live: Live, browser: Browser
+    live: Live, browser_page: BrowserPage
 ) -> None:
-    page = browser.page
+    page = browser_page.page
     community = await _community_id(live)
     for period in ("week", "month", "all"):
         await page.goto(f"{live.base}/p/{community}/leaderboard?period={period}")
         names = await page.locator("#leaderboard td.name").all_inner_texts()
         assert HOSTILE in names  # shown as the text it is
         assert await page.locator("#leaderboard img").count() == 0
-    assert browser.dialogs == []  # alert(1) never ran
-    browser.assert_no_console_errors()
+    assert browser_page.dialogs == []  # alert(1) never ran
+    browser_page.assert_no_console_errors()
 
 
 async def _community_id(live: Live) -> int:

@@ -220,7 +220,7 @@ async def test_the_overview_shows_the_digests_figures_as_charts(site: Site) -> N
         assert "2026-03-02 – 2026-03-02" in html
         headline = html[html.index('id="headline"') :]
         assert re.search(r"Messages</div><div class=\"value\">6<", headline)  # ann's + 5
-        assert html.count("<svg") == 3
+        assert html.count("<svg") == 5  # messages, active, joins, cohorts, hours
         assert "Messages by weekday and hour" in html
         week = await visitor.get(f"/c/{one}/?period=week")
         assert "2026-03-02 – 2026-03-08" in await week.text()

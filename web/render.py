@@ -14,7 +14,7 @@ from storage.identity import CommunityInfo, get_community
 from storage.web import SessionInfo
 from web.auth import Access, community_of
 
-__all__ = ["ACCESS", "NAV", "NavItem", "community", "environment", "page"]
+__all__ = ["ACCESS", "NAV", "NavItem", "changed_community", "community", "environment", "page"]
 
 ACCESS: web.AppKey[Access] = web.AppKey("access", Access)
 _TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
@@ -68,6 +68,11 @@ async def community(request: web.Request) -> CommunityInfo:
         raise web.HTTPNotFound()
     request["community"] = info
     return info
+
+
+def changed_community(request: web.Request) -> None:
+    """The community's settings changed during this request: `community()` reads them again."""
+    request.pop("community", None)
 
 
 def page(

@@ -33,9 +33,9 @@ from storage.moderation import list_warnings
 from storage.points import get_totals, ledger_history, rank_of
 from storage.privacy import forget_member, member_export
 from web.auth import require
+from web.charts import bar_chart
 from web.commands import ENGINE
 from web.render import ACCESS, community, page
-from web.svg import bars
 
 __all__ = ["PAGE_SIZE", "ROUTES", "SEGMENT_LABELS"]
 
@@ -176,7 +176,7 @@ async def _show(
         member=member,
         first_seen=local_time(member.first_seen, info.timezone),
         segment=SEGMENT_LABELS.get(segment or "", ""),
-        chart=bars(tr(N_("Messages per day (30 days)")), labels, daily),
+        chart=bar_chart(tr(N_("Messages per day (30 days)")), labels, daily, empty="—"),
         messages=sum(daily),
         totals=totals,
         level=level,

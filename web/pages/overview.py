@@ -1,84 +1,114 @@
-"""Overview: the community's period at a glance, as charts — messages and active members per
-day, DAU/WAU/MAU, joins and leaves, lifecycle segments, new-member retention, the hour ×
-weekday heatmap, the health targets and the FAQ's hit rate. The figures are the digest's
-(`DigestFeature.report`), so the page and the digest always agree."""
+"""Overview: the community's period at a glance, as charts — messages, active members, joins
+and leaves per day, DAU/WAU/MAU, lifecycle segments, weekly cohort retention, the hour ×
+weekday heatmap, the health targets and the FAQ's hit rate (`storage.dashboard.overview`,
+which reads only the period asked for)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.events import Role
-from bot.features.digest.feature import DigestFeature
-from bot.features.digest.metrics import daily_series
 from bot.features.digest.periods import Period, period_containing
 from bot.i18n import N_, translator
+from storage.dashboard import overview as read_overview
 from web.auth import require
+from web.charts import bar_chart, heatmap, line_chart
 from web.commands import ENGINE
 from web.render import ACCESS, community, page
-from web.svg import bars, heatmap
 
 __all__ = ["ROUTES"]
 
 ROUTES = web.RouteTableDef()
 KINDS = ("day", "week", "month")
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+#: Days of history the daily charts show, ending with the period.
+CHART_DAYS = 30
 
 
 def _period(request: web.Request, timezone: str) -> Period:
     kind = request.query.get("period", "week")
     if kind not in KINDS:
         raise web.HTTPNotFound()
-    now = request.app[ACCESS].clock.now()
     try:
         day = date.fromisoformat(request.query["date"]) if "date" in request.query else None
     except ValueError:
         raise web.HTTPNotFound() from None
     if day is None:
-        from zoneinfo import ZoneInfo
-
-        day = now.astimezone(ZoneInfo(timezone)).date()
+        day = request.app[ACCESS].clock.now().astimezone(ZoneInfo(timezone)).date()
     return period_containing(kind, day, timezone)  # type: ignore[arg-type]
 
 
 @ROUTES.get("/c/{community}/")
 @require(Role.MODERATOR)
 async def overview(request: web.Request) -> web.StreamResponse:
-    """The chosen day, week (default: this one so far) or month."""
+    """The chosen day, week (default: this one so far) or month, charted over 30 days."""
     info = await community(request)
     period = _period(request, info.timezone)
     engine = request.app[ENGINE]
-    settings = engine.services.settings
-    digest = engine.feature(DigestFeature)
-    if digest is None:
-        raise web.HTTPNotFound()
-    report = await digest.report(info, period)  # what this process holds is written first
-    database = request.app[ACCESS].database
-    series = await daily_series(database, community_id=info.id, period=period)
+    digest = engine.services.settings.digest
+    await engine.services.writer.flush()  # what this process holds counts too
+    first = min(period.first, period.last - timedelta(days=CHART_DAYS - 1))
+    async with request.app[ACCESS].database.session() as session:
+        seen = await read_overview(
+            session,
+            community_id=info.id,
+            start=first,
+            end=period.last + timedelta(days=1),
+            timezone=info.timezone,
+            new_days=digest.new_days,
+            active_days=digest.active_days,
+            at_risk_days=digest.at_risk_days,
+        )
     tr = translator(info.language)
-    days = [day[5:] for day, _, _ in series]
-    questions = report.questions
+    days = seen.days
+    labels = [day.day.isoformat()[5:] for day in days]
+    in_period = [day for day in days if period.first <= day.day <= period.last]
+    cohort_rows = [cohort.week.isoformat() for cohort in seen.cohorts]
+    weeks_after = max((len(c.shares) for c in seen.cohorts), default=0)
     charts = {
-        "messages": bars(tr(N_("Messages per day")), days, [m for _, m, _ in series]),
-        "active": bars(tr(N_("Active members per day")), days, [a for _, _, a in series]),
+        "messages": bar_chart(
+            tr(N_("Messages per day")), labels, [d.messages for d in days], empty="—"
+        ),
+        "active": line_chart(
+            tr(N_("Active members per day")), labels, [d.active for d in days], empty="—"
+        ),
+        "flow": bar_chart(
+            tr(N_("Joins minus leaves per day")),
+            labels,
+            [d.joins - d.leaves for d in days],
+            empty="—",
+        ),
+        "cohorts": heatmap(
+            tr(N_("Weekly retention of new members")),
+            cohort_rows,
+            [tr(N_("week {n}")).format(n=n) for n in range(1, weeks_after + 1)],
+            [list(cohort.shares) for cohort in seen.cohorts],
+            percent=True,
+            empty=tr(N_("No whole week in this view yet.")),
+        ),
         "hours": heatmap(
             tr(N_("Messages by weekday and hour (local time)")),
             [tr(day) for day in WEEKDAYS],
             [f"{hour:02d}" for hour in range(24)],
-            report.matrix,
+            [list(row) for row in seen.hours],
         ),
     }
-    hit_rate = questions.by_faq / questions.asked if questions.asked else None
+    members = seen.segments.total
     return page(
         request,
         "overview.html",
         info=info,
-        report=report,
         period=period,
-        kinds=KINDS,
+        seen=seen,
         charts=charts,
-        hit_rate=hit_rate,
-        targets=settings.digest,
+        messages=sum(d.messages for d in in_period),
+        joined=sum(d.joins for d in in_period),
+        left=sum(d.leaves for d in in_period),
+        dau=sum(d.active for d in in_period) / len(in_period) if in_period else 0,
+        weekly_share=seen.wau / members if members else None,
+        targets=digest,
         segments=("new", "active", "at_risk", "dormant", "never"),
     )

@@ -13,7 +13,7 @@ from bot.features.points.curve import Curve
 from bot.i18n import LANGUAGES, N_
 from web.auth import require
 from web.commands import ENGINE, run_command
-from web.render import community, page
+from web.render import changed_community, community, page
 
 __all__ = ["ROUTES"]
 
@@ -75,5 +75,5 @@ async def change(request: web.Request) -> web.StreamResponse:
     if action not in ("language", "timezone") or not value:
         raise web.HTTPBadRequest()
     ok, said = await run_command(request, f"{action} {value}")
-    request.pop("community", None)  # the page shows the community as it is now
+    changed_community(request)  # the page shows the community as it is now
     return await _show(request, flash=said, flash_kind="ok" if ok else "error")
