@@ -204,14 +204,13 @@ async def time_dashboard(url: str, repeat: int) -> dict[str, list[float]]:
     today = NOW.astimezone(ZoneInfo(ZONE)).date()
 
     async def page() -> None:
-        async with database.session() as session:
-            found = await overview(
-                session,
-                community_id=1,
-                start=today - timedelta(days=30),
-                end=today,
-                timezone=ZONE,
-            )
+        found = await overview(
+            database,
+            community_id=1,
+            start=today - timedelta(days=30),
+            end=today,
+            timezone=ZONE,
+        )
         render(found)
 
     def board(period: str) -> Callable[[], Awaitable[object]]:

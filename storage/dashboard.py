@@ -15,12 +15,13 @@ cost follows the window and the member count, not the length of the history:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from asyncio import gather
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, bindparam, case, distinct, func, select, union_all
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.analytics import bot_members, count_active, day_index, day_start
 from storage.analytics import member_activity_exists as active_between
+from storage.database import Database
 from storage.engagement import count_unanswered
 from storage.faq import count_answers
 from storage.identity import FORGOTTEN_NAME
@@ -38,6 +40,7 @@ from storage.points import _period_scores
 __all__ = ["Board", "Cohort", "Day", "Overview", "Standing", "leaderboard", "overview"]
 
 BoardPeriod = Literal["week", "month", "all"]
+_T = TypeVar("_T")
 _TIME = UTCDateTime()  # one instance: SQLAlchemy sets up its bind processor once
 
 
@@ -278,7 +281,7 @@ async def _segments(
 
 
 async def overview(
-    session: AsyncSession,
+    database: Database,
     *,
     community_id: int,
     start: date,
@@ -294,40 +297,57 @@ async def overview(
     Segments are the lifecycle's at the period's end (`storage.lifecycle.segments`, windows
     in days as the digest's settings); cohorts are the (at most `cohort_weeks` last) whole
     local weeks inside the period; the FAQ's questions are those it answered or logged as
-    unanswered.
+    unanswered. The independent reads run at once, each in a session of its own (on two
+    cores SQLite's threads and PostgreSQL's backends then work side by side).
     """
     zone = ZoneInfo(timezone)
     dates = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     bounds = [_midnight(day, zone) for day in dates]
     begin, finish = bounds[0], bounds[-1]
-    bots = await bot_members(session, community_id=community_id)
+    async with database.session() as session:
+        bots = await bot_members(session, community_id=community_id)
     hours = _hours(begin, finish, zone)
-    per_hour = await _per_span(session, hours, _messages(community_id), 256)
-    active = await _per_span(session, list(pairwise(bounds)), _active(community_id, bots), 32)
+    week, month = (_midnight(end - timedelta(days=n), zone) for n in (7, 30))
+    since = [finish - timedelta(days=n) for n in (new_days, active_days, at_risk_days)]
+    monday = start + timedelta(days=-start.weekday() % 7)
+    mondays = [monday + timedelta(weeks=i) for i in range((end - monday).days // 7 + 1)]
+    mondays = mondays[-cohort_weeks - 1 :] if len(mondays) > 1 else []
+    weeks = [_midnight(day, zone) for day in mondays]
+
+    async def read(part: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
+        async with database.session() as session:
+            return await part(session)
+
+    async def cohorts_and_faq(
+        session: AsyncSession,
+    ) -> tuple[list[tuple[int, list[int]]], int, int]:
+        kept = await _cohorts(session, community_id, weeks, finish, bots) if weeks else []
+        answered = await count_answers(session, community_id=community_id, start=begin, end=finish)
+        missed = await count_unanswered(session, community_id=community_id, start=begin, end=finish)
+        return kept, answered, missed
+
+    per_hour, active, flow, (wau, mau), groups, (cohorts, answered, missed) = await gather(
+        read(lambda s: _per_span(s, hours, _messages(community_id), 256)),
+        read(lambda s: _per_span(s, list(pairwise(bounds)), _active(community_id, bots), 32)),
+        read(lambda s: _flow(s, community_id, bounds)),
+        read(
+            lambda s: count_active(
+                s, community_id=community_id, windows=[(week, finish), (month, finish)], bots=bots
+            )
+        ),
+        read(lambda s: _segments(s, community_id, finish, *since)),
+        read(cohorts_and_faq),
+    )
     messages = [0] * (len(dates) - 1)
     matrix = [[0] * 24 for _ in range(7)]
     for (moment, _), n in zip(hours, per_hour, strict=True):
         local = moment.astimezone(zone)
         messages[(local.date() - start).days] += n
         matrix[local.weekday()][local.hour] += n
-    flow = await _flow(session, community_id, bounds)
     days = tuple(
         Day(day, messages[i], active[i], flow.get((i, "join"), 0), flow.get((i, "leave"), 0))
         for i, day in enumerate(dates[:-1])
     )
-    week, month = (_midnight(end - timedelta(days=n), zone) for n in (7, 30))
-    wau, mau = await count_active(
-        session, community_id=community_id, windows=[(week, finish), (month, finish)], bots=bots
-    )
-    since = [finish - timedelta(days=n) for n in (new_days, active_days, at_risk_days)]
-    groups = await _segments(session, community_id, finish, *since)
-    monday = start + timedelta(days=-start.weekday() % 7)
-    mondays = [monday + timedelta(weeks=i) for i in range((end - monday).days // 7 + 1)]
-    mondays = mondays[-cohort_weeks - 1 :] if len(mondays) > 1 else []
-    weeks = [_midnight(day, zone) for day in mondays]
-    cohorts = await _cohorts(session, community_id, weeks, finish, bots) if weeks else []
-    answered = await count_answers(session, community_id=community_id, start=begin, end=finish)
-    missed = await count_unanswered(session, community_id=community_id, start=begin, end=finish)
     return Overview(
         days=days,
         wau=wau,

@@ -127,14 +127,13 @@ async def shanghai_history(h: Harness) -> tuple[int, int]:
 
 
 async def shanghai_overview(h: Harness, community_id: int) -> Overview:
-    async with h.database.session() as session:
-        return await overview(
-            session,
-            community_id=community_id,
-            start=date(2026, 1, 5),
-            end=date(2026, 1, 26),
-            timezone=SHANGHAI,
-        )
+    return await overview(
+        h.database,
+        community_id=community_id,
+        start=date(2026, 1, 5),
+        end=date(2026, 1, 26),
+        timezone=SHANGHAI,
+    )
 
 
 async def test_overview_counts_local_days_without_bots_or_other_communities(h: Harness) -> None:
@@ -247,14 +246,13 @@ async def test_daylight_saving_days_and_hours(h: Harness) -> None:
     await one.say("ann", local("2026-03-29", "23:30", BERLIN), "late")
     await one.say("ann", local("2026-03-30", "00:30", BERLIN), "Monday")
     await h.engine.services.writer.flush()
-    async with h.database.session() as session:
-        o = await overview(
-            session,
-            community_id=await community_of(h, "group-1"),
-            start=date(2026, 3, 28),
-            end=date(2026, 3, 31),
-            timezone=BERLIN,
-        )
+    o = await overview(
+        h.database,
+        community_id=await community_of(h, "group-1"),
+        start=date(2026, 3, 28),
+        end=date(2026, 3, 31),
+        timezone=BERLIN,
+    )
     assert [(d.messages, d.active) for d in o.days] == [(0, 0), (3, 1), (1, 1)]
     assert (o.hours[6][1], o.hours[6][2], o.hours[6][3], o.hours[6][23], o.hours[0][0]) == (
         1,

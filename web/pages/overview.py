@@ -51,17 +51,16 @@ async def overview(request: web.Request) -> web.StreamResponse:
     digest = engine.services.settings.digest
     await engine.services.writer.flush()  # what this process holds counts too
     first = min(period.first, period.last - timedelta(days=CHART_DAYS - 1))
-    async with request.app[ACCESS].database.session() as session:
-        seen = await read_overview(
-            session,
-            community_id=info.id,
-            start=first,
-            end=period.last + timedelta(days=1),
-            timezone=info.timezone,
-            new_days=digest.new_days,
-            active_days=digest.active_days,
-            at_risk_days=digest.at_risk_days,
-        )
+    seen = await read_overview(
+        request.app[ACCESS].database,
+        community_id=info.id,
+        start=first,
+        end=period.last + timedelta(days=1),
+        timezone=info.timezone,
+        new_days=digest.new_days,
+        active_days=digest.active_days,
+        at_risk_days=digest.at_risk_days,
+    )
     tr = translator(info.language)
     days = seen.days
     labels = [day.day.isoformat()[5:] for day in days]
