@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["is_question", "looks_like_command"]
+__all__ = ["asks_outright", "is_question", "looks_like_command", "starts_asking"]
 
 # A bot command: a prefix bots use (/ ! ? . $) right before a command's name — "/start@OtherBot",
 # "!rank", "?tag rules", ".play"; "?? really", "... what?" and "/ 2" are not.
@@ -69,12 +69,14 @@ _ENGLISH_ANYWHERE = re.compile(
     # Requests and needs.
     r"\b(?:please|pls|plz|wondering|wonder|assistance)\b|"
     r"(?<!the\s)\bhelp(?:\s+(?:me|us|with|please)\b|\W*$)|"
-    r"\b(?:i|we)\s+(?:really\s+|just\s+)?(?:need|want|would\s+like)\b|\bi'd\s+like\b|"
-    # Problems.
+    r"\b(?:i|we)\s+(?:really\s+|just\s+)?(?:need|want|would\s+like)\b|\bi'd\s+like\b"
+)  # matched on lower-cased text: cheaper than IGNORECASE
+# Problems reported without asking: "it doesn't work", "i forgot my password".
+_ENGLISH_PROBLEM = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|unable\s+to|(?:does|is|do|are)\s*n[o']t\s+work(?:ing)?|"
     r"not\s+working|won'?t\s+(?:work|start|load|open|let)|forg[eo]t|forgotten|declined|"
     r"locked\s+out|lost|missing|stolen|broken)\b"
-)  # matched on lower-cased text: cheaper than IGNORECASE
+)
 _CHINESE = re.compile(
     # Question words and particles.
     # 没什么 "nothing", 不怎么 "not very": not asking.
@@ -85,10 +87,9 @@ _CHINESE = re.compile(
     r"^请|^求|帮我|帮忙|麻烦|给我|告诉我|我想|我要|我需要|"
     r"^[将把].+(?:添加|加到|放到|放进|删除|改成|设为)|"
     r"^(?:设置|设定|取消|删除|删掉|打开|开启|关闭|关掉|播放|显示|查找|查询|查一下|查看|搜索|"
-    r"添加|预订|预定|提醒我|列出|找一|找到|下载|修改|重置|申请|注册|登录|兑换)|"
-    # Problems.
-    r"不能|无法|打不开|登不上|进不去|失败|报错|忘了|忘记"
+    r"添加|预订|预定|提醒我|列出|找一|找到|下载|修改|重置|申请|注册|登录|兑换)"
 )
+_CHINESE_PROBLEM = re.compile(r"不能|无法|打不开|登不上|进不去|失败|报错|忘了|忘记")
 
 
 _WORD = re.compile(r"[a-z']+")
@@ -150,10 +151,8 @@ _ANYWHERE_WORDS = frozenset(
 SCAN = 280
 
 
-def is_question(text: str) -> bool:
-    """True if `text` asks for something: a question mark, an English interrogative,
-    request or imperative at the start, a reported problem, or a Chinese question word,
-    particle or request."""
+def _reads(text: str, problems: bool) -> bool:
+    """Whether `text` asks for something (with `problems`, also whether it reports one)."""
     if "?" in text or "？" in text:
         return True
     # A question shows in its first sentences; long posts are not scanned to the end.
@@ -164,12 +163,34 @@ def is_question(text: str) -> bool:
         return False
     if _ENGLISH_START.match(text):
         return True
-    # Every pattern of _ENGLISH_ANYWHERE needs one of these words: skip the slow search
+    # Every pattern of the English searches needs one of these words: skip the slow search
     # when none occurs (most chat), which keeps logging fast.
     lower = text.lower()
-    if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(lower)) and _ENGLISH_ANYWHERE.search(lower):
+    if not _ANYWHERE_WORDS.isdisjoint(_WORD.findall(lower)) and (
+        _ENGLISH_ANYWHERE.search(lower) or (problems and _ENGLISH_PROBLEM.search(lower))
+    ):
         return True
-    return not plain and bool(_HAS_CJK.search(text) and _CHINESE.search(text))
+    if plain or not _HAS_CJK.search(text):
+        return False
+    return bool(_CHINESE.search(text) or (problems and _CHINESE_PROBLEM.search(text)))
+
+
+def starts_asking(text: str) -> bool:
+    """True if English `text` opens with an interrogative, a request or an imperative."""
+    return _ENGLISH_START.match(text.strip()) is not None
+
+
+def is_question(text: str) -> bool:
+    """True if `text` asks for something: a question mark, an English interrogative,
+    request or imperative at the start, a reported problem, or a Chinese question word,
+    particle or request."""
+    return _reads(text, problems=True)
+
+
+def asks_outright(text: str) -> bool:
+    """True if `text` asks in so many words (as `is_question`, but a problem mentioned
+    without asking — "I can't read", "机器人不能冒犯" — does not count)."""
+    return _reads(text, problems=False)
 
 
 def looks_like_command(text: str) -> bool:

@@ -14,7 +14,8 @@ from bot.features.faq.library import IndexFactory, Library
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
 from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
-from bot.text.smalltalk import SMALL_TALK, is_small_talk
+from bot.text.gaps import is_gap_question
+from bot.text.smalltalk import SMALL_TALK
 from bot.text.tokenize import word_tokens
 from storage.counters import FaqLog
 from storage.faq import recent_answers, record_vote
@@ -55,15 +56,15 @@ def match_policy(faq: FaqSettings, *, semantic: bool | None = None) -> MatchPoli
 
 def is_gap(text: str, question: bool, ranked: Sequence[Ranked]) -> bool:
     """Whether a message the FAQ did not answer is logged as an unanswered question (a gap):
-    it asks (`question`, from `is_question`), has words (not "???" or a bare link) and is not
-    small talk — neither by the rules of `bot.text.smalltalk` ("hi alice, how are you?",
-    "lol", "好的") nor by the semantic stage, which flags a message closer to the built-in
-    small-talk lines than to its best entry (`ranked`)."""
+    it asks (`question`, from `is_question`), has words (not "???" or a bare link), is a
+    question an admin could add to the FAQ (`bot.text.gaps.is_gap_question`: not small talk,
+    chat about the speakers or a follow-up) and the semantic stage did not find it closer to
+    the built-in small-talk lines than to its best entry (`ranked`)."""
     return (
         question
         and bool(word_tokens(text))
         and not (ranked and ranked[0].small_talk)
-        and not is_small_talk(text)
+        and is_gap_question(text)
     )
 
 
