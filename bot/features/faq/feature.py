@@ -11,10 +11,10 @@ from bot.config import FaqSettings
 from bot.events import Action, Event, Message, ReactionAdded, Reply
 from bot.features.base import BaseFeature, EventContext, Services
 from bot.features.faq.library import IndexFactory, Library
+from bot.text.gaps import is_gap_question
 from bot.text.matcher import FaqIndex, MatchPolicy, Ranked, Ranker, pick, required_score
 from bot.text.question import is_question, looks_like_command
 from bot.text.semantic import Embedder, MiniLmEmbedder, SemanticIndex, UseEmbedder
-from bot.text.gaps import is_gap_question
 from bot.text.smalltalk import SMALL_TALK
 from bot.text.tokenize import word_tokens
 from storage.counters import FaqLog
