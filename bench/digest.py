@@ -43,7 +43,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,10 +160,19 @@ def _activity(
     )
 
 
-def make_dataset(path: Path, messages: int, members: int, seed: int = 1) -> None:
-    """Write the history into the (migrated, empty) SQLite file at `path`."""
+def make_dataset(
+    path: Path,
+    messages: int,
+    members: int,
+    seed: int = 1,
+    *,
+    per_day: float = PER_DAY,
+    extra: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Write the history into the (migrated, empty) SQLite file at `path`: `messages` at
+    about `per_day` a day, then `extra` (more tables derived from them) before committing."""
     rng = random.Random(seed)
-    days = max(1, round(messages / PER_DAY))
+    days = max(1, round(messages / per_day))
     first = NOW - timedelta(days=days)
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
@@ -179,6 +188,8 @@ def make_dataset(path: Path, messages: int, members: int, seed: int = 1) -> None
     )
     joined = _members(db, members, first, days, rng)
     _activity(db, messages, days, joined, rng)
+    if extra is not None:
+        extra(db)
     db.commit()
     db.execute("ANALYZE")
     db.close()

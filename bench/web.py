@@ -43,7 +43,6 @@ import argparse
 import asyncio
 import json
 import platform
-import random
 import sqlite3
 import statistics
 import tempfile
@@ -56,7 +55,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from sqlalchemy import Boolean
 
-from bench.digest import NOW, ZONE, _activity, _members, _stamp
+from bench.digest import NOW, ZONE
+from bench.digest import make_dataset as digest_dataset
 from bench.targets import Target, asyncpg_dsn
 from storage.dashboard import Overview, leaderboard, overview
 from storage.database import Database
@@ -82,24 +82,13 @@ TABLES = (
 
 
 def make_dataset(path: Path, messages: int, members: int, seed: int = 1) -> None:
-    """Write the history into the migrated, empty SQLite file at `path`."""
-    rng = random.Random(seed)
-    days = max(1, round(messages / PER_DAY))
-    first = NOW - timedelta(days=days)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute(
-        "INSERT INTO communities (id, name, language, timezone, created_at) VALUES (1,?,?,?,?)",
-        ("bench", "en", ZONE, _stamp(first)),
-    )
-    db.execute(
-        "INSERT INTO groups (id, community_id, platform, external_id, name, created_at) "
-        "VALUES (1, 1, 'discord', 'g', 'bench', ?)",
-        (_stamp(first),),
-    )
-    joined = _members(db, members, first, days, rng)
-    _activity(db, messages, days, joined, rng)
+    """Write the history into the migrated, empty SQLite file at `path`: `bench.digest`'s
+    at `PER_DAY` messages a day, then bots, XP and the FAQ's logs (`_dashboard_tables`)."""
+    digest_dataset(path, messages, members, seed, per_day=PER_DAY, extra=_dashboard_tables)
+
+
+def _dashboard_tables(db: sqlite3.Connection) -> None:
+    """Bots, XP totals and periods, and the FAQ's answered and unanswered rows."""
     db.execute("UPDATE members SET is_bot = 1 WHERE id IN (1, 2, 3)")
     # XP as the points feature keeps it: a total per member, and per local week and month
     # (computed in UTC here: it changes a few rows at the edges, not the cost).
@@ -128,9 +117,6 @@ def make_dataset(path: Path, messages: int, members: int, seed: int = 1) -> None
         f"text, best_score, at) SELECT 1, member_id, platform, channel_id, message_id, text, "
         f"0.2, sent_at {questions} AND id % 3 != 0"
     )
-    db.commit()
-    db.execute("ANALYZE")
-    db.close()
 
 
 def _postgres_value(kind: Any, value: Any) -> Any:
