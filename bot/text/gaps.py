@@ -18,8 +18,8 @@ stay gaps: that is what an FAQ is for.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from bot.text.normalize import normalize
 from bot.text.question import asks_outright, starts_asking
 from bot.text.smalltalk import is_small_talk
 
@@ -47,10 +47,8 @@ _FEELINGS = (
     r"feel|feels|feeling|feelings|felt|love|hate|pain|hurt|upset|arrogan\w*|proud|cry|"
     r"laugh|dream|dreams|fear|depressed|mood"
 )
-_PEOPLE = r"i|me|my|myself|you|u|your|yourself|we|us"
-_ABOUT_FEELINGS = re.compile(
-    rf"\b(?:{_FEELINGS})\b.*\b(?:{_PEOPLE})\b|\b(?:{_PEOPLE})\b.*\b(?:{_FEELINGS})\b"
-)
+_FEELING = re.compile(rf"\b(?:{_FEELINGS})\b")
+_PEOPLE = re.compile(r"\b(?:i|me|my|myself|you|u|your|yourself|we|us)\b")
 _CHINESE_FEELINGS = re.compile(
     r"悲伤|难过|伤心|开心|高兴|快乐|生气|愤怒|嫉妒|羞耻|尴尬|冒犯|害怕|孤独|寂寞|无聊|情绪|情感|感情|"
     r"感受|感觉|爱|恨|痛|哭|笑|梦"
@@ -112,18 +110,24 @@ _ASKS_INSIDE = re.compile(
 
 def _asks_without_mark(text: str) -> bool:
     """Whether `text`, which has no question mark, still asks: it opens as a question or a
-    request, asks inside a sentence, reports one's own problem, or is Chinese with a
-    question word or request ("怎么签到", "帮我查一下")."""
+    request, asks inside a sentence, is Chinese with a question word or request ("怎么签到",
+    "帮我查一下"), or is one short report of one's own problem."""
+    if _CJK.search(text):
+        return asks_outright(text) or _is_own_report(text)
+    return bool(starts_asking(text) or _ASKS_INSIDE.search(text) or _is_own_report(text))
+
+
+def _about_feelings(text: str) -> bool:
+    """Talk about feelings: a feeling word next to the people chatting ("why would I feel
+    sad?", "你生气了吗"), or all but alone ("how angry", "mad?"), rather than a topic."""
+    if _CJK.search(text):
+        return bool(
+            _CHINESE_FEELINGS.search(text)
+            and (_CHINESE_PEOPLE.search(text) or len(text) <= _SHORT_CHARS)
+        )
     return bool(
-        _CJK.search(text)
-        or starts_asking(text)
-        or _ASKS_INSIDE.search(text)
-        or _is_own_report(text)
+        _FEELING.search(text) and (_PEOPLE.search(text) or len(text.split()) <= _SHORT_WORDS)
     )
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().replace("’", "'").strip()
 
 
 def _is_own_report(text: str) -> bool:
@@ -152,18 +156,8 @@ def is_gap_question(text: str) -> bool:
     """True if `text` (which `bot.text.question.is_question` read as asking) is worth logging
     as an unanswered question: it asks outright or reports one's own problem, and it is
     neither small talk, nor about feelings or the speakers, nor a follow-up."""
-    folded = _fold(text)
-    if not folded or is_small_talk(text):
-        return False
-    if not asks_outright(folded) and not _is_own_report(folded):
-        return False
-    if _CHINESE_PEOPLE.search(folded) and _CHINESE_FEELINGS.search(folded):
-        return False
-    if _ABOUT_FEELINGS.search(folded):
-        return False
-    if len(folded.split()) <= _SHORT_WORDS and re.search(rf"\b(?:{_FEELINGS})\b", folded):
-        return False  # "how angry", "mad?": a word about feelings, not a topic
-    if len(folded) <= _SHORT_CHARS and _CHINESE_FEELINGS.search(folded):
+    folded = normalize(text).replace("’", "'").strip()
+    if not folded or is_small_talk(text) or _about_feelings(folded):
         return False
     sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", folded) if s.strip()]
     asked = next((s for s in reversed(sentences) if s.endswith(("?", "？"))), None)
