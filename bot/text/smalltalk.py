@@ -293,6 +293,10 @@ _CHINESE_UNITS = tuple(
 )
 
 
+#: Matches where any unit does: most clauses fail it at once, before the units are tried.
+_ANY_UNIT = re.compile("|".join(f"(?:{unit.pattern})" for unit in _CHINESE_UNITS))
+
+
 def _is_chinese_chat(clause: str) -> bool:
     """Whether `clause` (no spaces) is a chain of small-talk phrases, after an optional form
     of address (大家, 各位, 你…)."""
@@ -301,6 +305,8 @@ def _is_chinese_chat(clause: str) -> bool:
     reached: set[int] = set()
     while frontier:
         start = frontier.pop()
+        if not _ANY_UNIT.match(clause, start):
+            continue
         for unit in _CHINESE_UNITS:
             found = unit.match(clause, start)
             if found and found.end() > start and found.end() not in reached:
