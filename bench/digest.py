@@ -43,8 +43,10 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from bot.bootstrap import build_services
@@ -124,16 +126,21 @@ def _members(
 def _activity(
     db: sqlite3.Connection, messages: int, days: int, joined: list[datetime], rng: random.Random
 ) -> None:
-    """Skewed messages (none before the author joined) and reactions on one in five."""
+    """Skewed messages and reactions on one in five. Each message's author is drawn among
+    the members who had joined by then (so the rate stays fixed: no message waits for its
+    author to join), and reactors among all members, each at their Zipf weight."""
     members = len(joined)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(members)]
     rng.shuffle(weights)
-    authors = rng.choices(range(1, members + 1), weights=weights, k=messages)
+    cumulative = list(accumulate(weights))  # members are numbered in the order they joined
     times = sorted(_times(messages, days, rng))
     rows = []
     days: set[tuple[str, int]] = set()
     questions = {text: int(is_question(text)) for text in TEXTS}
-    for i, (author, moment) in enumerate(zip(authors, times, strict=True)):
+    for i, moment in enumerate(times):
+        present = max(1, bisect_right(joined, moment))
+        author = bisect_right(cumulative, rng.random() * cumulative[present - 1]) + 1
+        author = min(author, present)  # rounding at the top of the range
         text = rng.choice(TEXTS)
         reply = str(i - rng.randrange(1, 20)) if i > 20 and rng.random() < 1 / 6 else None
         sent = _stamp(max(moment, joined[author - 1]))

@@ -18,7 +18,11 @@ Timed, after a warm-up, each in a fresh session (a request's work):
 * **overview** — `storage.dashboard.overview` of the 30 local days before `NOW`, plus the
   charts the page draws from it (`web.charts`: messages and active members per day, the
   hour × weekday heatmap, the cohort heatmap);
-* **leaderboard week / month / all** — `storage.dashboard.leaderboard`, the first 50.
+* **leaderboard week / month / all** — `storage.dashboard.leaderboard`, the first 50;
+* **page_…** — the same four as whole HTTP requests to the dashboard `hearth web` serves
+  (aiohttp on 127.0.0.1, an admin signed in through a one-time link): session check,
+  figures, charts and template — the overview of yesterday charted over the same 30 days,
+  and the leaderboard page of each period.
 
 Goal: at most 300 ms each (median) on 1,000,000 messages, and the 1M / 250k ratio near 1.
 
@@ -53,15 +57,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
 from sqlalchemy import Boolean
 
 from bench.digest import NOW, ZONE
 from bench.digest import make_dataset as digest_dataset
 from bench.targets import Target, asyncpg_dsn
+from bot.bootstrap import build_engine
+from bot.clock import ManualClock
+from bot.config import parse_settings
+from bot.events import Role
+from bot.features.dashboard import issue_link
 from storage.dashboard import Overview, leaderboard, overview
 from storage.database import Database
 from storage.models import Base, UTCDateTime
+from storage.web import Holder
 from web.charts import bar_chart, heatmap, line_chart
+from web.server import dashboard
 
 PER_DAY = 1_000_000 / 120
 GOAL_MS = 300.0
@@ -219,6 +232,46 @@ async def time_dashboard(url: str, repeat: int) -> dict[str, list[float]]:
             timings[f"leaderboard_{period}"] = await _timed(board(period), repeat)
     finally:
         await database.close()
+    return timings | await time_pages(url, repeat)
+
+
+async def time_pages(url: str, repeat: int) -> dict[str, list[float]]:
+    """Time whole requests to the dashboard as `hearth web` serves it, over HTTP on
+    127.0.0.1 with a signed-in admin's cookie: the overview of the 30 days above (session
+    check, figures, charts, template) and the leaderboard page of each period."""
+    settings = parse_settings({"database": {"url": url}}, environ={})
+    engine = build_engine(settings, clock=ManualClock(NOW))
+    server = TestServer(dashboard(engine, settings), host="127.0.0.1")
+    await server.start_server()
+    client = ClientSession(base_url=server.make_url(""), cookie_jar=CookieJar(unsafe=True))
+    services = engine.services
+    try:
+        operator = Holder(community_id=1, member_id=None, role=int(Role.ADMIN))
+        link = await issue_link(services.database, services.clock, settings.web, operator)
+        async with client.post(link.removeprefix(settings.web.base_url)) as signed:
+            if signed.status != 200:
+                raise RuntimeError(f"sign-in through a link failed: {signed.status}")
+
+        def get(path: str) -> Callable[[], Awaitable[object]]:
+            async def run() -> None:
+                async with client.get(path) as response:
+                    if response.status != 200:
+                        raise RuntimeError(f"GET {path}: {response.status}")
+                    await response.read()
+
+            return run
+
+        # Yesterday, charted over the 30 days the overview above reads.
+        yesterday = get("/c/1/?period=day&date=2026-01-11")
+        timings = {"page_overview": await _timed(yesterday, repeat)}
+        for period in BOARDS:
+            timings[f"page_leaderboard_{period}"] = await _timed(
+                get(f"/c/1/leaderboard?period={period}"), repeat
+            )
+    finally:
+        await client.close()
+        await server.close()
+        await services.database.close()
     return timings
 
 
@@ -278,7 +331,7 @@ async def run(
                 }
             results["histories"].append(entry)
     first, last = results["histories"][0], results["histories"][-1]
-    names = ["overview", *(f"leaderboard_{p}" for p in BOARDS)]
+    names = _names()
     results["ratio"] = {
         name: round(last[name]["median_ms"] / first[name]["median_ms"], 2) for name in names
     }
@@ -286,8 +339,13 @@ async def run(
     return results
 
 
+def _names() -> list[str]:
+    parts = ["overview", *(f"leaderboard_{p}" for p in BOARDS)]
+    return [*parts, *(f"page_{part}" for part in parts)]
+
+
 def _report(results: dict[str, Any]) -> str:
-    names = ["overview", *(f"leaderboard_{p}" for p in BOARDS)]
+    names = _names()
     lines = [
         f"{results['machine']['database']}, {results['members']:,} members, medians in ms "
         f"(goal ≤ {GOAL_MS:.0f})",
