@@ -36,6 +36,7 @@ __all__ = [
     "Settings",
     "TelegramSettings",
     "WebSettings",
+    "describe_error",
     "load_settings",
 ]
 
@@ -183,7 +184,7 @@ class PointsSettings(PointsRules):
             try:
                 self.for_community(name)
             except ValidationError as error:
-                raise ValueError(f"communities.{name}: {_describe(error)}") from None
+                raise ValueError(f"communities.{name}: {describe_error(error)}") from None
         return self
 
     def for_community(self, name: str) -> PointsRules:
@@ -401,10 +402,14 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: str) -> None:
     target[key] = value
 
 
-def _describe(error: ValidationError) -> str:
+def describe_error(error: ValidationError, prefix: str = "") -> str:
+    """A validation error as the config file reports it: each problem after its dotted key
+    (under `prefix`, e.g. ``points``), ``; `` between them."""
     lines = []
     for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        parts = [prefix] if prefix else []
+        parts += [str(part) for part in problem["loc"]]
+        key = ".".join(parts) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key (see config.example.toml for the keys Hearth reads)"
@@ -424,7 +429,7 @@ def parse_settings(data: Mapping[str, Any], environ: Mapping[str, str] | None = 
     try:
         return Settings.model_validate(merged)
     except ValidationError as error:
-        raise ConfigError(_describe(error)) from None
+        raise ConfigError(describe_error(error)) from None
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -7,6 +7,10 @@ dictionary hit, so the hot path does no I/O for identity. Accounts are remembere
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 from bot.clock import Clock
 from bot.config import CommunityDefaults
 from bot.errors import HearthError
@@ -22,12 +26,17 @@ from storage.identity import (
     get_community,
     list_communities,
     move_group,
+    set_override,
     update_community,
 )
 
-__all__ = ["PLATFORMS", "Directory"]
+__all__ = ["PLATFORMS", "REFRESH_SECONDS", "Directory"]
+
+logger = logging.getLogger(__name__)
 
 PLATFORMS = ("console", "discord", "telegram")
+#: How often `keep_fresh` reads the communities' settings again.
+REFRESH_SECONDS = 60.0
 #: Accounts whose member id stays in memory (the least recently seen are looked up again).
 MEMBERS_KEPT = 50_000
 
@@ -113,6 +122,37 @@ class Directory:
             raise LookupError(f"community {community_id} does not exist")
         self._communities[community_id] = info
         return info
+
+    async def set_override(self, community_id: int, key: str, value: Any | None) -> CommunityInfo:
+        """Set (None: clear) one of a community's `/config` settings, in storage and cache."""
+        async with self._database.session() as session, session.begin():
+            await set_override(session, community_id=community_id, key=key, value=value)
+            info = await get_community(session, community_id=community_id)
+        if info is None:
+            raise LookupError(f"community {community_id} does not exist")
+        self._communities[community_id] = info
+        return info
+
+    async def refresh_communities(self) -> None:
+        """Read every cached community's settings again: another process (`hearth web`, a
+        second shard) may have changed its language, time zone or `/config` settings."""
+        if not self._communities:
+            return
+        async with self._database.session() as session:
+            found = await list_communities(session)
+        for info in found:
+            if info.id in self._communities:
+                self._communities[info.id] = info
+
+    async def keep_fresh(self, every: float = REFRESH_SECONDS) -> None:
+        """Refresh the communities every `every` seconds until cancelled; an outage keeps
+        the cached settings until the next round."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.refresh_communities()
+            except Exception as error:
+                logger.debug("communities not refreshed: %s", error)
 
     async def move_group(
         self,

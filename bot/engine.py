@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -39,6 +40,7 @@ from bot.events import (
 )
 from bot.features.base import EventContext, Feature, Services
 from bot.i18n import N_, Translator, translator
+from bot.overrides import is_on, switched_off
 from bot.recent import Recent
 from bot.tasks import finish, spawn, stop_task
 from storage.writer import unreachable
@@ -153,10 +155,11 @@ class Engine:
         )
         for feature in self.features:
             for command in feature.commands():
-                self.registry.register(command)
+                self.registry.register(replace(command, feature=command.feature or feature.name))
         self._recent = _RecentKeys(capacity=50_000)
         self._flusher: asyncio.Task[None] | None = None
         self._retrier: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         #: Events waiting for the database, oldest first (see `bot.backlog`).
         self.backlog = Backlog()
         self._holding = asyncio.Event()
@@ -169,6 +172,7 @@ class Engine:
         await self.services.database.upgrade()
         self._flusher = spawn("activity-writer", self.services.writer.run)
         self._retrier = spawn("held-events", self._retry_held)
+        self._refresher = spawn("community-settings", self.services.directory.keep_fresh)
         for feature in self.features:
             await feature.start()
         self._started = True
@@ -178,6 +182,8 @@ class Engine:
         queued row, and close the database."""
         await stop_task(self._retrier)
         self._retrier = None
+        await stop_task(self._refresher)
+        self._refresher = None
         if self.backlog:
             await self.drain()
         if self.backlog:
@@ -278,6 +284,9 @@ class Engine:
             held.step = 1
         while held.step <= len(self.features):
             feature = self.features[held.step - 1]
+            if not is_on(self.services.settings, context.community, feature.name):
+                held.step += 1  # switched off in this community with /config
+                continue
             try:
                 produced = await feature.on_event(event, context)
             except Exception as error:
@@ -441,6 +450,9 @@ class Engine:
         command, rest = resolved
         if command.role > event.invoker_role:
             raise PermissionDenied(tr(_REFUSALS[command.role]).format(command=command.path))
+        refused = switched_off(self.services.settings, context.community, command, tr)
+        if refused is not None:
+            return refused
         args = parse_arguments(command, rest, tr)
         call = CommandCall(
             event=event,

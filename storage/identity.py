@@ -64,6 +64,12 @@ class CommunityInfo:
     language: str
     timezone: str
     mod_channel: ChannelRef | None = None
+    #: Settings changed with `/config`, sorted by key (see `bot.overrides`).
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    def override(self, key: str, default: Any = None) -> Any:
+        """The value `/config` set for `key`, or `default`."""
+        return next((value for k, value in self.overrides if k == key), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,15 @@ def _info(row: Community) -> CommunityInfo:
     if row.mod_platform and row.mod_group and row.mod_channel:
         mod = ChannelRef(row.mod_platform, row.mod_group, row.mod_channel, row.mod_thread)
     return CommunityInfo(
-        id=row.id, name=row.name, language=row.language, timezone=row.timezone, mod_channel=mod
+        id=row.id,
+        name=row.name,
+        language=row.language,
+        timezone=row.timezone,
+        mod_channel=mod,
+        overrides=tuple(
+            (key, tuple(value) if isinstance(value, list) else value)
+            for key, value in sorted((row.settings or {}).items())
+        ),
     )
 
 
@@ -241,6 +255,19 @@ async def update_community(
         await session.execute(
             update(Community).where(Community.id == community_id).values(**values)
         )
+
+
+async def set_override(
+    session: AsyncSession, *, community_id: int, key: str, value: Any | None
+) -> None:
+    """Set one `/config` setting of a community (None: back to the config file's value)."""
+    row = await session.get(Community, community_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"community {community_id} does not exist")
+    changed = {k: v for k, v in (row.settings or {}).items() if k != key}
+    if value is not None:
+        changed[key] = value
+    row.settings = changed or None
 
 
 async def move_group(

@@ -287,6 +287,19 @@ async def test_the_audit_log_undoes_and_phrases_are_blocked(site: Site) -> None:
         await moderator.close()
 
 
+def _setting(html: str, key: str) -> tuple[str, str]:
+    """A setting's value and source as its row on the Settings page shows them."""
+    row = re.search(rf'<tr id="setting-{re.escape(key)}">(.*?)</tr>', html, re.S)
+    assert row is not None, key
+    cells = row.group(1)
+    chosen = re.search(r'<option value="(\w+)" selected>', cells) or re.search(
+        r'<input type="text" name="value" value="([^"]*)"', cells
+    )
+    value = chosen.group(1) if chosen else "off"
+    (source,) = re.findall(r'<td class="muted">(.*?)</td>', cells)
+    return value, source
+
+
 async def test_settings_change_language_and_zone_with_the_commands_checks(site: Site) -> None:
     ids = await _people(site)
     one = site.communities["one"]
@@ -294,11 +307,32 @@ async def test_settings_change_language_and_zone_with_the_commands_checks(site: 
     here = f"/c/{one}/settings"
     try:
         html = await (await visitor.get(here)).text()
-        assert "come from Hearth&#39;s config file" in html
-        assert "<code>points.message_xp_min</code></td><td>15<" in html
-        assert "<code>points.enabled</code></td><td>on<" in html
-        assert "<code>moderation.enabled</code></td><td>on<" in html
+        assert "starts with the value in Hearth&#39;s config file" in html
+        assert _setting(html, "points.message_xp_min") == ("15", "config file")
+        assert _setting(html, "points.enabled") == ("on", "config file")
+        assert _setting(html, "moderation.enabled") == ("on", "config file")
         csrf = await _csrf(visitor, here)
+        # XP rules and switches go through /config: its checks, its wording.
+        refused = await (
+            await visitor.post(
+                here,
+                data={"csrf": csrf, "action": "config", "key": "points.daily_cap", "value": "-1"},
+            )
+        ).text()
+        assert "Not changed: points.daily_cap: Input should be greater than or equal to 0" in (
+            refused
+        )
+        assert _setting(refused, "points.daily_cap") == ("1000", "config file")
+        for key, value in (("points.daily_cap", "300"), ("moderation.enabled", "off")):
+            form = {"csrf": csrf, "action": "config", "key": key, "value": value}
+            changed = await (await visitor.post(here, data=form)).text()
+            assert f"Changed: {key} = {value} (set here)" in changed
+            assert _setting(changed, key) == (value, "set here")
+        form = {"csrf": csrf, "action": "config", "key": "points.daily_cap", "value": ""}
+        back = await (await visitor.post(here, data=form)).text()
+        assert "Back to the config file&#39;s value: points.daily_cap = 1000" in back
+        unknown = {"csrf": csrf, "action": "config", "key": "web.listen", "value": "x"}
+        assert (await visitor.post(here, data=unknown)).status == 400
         wrong = await (
             await visitor.post(
                 here, data={"csrf": csrf, "action": "timezone", "timezone": "Mars/Base"}
@@ -402,16 +436,16 @@ async def test_settings_show_the_communitys_own_xp_rules(db_url: str) -> None:
         visitor = await opened.signed_in(holder)
         try:
             html = await (await visitor.get(f"/c/{opened.communities['one']}/settings")).text()
-            assert "<code>points.message_xp_min</code></td><td>1<" in html
-            assert "<code>points.checkin_xp</code></td><td>33<" in html
+            assert _setting(html, "points.message_xp_min") == ("1", "config file")
+            assert _setting(html, "points.checkin_xp") == ("33", "config file")
             assert "its own XP rules in the file, under points.communities" in html
-            assert "<code>faq.enabled</code></td><td>off<" in html
+            assert _setting(html, "faq.enabled") == ("off", "off in the config file")
             other = Holder(opened.communities["two"], None, int(Role.ADMIN))
             second = await opened.signed_in(other)
             try:
                 page = await second.get(f"/c/{opened.communities['two']}/settings")
                 html = await page.text()
-                assert "<code>points.message_xp_min</code></td><td>15<" in html
+                assert _setting(html, "points.message_xp_min") == ("15", "config file")
                 assert "its own XP rules" not in html
             finally:
                 await second.close()

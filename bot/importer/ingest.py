@@ -30,6 +30,7 @@ from bot.importer.members import MemberIds
 from bot.importer.points import ImportPoints
 from bot.importer.progress import Progress
 from bot.importer.stream import ExportHeader, ImportItem, Skipped, Timed
+from bot.overrides import points_rules
 from bot.text.question import is_question, looks_like_command
 from storage.identity import CommunityInfo, GroupInfo
 from storage.importing import (
@@ -188,7 +189,7 @@ class Importer:
             self._watched_since[group.id] = since
         self._communities[group.community.id] = group.community
         if self._award and group.community.id not in self._points:
-            rules = self._services.settings.points.for_community(group.community.name)
+            rules = points_rules(self._services.settings, group.community)
             self._points[group.community.id] = ImportPoints(
                 self._services.database, group.community, rules
             )

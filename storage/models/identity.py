@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     String,
@@ -32,6 +34,8 @@ class Community(Base):
     mod_group: Mapped[str | None] = mapped_column(String(64))
     mod_channel: Mapped[str | None] = mapped_column(String(64))
     mod_thread: Mapped[str | None] = mapped_column(String(64))
+    #: Settings an admin changed with `/config` (key → value, see `bot.overrides`); None: none.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Group(Base):

@@ -1,6 +1,6 @@
-"""Settings (admins): the community's language and time zone, changed by the chat's own
-`/language` and `/timezone` (their checks, their wording); and, read-only, the feature
-switches and XP rules in effect here, which come from the config file."""
+"""Settings (admins): the community's language, time zone, feature switches and XP rules,
+changed by the chat's own `/language`, `/timezone` and `/config` (their checks, their
+wording): one source of truth with the chat and the config file."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from aiohttp import web
 
 from bot.events import Role
 from bot.features.points.curve import Curve
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import LANGUAGES
+from bot.overrides import KEYS, RULE_KEYS, SWITCHES, points_rules, settings_of
 from web.auth import require
 from web.commands import ENGINE, run_command
 from web.render import changed_community, community, page
@@ -21,39 +22,22 @@ ROUTES = web.RouteTableDef()
 LEVELS_SHOWN = 10
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value) or "—"
-    return str(value) if value != "" else "—"
-
-
 async def _show(request: web.Request, **extra: Any) -> web.Response:
     info = await community(request)
     settings = request.app[ENGINE].services.settings
-    rules = settings.points.for_community(info.name)
-    switches = [
-        (N_("Points and levels"), "points.enabled", rules.enabled),
-        (N_("FAQ answers"), "faq.enabled", settings.faq.enabled),
-        (N_("Scheduled posts"), "schedule.enabled", settings.schedule.enabled),
-        (N_("Digests"), "digest.enabled", settings.digest.enabled),
-        (N_("Moderation"), "moderation.enabled", settings.moderation.enabled),
-    ]
-    shown = rules.model_dump(exclude={"enabled", "curve"})
-    curve = Curve(rules.curve)
+    found = {setting.key: setting for setting in settings_of(settings, info)}
+    switches = [(label, found[f"{feature}.enabled"]) for feature, label in SWITCHES.items()]
+    curve = Curve(points_rules(settings, info).curve)
     levels = [(level, curve.threshold(level)) for level in range(1, LEVELS_SHOWN + 1)]
-    overridden = info.name in settings.points.communities
     return page(
         request,
         "settings.html",
         info=info,
         languages=LANGUAGES,
         switches=switches,
-        rules=[(key, _value(value)) for key, value in shown.items()],
-        curve=[(key, _value(value)) for key, value in rules.curve.model_dump().items()],
+        rules=[found[key] for key in RULE_KEYS],
         levels=levels,
-        overridden=overridden,
+        overridden=info.name in settings.points.communities,
         **extra,
     )
 
@@ -68,12 +52,19 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
 @ROUTES.post("/c/{community}/settings")
 @require(Role.ADMIN)
 async def change(request: web.Request) -> web.StreamResponse:
-    """Set the language or the time zone with the chat's command."""
+    """Set the language, the time zone or one `/config` setting with the chat's command."""
     form = await request.post()
     action = str(form.get("action") or "")
-    value = " ".join(str(form.get(action) or "").split()) if action else ""
-    if action not in ("language", "timezone") or not value:
+    value = " ".join(str(form.get("value" if action == "config" else action) or "").split())
+    if action == "config":
+        key = str(form.get("key") or "")
+        if key not in KEYS:
+            raise web.HTTPBadRequest()
+        line = f"config {key} {value or 'default'}"
+    elif action in ("language", "timezone") and value:
+        line = f"{action} {value}"
+    else:
         raise web.HTTPBadRequest()
-    ok, said = await run_command(request, f"{action} {value}")
+    ok, said = await run_command(request, line)
     changed_community(request)  # the page shows the community as it is now
     return await _show(request, flash=said, flash_kind="ok" if ok else "error")

@@ -31,6 +31,7 @@ from bot.features.digest.subscriptions import CHOICES, Subscriptions
 from bot.features.points.curve import Curve
 from bot.features.schedule.triggers import parse_when
 from bot.i18n import N_, Translator, translator
+from bot.overrides import is_on, points_rules
 from bot.tasks import finish, spawn, stop_task
 from storage.digest import (
     DigestClaim,
@@ -183,8 +184,8 @@ class DigestFeature(BaseFeature):
             community=community.name,
             period=period,
             settings=self.settings,
-            curve=Curve(settings.points.for_community(community.name).curve),
-            faq=settings.faq.enabled,
+            curve=Curve(points_rules(settings, community).curve),
+            faq=is_on(settings, community, "faq"),
         )
 
     async def chart(self, community: CommunityInfo, report: Report, path: Path) -> Path:
@@ -293,6 +294,8 @@ class DigestFeature(BaseFeature):
             communities = await list_communities(session)
         sent: list[tuple[int, str, str]] = []
         for community in communities:
+            if not is_on(self.services.settings, community, "digest"):
+                continue  # switched off there with /config
             for kind, expression in self._plans():
                 fire = self._fired(expression, community.timezone, now)
                 if fire is None:

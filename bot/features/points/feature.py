@@ -18,6 +18,7 @@ from bot.features.points.memory import RepeatFilter
 from bot.features.points.roles import role_change
 from bot.features.points.staged import StagedBook
 from bot.i18n import N_, translator
+from bot.overrides import points_rules
 from bot.recent import Recent
 from bot.text.question import looks_like_command
 from bot.text.thanks import is_thanks
@@ -47,8 +48,9 @@ class PointsFeature(BaseFeature):
             services.writer,
             lambda community, xp: self.curve_for(community).level_for(xp),
         )
-        self._curves: dict[str, Curve] = {}
-        self._rules: dict[str, PointsRules] = {}
+        # Keyed by the community's name and `/config` settings: a change makes a new entry.
+        self._curves: dict[tuple[str, object], Curve] = {}
+        self._rules: dict[tuple[str, object], PointsRules] = {}
         # Only a shortcut: the cooldown itself is checked on the stored totals.
         self._next_message_xp: Recent[int, datetime] = Recent(RECENT_MEMBERS)
         self._repeats = RepeatFilter(RECENT_MEMBERS)
@@ -85,19 +87,20 @@ class PointsFeature(BaseFeature):
         return points_commands(self)
 
     def rules_for(self, community: CommunityInfo) -> PointsRules:
-        """The community's earning rules (settings are immutable: resolved once per name)."""
-        rules_ = self._rules.get(community.name)
+        """The community's earning rules: the config file's with its `/config` values
+        (resolved once per name and settings)."""
+        key = (community.name, community.overrides)
+        rules_ = self._rules.get(key)
         if rules_ is None:
-            rules_ = self._rules[community.name] = self.services.settings.points.for_community(
-                community.name
-            )
+            rules_ = self._rules[key] = points_rules(self.services.settings, community)
         return rules_
 
     def curve_for(self, community: CommunityInfo) -> Curve:
-        """The community's level curve (built once per community)."""
-        curve = self._curves.get(community.name)
+        """The community's level curve (built once per community and settings)."""
+        key = (community.name, community.overrides)
+        curve = self._curves.get(key)
         if curve is None:
-            curve = self._curves[community.name] = Curve(self.rules_for(community).curve)
+            curve = self._curves[key] = Curve(self.rules_for(community).curve)
         return curve
 
     async def on_event(self, event: Event, context: EventContext) -> Sequence[Action]:
